@@ -1,0 +1,62 @@
+"""Copydesk: the moderation desk for news seeds."""
+
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+from sqlalchemy import event
+
+from . import auth, cli, errors, queue, security
+from .config import from_environment
+from .models import db
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+csrf = CSRFProtect()
+migrate = Migrate()
+htmx = Htmx()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: config from the environment (then `config`), extensions, blueprints, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(from_environment(app.instance_path, overrides=config or {}))
+    app.config.from_mapping(config or {})
+
+    db.init_app(app)
+    with app.app_context():
+        _tune_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    auth.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(queue.bp)
+    cli.init_app(app)
+    return app
+
+
+def _tune_sqlite(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def set_pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers work while an import or a decision writes; foreign keys are off by default.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()

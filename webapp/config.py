@@ -1,0 +1,79 @@
+"""Settings read from the environment, with safe defaults for a laptop."""
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULT_SEED_MAX_BYTES = 2 * 1024 * 1024
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable app."""
+
+
+def from_environment(instance_path: str, overrides: dict) -> dict:
+    """Build the Flask config from environment variables; keys in `overrides` are not read."""
+    production = overrides.get("COPYDESK_ENV", os.environ.get("COPYDESK_ENV", "development")) == "production"
+    return {
+        "COPYDESK_ENV": "production" if production else "development",
+        "SQLALCHEMY_DATABASE_URI": overrides.get("SQLALCHEMY_DATABASE_URI") or database_url(instance_path),
+        "SECRET_KEY": overrides.get("SECRET_KEY") or secret_key(instance_path, production),
+        "SEED_MAX_BYTES": positive_int("SEED_MAX_BYTES", DEFAULT_SEED_MAX_BYTES),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+    }
+
+
+def database_url(instance_path: str) -> str:
+    """`DATABASE_URL`, or a SQLite file in the instance folder."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "copydesk.db")
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def secret_key(instance_path: str, production: bool) -> str:
+    """`SECRET_KEY`; in development one is generated once and kept in the instance folder."""
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if production:
+        raise ConfigError("SECRET_KEY must be set when COPYDESK_ENV=production")
+    return _instance_secret(Path(instance_path) / "secret_key")
+
+
+def _instance_secret(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            # link() fails if another process won the race: everyone then reads its key.
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+def positive_int(name: str, default: int) -> int:
+    """An environment variable holding a whole number above zero."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be above zero, got {value}")
+    return value

@@ -1,0 +1,242 @@
+"""The data model: articles and their related links, topics, users and the audit trail."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from typing import Any
+
+from flask_login import UserMixin
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+STATUSES = (PENDING, APPROVED, REJECTED)
+ROLES = ("moderator", "lead", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Copydesk stores aware UTC datetimes only")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def _encode_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def _decode_json(mapping: dict) -> Any:
+    if len(mapping) == 1:
+        if "$datetime" in mapping:
+            return datetime.fromisoformat(mapping["$datetime"])
+        if "$date" in mapping:
+            return date.fromisoformat(mapping["$date"])
+    return mapping
+
+
+class SeedData(TypeDecorator):
+    """YAML values from a seed (dates included) as JSON text, key order kept."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_encode_json)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else json.loads(value, object_hook=_decode_json)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+article_topics = Table(
+    "article_topics",
+    Base.metadata,
+    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("position", Integer, nullable=False),
+)
+
+
+class Topic(db.Model):
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('moderator', 'lead', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="moderator")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def has_role(self, role: str) -> bool:
+        """True when this user's role is `role` or above it (moderator < lead < admin)."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+class Article(db.Model):
+    """One seed: every field it carried, and its moderation state."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_queue_published", "status", "published_at", "id"),
+        Index("ix_articles_queue_quality", "status", "quality", "id"),
+        Index("ix_articles_queue_heat", "status", "heat", "id"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity: Mapped[str] = mapped_column(Text, unique=True)
+    source_name: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_text: Mapped[str] = mapped_column(Text)
+
+    category: Mapped[str] = mapped_column(Text, index=True)
+    title: Mapped[str] = mapped_column(Text)
+    excerpt: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    original_url: Mapped[str | None] = mapped_column(Text)
+    web_url: Mapped[str] = mapped_column(Text)
+    amp_web_url: Mapped[str | None] = mapped_column(Text)
+    cdn_amp_web_url: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str | None] = mapped_column(Text)
+    quality: Mapped[int | None] = mapped_column(Integer)
+    heat: Mapped[int] = mapped_column(Integer, default=-1)
+    seed_published: Mapped[bool | None] = mapped_column(Boolean)
+    provider_name: Mapped[str] = mapped_column(Text, index=True)
+    provider_domain: Mapped[str | None] = mapped_column(Text, index=True)
+    provider_extra: Mapped[dict | None] = mapped_column(SeedData)
+    images: Mapped[list | None] = mapped_column(SeedData)
+    secured: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict | None] = mapped_column(SeedData)
+    key_order: Mapped[list] = mapped_column(SeedData)
+    body: Mapped[str] = mapped_column(Text, default="")
+
+    status: Mapped[str] = mapped_column(String(10), default=PENDING)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    decided_by: Mapped[User | None] = relationship()
+    topics: Mapped[list[Topic]] = relationship(
+        secondary=article_topics, order_by=article_topics.c.position, viewonly=True
+    )
+    related: Mapped[list[RelatedLink]] = relationship(
+        back_populates="article", order_by="RelatedLink.position", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class RelatedLink(db.Model):
+    """One entry of an article's `related` list, in its original position."""
+
+    __tablename__ = "related_links"
+    __table_args__ = (UniqueConstraint("article_id", "position", name="uq_related_links_article_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    excerpt: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    web_url: Mapped[str] = mapped_column(Text)
+    amp_web_url: Mapped[str | None] = mapped_column(Text)
+    cdn_amp_web_url: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str | None] = mapped_column(Text)
+    quality: Mapped[int | None] = mapped_column(Integer)
+    provider_name: Mapped[str | None] = mapped_column(Text)
+    provider_domain: Mapped[str | None] = mapped_column(Text)
+    provider_extra: Mapped[dict | None] = mapped_column(SeedData)
+    images: Mapped[list | None] = mapped_column(SeedData)
+    extra: Mapped[dict | None] = mapped_column(SeedData)
+    key_order: Mapped[list] = mapped_column(SeedData)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("related_links.id", ondelete="SET NULL"))
+
+    article: Mapped[Article] = relationship(back_populates="related")
+    merged_into: Mapped[RelatedLink | None] = relationship(remote_side=[id])
+
+
+class AuditEvent(db.Model):
+    """One moderation change: who did what to which article, with the state before and after."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_actor_created", "actor_id", "created_at"),
+        Index("ix_audit_events_article_created", "article_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+    actor: Mapped[User | None] = relationship()
+    article: Mapped[Article | None] = relationship()
