@@ -158,9 +158,6 @@ class _Importer:
         except SeedError as error:
             self.report.refuse(seed_file.path, str(error))
             return False
-        except RecursionError:
-            self.report.refuse(seed_file.path, "front matter: nested too deeply")
-            return False
         return True
 
     def _existing(self, identities: set[str]) -> dict:

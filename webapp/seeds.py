@@ -148,6 +148,8 @@ def load_front_matter(front_matter: str) -> dict[str, Any]:
         raise SeedError(where, f"YAML error: {error.problem or error.context}") from None
     except yaml.YAMLError as error:
         raise SeedError("front matter", f"YAML error: {error}") from None
+    except RecursionError:
+        raise SeedError("front matter", "nested too deeply") from None
     if not isinstance(mapping, dict):
         raise SeedError("front matter", f"must be a mapping of fields, got {_kind(mapping)}")
     return mapping

@@ -1,0 +1,216 @@
+"""The seed format module: the real seed parses exactly, and every kind of bad seed is refused."""
+
+import time
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from webapp.seeds import Seed, SeedError, parse, parse_bytes, split_front_matter
+
+from .conftest import REAL_SEED
+
+REAL_TEXT = REAL_SEED.read_text(encoding="utf-8")
+
+
+def seed_text(front_matter: str, body: str = "") -> str:
+    return f"---\n{front_matter}---\n{body}"
+
+
+MINIMAL = """category: news
+title: "A title"
+publishedDateTime: 2023-10-19T13:22:00Z
+webUrl: "https://example.com/a"
+provider:
+  name: Example
+  domain: example.com
+"""
+
+
+def test_real_seed_fields_are_exact():
+    seed = parse(REAL_TEXT)
+    assert seed.title == "Met Police roll out facial recognition technology to tackle London\u2019s shoplifting"
+    assert seed.published_at == datetime(2023, 10, 19, 13, 22, tzinfo=timezone.utc)
+    assert seed.published_at.utcoffset().total_seconds() == 0
+    assert seed.topics == ["Natural Language Processing", "AI", "Computer Vision"]
+    assert [entry.provider.domain for entry in seed.related] == [
+        "foxnews.com", "politicshome.com", "nextgov.com", "govexec.com", "bbc.co.uk", "thesun.ie", "govtech.com",
+    ]
+    first = seed.related[0]
+    assert first.amp_web_url.endswith("stores-spying-using-creepy-facial-recognition-technology-without-consent.amp")
+    assert first.cdn_amp_web_url.startswith("https://www-foxnews-com.cdn.ampproject.org/c/s/www.foxnews.com/tech/")
+    assert first.images == [
+        {
+            "url": "https://a57.foxnews.com/cf-images.us-east-1.prod.boltdns.net/v1/static/694940094001/"
+            "ca26886f-5711-4159-9b16-f3d02cc8e509/24f16d92-343e-4303-ba2a-681a026cc44c/1280x720/match/1200/675/"
+            "image.jpg?ve=1&tl=1",
+            "width": 1200,
+            "height": 675,
+            "isCached": True,
+        }
+    ]
+    secured_line = next(line for line in REAL_TEXT.splitlines() if line.startswith("secured: "))
+    assert f'secured: "{seed.secured}"' == secured_line
+    assert (seed.quality, seed.heat, seed.published) == (16, -1, False)
+    assert seed.provider.name == "Business Matters" and seed.provider.domain == "bmmagazine.co.uk"
+    assert seed.extra == {} and seed.body == "\n"  # the file ends "---\n\n": kept verbatim
+    assert seed.key_order[:3] == ["category", "title", "excerpt"] and seed.key_order[-1] == "secured"
+
+
+def test_bom_and_crlf_are_accepted():
+    data = b"\xef\xbb\xbf" + REAL_TEXT.replace("\n", "\r\n").encode("utf-8")
+    text, seed = parse_bytes(data)
+    expected = parse(REAL_TEXT)
+    assert seed.body == "\r\n" and text.startswith("\ufeff---\r\n")  # the text is kept as it came
+    seed.body = expected.body
+    assert seed == expected
+
+
+def test_body_unknown_keys_and_any_script_are_kept():
+    text = seed_text(
+        MINIMAL.replace('"A title"', '"Заголовок — 見出し 🚀 <script>alert(1)</script>"')
+        + "zeta: 1\nnested:\n  b: [1, 2]\n  a: 2020-01-02\n",
+        body="\n# Heading\r\n\nSome *Markdown*.\n---\n",
+    )
+    seed = parse(text)
+    assert seed.title == "Заголовок — 見出し 🚀 <script>alert(1)</script>"
+    assert list(seed.extra) == ["zeta", "nested"] and list(seed.extra["nested"]) == ["b", "a"]
+    assert seed.body == "\n# Heading\r\n\nSome *Markdown*.\n---\n"
+    assert seed.key_order[-2:] == ["zeta", "nested"]
+
+
+def test_naive_and_offset_timestamps_become_utc():
+    naive = parse(seed_text(MINIMAL.replace("13:22:00Z", "13:22:00")))
+    offset = parse(seed_text(MINIMAL.replace("13:22:00Z", "15:22:00+02:00")))
+    assert naive.published_at == offset.published_at == datetime(2023, 10, 19, 13, 22, tzinfo=timezone.utc)
+    assert offset.published_at.tzinfo == timezone.utc
+
+
+BAD_SEEDS = {
+    "no front matter": ("category: news\n", "line 1: no front matter"),
+    "unterminated": ("---\n" + MINIMAL, "line 1: unterminated front matter"),
+    "yaml syntax": (seed_text(MINIMAL + 'excerpt: "unclosed\n'), "YAML error"),
+    "bad indentation": (seed_text(MINIMAL + "topics:\n  - a\n - b\n"), "line 11, column 2: YAML error: did not find expected key"),
+    "not a mapping": (seed_text("- just\n- a list\n"), "front matter: must be a mapping of fields, got a list"),
+    "scalar front matter": (seed_text("hello\n"), "front matter: must be a mapping of fields, got text"),
+    "empty front matter": ("---\n---\n", "front matter: must be a mapping of fields, got nothing"),
+    "string for integer": (seed_text(MINIMAL + "quality: high\n"), "quality: expected a whole number, got text ('high')"),
+    "float for integer": (seed_text(MINIMAL + "heat: 3.5\n"), "heat: expected a whole number, got a number (3.5)"),
+    "boolean for integer": (seed_text(MINIMAL + "quality: true\n"), "quality: expected a whole number, got a boolean"),
+    "heat below -1": (seed_text(MINIMAL + "heat: -5\n"), "heat: must be -1 (not set) or a whole number from 0"),
+    "huge integer": (seed_text(MINIMAL + "quality: 99999999999\n"), "quality: 99999999999 is out of range"),
+    "string for mapping": (seed_text(MINIMAL.replace("provider:\n  name: Example\n  domain: example.com\n", "provider: Example\n")), "provider: expected a mapping, got text"),
+    "mapping for list": (seed_text(MINIMAL + "topics:\n  a: b\n"), "topics: expected a list, got a mapping"),
+    "mapping for related list": (seed_text(MINIMAL + "related:\n  title: x\n"), "related: expected a list, got a mapping"),
+    "list for string": (seed_text(MINIMAL + "excerpt: [a, b]\n"), "excerpt: expected text, got a list"),
+    "bare yes as topic": (seed_text(MINIMAL + "topics:\n  - yes\n"), "topics[0]: expected text, got a boolean (true) (YAML reads unquoted"),
+    "date without time": (seed_text(MINIMAL.replace("2023-10-19T13:22:00Z", "2023-10-19")), "publishedDateTime: expected a date and time like 2023-10-19T13:22:00Z, got a date without a time"),
+    "text for timestamp": (seed_text(MINIMAL.replace("2023-10-19T13:22:00Z", "yesterday")), "publishedDateTime: expected a date and time like 2023-10-19T13:22:00Z, got 'yesterday'"),
+    "missing category": (seed_text(MINIMAL.replace("category: news\n", "")), "category: required field is missing"),
+    "missing title": (seed_text(MINIMAL.replace('title: "A title"\n', "")), "title: required field is missing"),
+    "missing date": (seed_text(MINIMAL.replace("publishedDateTime: 2023-10-19T13:22:00Z\n", "")), "publishedDateTime: required field is missing"),
+    "missing webUrl": (seed_text(MINIMAL.replace('webUrl: "https://example.com/a"\n', "")), "webUrl: required field is missing"),
+    "missing provider": (seed_text(MINIMAL.split("provider:")[0]), "provider: required field is missing"),
+    "several missing": (seed_text("category: news\n"), "title: required field is missing (also missing: publishedDateTime, webUrl, provider)"),
+    "empty title": (seed_text(MINIMAL.replace('"A title"', '"  "')), "title: must not be empty"),
+    "provider without name": (seed_text(MINIMAL.replace("  name: Example\n", "")), "provider.name: required field is missing"),
+    "related without webUrl": (seed_text(MINIMAL + "related:\n  - title: x\n"), "related[0].webUrl: required field is missing"),
+    "related entry wrong type": (seed_text(MINIMAL + "related:\n  - title: x\n    webUrl: https://e.com/b\n    quality: lots\n"), "related[0].quality: expected a whole number"),
+    "image without url": (seed_text(MINIMAL + "images:\n  - width: 3\n"), "images[0].url: required field is missing"),
+    "javascript webUrl": (seed_text(MINIMAL.replace("https://example.com/a", "javascript:alert(1)")), "webUrl: must be an http(s) URL, got 'javascript:alert(1)'"),
+    "ftp webUrl": (seed_text(MINIMAL.replace("https://example.com/a", "ftp://example.com/a")), "webUrl: must be an http(s) URL"),
+    "related javascript webUrl": (seed_text(MINIMAL + "related:\n  - title: x\n    webUrl: \"javascript:alert(1)\"\n"), "related[0].webUrl: must be an http(s) URL"),
+    "unsafe python tag": (seed_text(MINIMAL + "x: !!python/object/apply:os.system ['true']\n"), "line 9, column 4: explicit YAML tags (!tag) are not allowed"),
+    "unknown local tag": (seed_text(MINIMAL + "x: !secret abc\n"), "explicit YAML tags (!tag) are not allowed"),
+    "standard tag": (seed_text(MINIMAL + "x: !!binary aGVsbG8=\n"), "explicit YAML tags (!tag) are not allowed"),
+    "anchor": (seed_text(MINIMAL + "x: &a 1\n"), "line 9, column 4: anchors (&name) are not allowed"),
+    "alias": (seed_text("a: &a 1\n" + MINIMAL + "x: *a\n"), "anchors (&name) are not allowed"),
+    "alias in flow": (seed_text(MINIMAL + "x: [1,*a]\n"), "aliases (*name) are not allowed"),
+    "duplicate key": (seed_text(MINIMAL + 'title: "Another"\n'), "line 9, column 1: YAML error: duplicate key 'title'"),
+    "nul escape": (seed_text(MINIMAL + 'excerpt: "a\\0b"\n'), "excerpt: contains a NUL character"),
+    "lone surrogate": (seed_text(MINIMAL + 'excerpt: "a\\ud800b é"\n'), "line 9, column 14: YAML error: found invalid Unicode"),
+    "nan in unknown key": (seed_text(MINIMAL + "score: .nan\n"), "score: nan cannot be stored"),
+    "integer keys in unknown mapping": (seed_text(MINIMAL + "x:\n  1: a\n"), "x.1: field names must be text"),
+    "two documents": (seed_text(MINIMAL + "...\nb: 1\n"), "YAML error"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_SEEDS)
+def test_bad_seed_is_refused_with_where_and_why(name):
+    text, message = BAD_SEEDS[name]
+    with pytest.raises(SeedError) as refused:
+        parse(text)
+    assert message in str(refused.value)
+
+
+def test_not_utf8_names_line_and_byte():
+    data = seed_text(MINIMAL).encode() + b"excerpt: \xff\xfe\n"
+    with pytest.raises(SeedError, match=r"line 10: not UTF-8: byte 0xff at offset \d+ is invalid"):
+        parse_bytes(data)
+
+
+def test_latin1_file_is_not_utf8():
+    data = seed_text(MINIMAL.replace("A title", "Caf\u00e9")).encode("latin-1")
+    with pytest.raises(SeedError, match="not UTF-8: byte 0xe9"):
+        parse_bytes(data)
+
+
+def test_file_over_the_limit_is_refused_before_parsing():
+    with pytest.raises(SeedError, match=r"file is 6,295 bytes, over the limit of 1,000 \(SEED_MAX_BYTES\)"):
+        parse_bytes(REAL_SEED.read_bytes(), max_bytes=1000)
+
+
+def test_raw_nul_byte_is_refused():
+    with pytest.raises(SeedError, match="line 2: contains a NUL character"):
+        parse("---\n\x00: 1\n---\n")
+
+
+def test_alias_bomb_costs_neither_time_nor_memory():
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    bomb = seed_text(MINIMAL + "\n".join(lines) + "\n")
+    started = time.perf_counter()
+    with pytest.raises(SeedError, match="anchors"):
+        parse(bomb)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_deep_nesting_is_refused_cleanly():
+    deep = seed_text(MINIMAL + "x: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(SeedError, match="nesting depth|nested too deeply"):
+        parse(deep)
+
+
+def test_split_keeps_body_verbatim_and_finds_the_first_closing_fence():
+    front, body = split_front_matter("---\na: 1\n---  \nbody\n---\nmore")
+    assert front == "a: 1\n" and body == "body\n---\nmore"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2000))
+def test_random_bytes_parse_or_are_refused_cleanly(data):
+    try:
+        result = parse_bytes(data, max_bytes=1000)
+    except SeedError:
+        return
+    assert isinstance(result[1], Seed)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_mutated_real_seed_parses_or_is_refused_cleanly(data):
+    raw = bytearray(REAL_SEED.read_bytes())
+    for _ in range(data.draw(st.integers(1, 8))):
+        position = data.draw(st.integers(0, len(raw) - 1))
+        action = data.draw(st.sampled_from(["flip", "delete", "insert"]))
+        if action == "flip":
+            raw[position] = data.draw(st.integers(0, 255))
+        elif action == "delete":
+            del raw[position]
+        else:
+            raw[position:position] = data.draw(st.sampled_from([b":", b"-", b"&a ", b"*a", b"!!", b"\n", b"  ", b'"', b"[", b"{", b"\xff"]))
+    try:
+        parse_bytes(bytes(raw))
+    except SeedError:
+        pass
