@@ -1,0 +1,279 @@
+"""Seed import into the database: exact fields, refusals that store nothing, idempotency, conflicts."""
+
+import json
+import shutil
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from webapp.models import APPROVED, Article, AuditEvent, RelatedLink, Topic, article_topics, db
+from webapp.seed_import import import_paths
+
+from .conftest import REAL_SEED, SEEDS
+from .test_seeds import BAD_SEEDS, MINIMAL, seed_text
+
+LIMIT = 2 * 1024 * 1024
+
+
+def run_import(*paths, max_bytes=LIMIT):
+    return import_paths([str(p) for p in paths], max_bytes=max_bytes)
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def article(identity: str) -> Article:
+    return db.session.scalar(select(Article).where(Article.identity == identity))
+
+
+def test_real_seed_is_stored_with_every_field_exact(app):
+    report = run_import(SEEDS)
+    assert (report.imported, report.invalid) == (1, 0)
+    stored = article("000_153b8be9e8e41660")
+    assert stored.title == "Met Police roll out facial recognition technology to tackle London\u2019s shoplifting"
+    assert stored.published_at == datetime(2023, 10, 19, 13, 22, tzinfo=timezone.utc)
+    assert [topic.name for topic in stored.topics] == ["Natural Language Processing", "AI", "Computer Vision"]
+    assert [link.provider_name for link in stored.related] == [
+        "Fox News", "PoliticsHome", "Nextgov", "Government Executive", "BBC", "Irish Sun", "Government Technology",
+    ]
+    assert [link.position for link in stored.related] == list(range(7))
+    first = stored.related[0]
+    assert first.amp_web_url == (
+        "https://www.foxnews.com/tech/stores-spying-using-creepy-facial-recognition-technology-without-consent.amp"
+    )
+    assert first.cdn_amp_web_url == (
+        "https://www-foxnews-com.cdn.ampproject.org/c/s/www.foxnews.com/tech/"
+        "stores-spying-using-creepy-facial-recognition-technology-without-consent.amp"
+    )
+    assert first.images[0]["width"] == 1200 and first.images[0]["isCached"] is True
+    assert first.published_at == datetime(2023, 10, 15, 10, 56, tzinfo=timezone.utc)
+    text = REAL_SEED.read_text(encoding="utf-8")
+    assert f'secured: "{stored.secured}"\n' in text and len(stored.secured) == 561
+    assert stored.source_text == text and stored.source_name == REAL_SEED.name
+    assert (stored.quality, stored.heat, stored.seed_published, stored.status, stored.version) == (16, -1, False, "pending", 1)
+    assert stored.published_at.tzinfo is not None
+
+
+def test_unknown_keys_body_and_dates_in_extras_survive_the_database(app, tmp_path):
+    path = tmp_path / "odd.md"
+    path.write_text(
+        seed_text(
+            MINIMAL + "lang: en\nfeed:\n  since: 2020-01-02\n  at: 2021-03-04T05:06:07Z\n  tags: [a, b]\n"
+            "related:\n  - title: R\n    webUrl: https://r.example/x\n    syndication: {via: AP}\n",
+            body="# Body\n\nText.\n",
+        ),
+        encoding="utf-8",
+    )
+    run_import(path)
+    db.session.expire_all()
+    stored = article("odd")
+    assert list(stored.extra) == ["lang", "feed"]
+    assert stored.extra["feed"]["since"].isoformat() == "2020-01-02"
+    assert stored.extra["feed"]["at"] == datetime(2021, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    assert stored.body == "# Body\n\nText.\n"
+    assert stored.related[0].extra == {"syndication": {"via": "AP"}}
+    assert stored.key_order[-3:] == ["lang", "feed", "related"]
+
+
+@pytest.mark.parametrize("name", BAD_SEEDS)
+def test_each_bad_file_is_refused_whole_and_good_files_beside_it_import(app, tmp_path, name):
+    text, message = BAD_SEEDS[name]
+    (tmp_path / "bad.md").write_text(text, encoding="utf-8")
+    shutil.copy(REAL_SEED, tmp_path)
+    report = run_import(tmp_path)
+    assert (report.imported, report.invalid) == (1, 1)
+    assert report.errors[0]["file"] == str(tmp_path / "bad.md")
+    assert message in report.errors[0]["message"]
+    assert article("bad") is None
+    assert count(Article) == 1 and count(RelatedLink) == 7 and count(Topic) == 3
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"---\ntitle: \xff\n---\n", "line 2: not UTF-8: byte 0xff"),
+        (b"", "line 1: no front matter"),
+        (b"\x00\x01\x02", "contains a NUL character"),
+    ],
+)
+def test_undecodable_files_are_refused(app, tmp_path, data, message):
+    (tmp_path / "bad.txt").write_bytes(data)
+    report = run_import(tmp_path)
+    assert report.invalid == 1 and message in report.errors[0]["message"]
+    assert count(Article) == 0
+
+
+def test_file_over_seed_max_bytes_is_refused_without_storing(app, tmp_path):
+    shutil.copy(REAL_SEED, tmp_path)
+    report = run_import(tmp_path, max_bytes=1000)
+    assert report.invalid == 1 and "over the limit of 1,000 (SEED_MAX_BYTES)" in report.errors[0]["message"]
+    assert count(Article) == 0
+
+
+def test_reimport_is_a_no_op(app):
+    run_import(SEEDS)
+    before = db.session.execute(select(Article.id, Article.version, Article.updated_at)).all()
+    report = run_import(SEEDS)
+    assert (report.imported, report.updated, report.unchanged) == (0, 0, 1)
+    assert db.session.execute(select(Article.id, Article.version, Article.updated_at)).all() == before
+    assert count(RelatedLink) == 7
+
+
+def test_changed_pending_seed_updates_its_article(app, tmp_path):
+    path = tmp_path / REAL_SEED.name
+    shutil.copy(REAL_SEED, path)
+    run_import(path)
+    original_id = article("000_153b8be9e8e41660").id
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("quality: 16", "quality: 17").replace("  - AI\n", ""), encoding="utf-8")
+    report = run_import(path)
+    assert (report.imported, report.updated) == (0, 1)
+    db.session.expire_all()
+    updated = article("000_153b8be9e8e41660")
+    assert (updated.id, updated.quality, updated.version) == (original_id, 17, 2)
+    assert [t.name for t in updated.topics] == ["Natural Language Processing", "Computer Vision"]
+    assert count(RelatedLink) == 7 and count(article_topics) == 2
+
+
+@pytest.mark.parametrize("moderated_by", ["status", "audit event"])
+def test_changed_moderated_seed_is_a_conflict_and_moderation_is_kept(app, tmp_path, moderated_by):
+    path = tmp_path / REAL_SEED.name
+    shutil.copy(REAL_SEED, path)
+    run_import(path)
+    stored = article("000_153b8be9e8e41660")
+    if moderated_by == "status":
+        stored.status, stored.heat = APPROVED, 120
+    else:
+        stored.heat = 120
+        db.session.add(AuditEvent(action="heat", article=stored, before={"heat": -1}, after={"heat": 120}))
+    db.session.commit()
+    path.write_text(path.read_text(encoding="utf-8").replace("quality: 16", "quality: 99"), encoding="utf-8")
+    report = run_import(path)
+    assert (report.updated, report.conflicts) == (0, 1)
+    assert "already moderated" in report.conflicting[0]["message"]
+    db.session.expire_all()
+    kept = article("000_153b8be9e8e41660")
+    assert (kept.quality, kept.heat) == (16, 120)
+
+
+def test_same_identity_twice_in_one_import_is_refused(app, tmp_path):
+    (tmp_path / "a").mkdir()
+    shutil.copy(REAL_SEED, tmp_path / "a" / "same.txt")
+    shutil.copy(REAL_SEED, tmp_path / "same.md")
+    report = run_import(tmp_path)
+    assert (report.imported, report.invalid) == (1, 1)
+    assert "same identity 'same'" in report.errors[0]["message"]
+
+
+def test_folders_recurse_for_md_and_txt_and_globs_expand(app, tmp_path):
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    shutil.copy(REAL_SEED, tmp_path / "deep" / "er" / "one.md")
+    shutil.copy(REAL_SEED, tmp_path / "deep" / "two.txt")
+    shutil.copy(REAL_SEED, tmp_path / "three.yaml")
+    (tmp_path / "notes.json").write_text("{}")
+    report = run_import(tmp_path)
+    assert report.imported == 2 and report.invalid == 0
+    report = import_paths([str(tmp_path / "*.yaml"), str(tmp_path / "missing-*.md")], max_bytes=LIMIT)
+    assert report.imported == 1
+    assert report.errors == [{"file": str(tmp_path / "missing-*.md"), "message": "no such file or folder (nor any file matching it as a pattern)"}]
+
+
+def test_cli_prints_summary_and_exits_0(runner):
+    result = runner.invoke(args=["seeds", "import", str(SEEDS)])
+    assert result.exit_code == 0, result.output
+    assert "imported 1, updated 0, unchanged 0, invalid 0, conflicts 0" in result.output
+
+
+def test_cli_json_report_and_exit_1_on_invalid(runner, tmp_path):
+    shutil.copy(REAL_SEED, tmp_path)
+    (tmp_path / "broken.md").write_text("no front matter\n")
+    result = runner.invoke(args=["seeds", "import", "--json", str(tmp_path)])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert {k: report[k] for k in ("imported", "updated", "unchanged", "conflicts", "invalid")} == {
+        "imported": 1, "updated": 0, "unchanged": 0, "conflicts": 0, "invalid": 1,
+    }
+    assert report["errors"] == [{"file": str(tmp_path / "broken.md"), "message": "line 1: no front matter: a seed starts with a line '---'"}]
+
+
+def test_cli_uses_seed_max_bytes_from_config(app, runner):
+    app.config["SEED_MAX_BYTES"] = 100
+    result = runner.invoke(args=["seeds", "import", "--json", str(SEEDS)])
+    assert result.exit_code == 1 and json.loads(result.stdout)["invalid"] == 1
+
+
+def test_a_database_failure_in_a_batch_keeps_the_other_files(app, tmp_path, monkeypatch):
+    for name in ("a", "b", "c"):
+        shutil.copy(REAL_SEED, tmp_path / f"{name}.txt")
+    from webapp import seed_import
+
+    real_row = seed_import.article_row
+
+    def failing_row(seed_file, now):
+        row = real_row(seed_file, now)
+        if seed_file.identity == "b":
+            row["title"] = None  # violates NOT NULL
+        return row
+
+    monkeypatch.setattr(seed_import, "article_row", failing_row)
+    report = run_import(tmp_path)
+    assert (report.imported, report.invalid) == (2, 1)
+    assert report.errors[0]["file"].endswith("b.txt") and "could not be stored" in report.errors[0]["message"]
+    assert sorted(db.session.scalars(select(Article.identity))) == ["a", "c"]
+    assert count(RelatedLink) == 14
+
+
+scalar_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(
+    lambda s: s.strip()
+)
+timestamps = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 1, 1)).map(
+    lambda d: d.replace(microsecond=0, tzinfo=timezone.utc)
+)
+related_entries = st.fixed_dictionaries(
+    {"title": scalar_text, "webUrl": st.sampled_from(["https://a.example/1", "http://b.example/x?y=1&z=2"])},
+    optional={"quality": st.integers(0, 200), "publishedDateTime": timestamps, "excerpt": scalar_text},
+)
+seed_mappings = st.fixed_dictionaries(
+    {
+        "category": scalar_text,
+        "title": scalar_text,
+        "publishedDateTime": timestamps,
+        "webUrl": st.just("https://example.com/story"),
+        "provider": st.fixed_dictionaries({"name": scalar_text, "domain": st.just("example.com")}),
+    },
+    optional={
+        "excerpt": scalar_text,
+        "quality": st.integers(0, 10_000),
+        "heat": st.integers(-1, 199),
+        "published": st.booleans(),
+        "topics": st.lists(scalar_text, max_size=5),
+        "related": st.lists(related_entries, max_size=6),
+        "secured": st.text("ABCDEFabcdef0123456789+/=;", min_size=1, max_size=80),
+        "customKey": st.dictionaries(st.text("abcxyz", min_size=1, max_size=5), st.integers() | scalar_text, max_size=3),
+    },
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(mapping=seed_mappings, body=st.sampled_from(["", "\n", "# Title\n\nBody text.\n"]))
+def test_generated_valid_seeds_import(app, tmp_path_factory, mapping, body):
+    import yaml
+
+    folder = tmp_path_factory.mktemp("gen")
+    front = yaml.dump(mapping, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False)
+    (folder / "generated.md").write_text(f"---\n{front}---\n{body}", encoding="utf-8")
+    report = run_import(folder)
+    assert report.invalid == 0, report.errors
+    db.session.expire_all()
+    stored = article("generated")
+    assert stored.title == mapping["title"] and stored.published_at == mapping["publishedDateTime"]
+    assert [t.name for t in stored.topics] == list(dict.fromkeys(mapping.get("topics", [])))
+    assert [link.title for link in stored.related] == [entry["title"] for entry in mapping.get("related", [])]
+    assert (stored.extra or {}).get("customKey") == mapping.get("customKey")
+    assert stored.body == body
+    db.session.delete(stored)
+    db.session.commit()
