@@ -1,0 +1,116 @@
+"""Logging in and out, the first admin, and what anonymous users may see."""
+
+import pytest
+from sqlalchemy import select
+
+from webapp.models import User, db
+from webapp.seed_import import import_paths
+
+from .conftest import PASSWORD, csrf_token
+from .test_seeds import MINIMAL, seed_text
+
+
+def test_anonymous_user_is_sent_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.location.startswith("/login?next=")
+
+
+def test_login_page_has_labelled_fields_and_strict_csp(client):
+    response = client.get("/login")
+    html = response.get_data(as_text=True)
+    assert '<label for="username">Username</label>' in html and '<label for="password">Password</label>' in html
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_login_then_queue_then_logout(client, make_user):
+    make_user("maria")
+    response = client.post("/login?next=/", data={"username": "maria", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.location == "/"
+    assert client.get("/").status_code == 200
+    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("username, password", [("maria", "wrong password"), ("nobody", PASSWORD)])
+def test_wrong_login_does_not_reveal_whether_user_exists(client, make_user, username, password):
+    make_user("maria")
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_token(client)})
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.get_data(as_text=True)
+
+
+def test_login_without_csrf_token_is_refused_with_a_message(client, make_user):
+    make_user("maria")
+    response = client.post("/login", data={"username": "maria", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_logout_needs_csrf(client, login):
+    login()
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"])
+def test_next_only_redirects_within_the_site(client, make_user, target):
+    make_user("maria")
+    response = client.post(
+        "/login", query_string={"next": target}, data={"username": "maria", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
+    assert response.location == "/"
+
+
+def test_disabled_user_is_logged_out_at_once(client, login):
+    user = login()
+    user.active = False
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_ensure_admin_creates_admin_once_with_a_random_password(runner, monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    first = runner.invoke(args=["users", "ensure-admin"])
+    assert first.exit_code == 0 and "Created user 'admin' with password: " in first.output
+    password = first.output.split("password: ")[1].split()[0]
+    assert len(password) >= 12
+    admin = db.session.scalar(select(User))
+    assert (admin.username, admin.role) == ("admin", "admin")
+    assert password not in admin.password_hash and admin.password_hash.startswith("scrypt:")
+    second = runner.invoke(args=["users", "ensure-admin"])
+    assert second.exit_code == 0 and second.output == ""
+
+
+def test_two_fresh_databases_get_different_admin_passwords(runner, monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    first = runner.invoke(args=["users", "ensure-admin"]).output
+    db.session.execute(User.__table__.delete())
+    db.session.commit()
+    second = runner.invoke(args=["users", "ensure-admin"]).output
+    assert first != second
+
+
+def test_ensure_admin_takes_admin_password_from_environment(client, runner, monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", "from the environment")
+    result = runner.invoke(args=["users", "ensure-admin"])
+    assert "from the environment" not in result.output
+    response = client.post("/login", data={"username": "admin", "password": "from the environment", "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+
+
+def test_users_create_reads_password_from_stdin(runner):
+    result = runner.invoke(args=["users", "create", "lee", "--role", "lead", "--password-stdin"], input="a long password\n")
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User.role).where(User.username == "lee")) == "lead"
+    again = runner.invoke(args=["users", "create", "lee", "--password-stdin"], input="a long password\n")
+    assert again.exit_code == 1 and "user 'lee' already exists" in again.output
+
+
+def test_queue_escapes_seed_text(client, login, tmp_path):
+    path = tmp_path / "xss.md"
+    path.write_text(seed_text(MINIMAL.replace('"A title"', '"<script>alert(1)</script>"')), encoding="utf-8")
+    import_paths([str(path)], max_bytes=10_000)
+    login()
+    html = client.get("/").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html

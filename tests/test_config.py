@@ -1,0 +1,53 @@
+"""Configuration from the environment."""
+
+import pytest
+
+from webapp import create_app
+from webapp.config import ConfigError, from_environment
+
+
+def test_defaults_sqlite_in_instance_folder_and_2_mib(monkeypatch, tmp_path):
+    for name in ("DATABASE_URL", "SECRET_KEY", "SEED_MAX_BYTES", "COPYDESK_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    config = from_environment(str(tmp_path), overrides={})
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'copydesk.db'}"
+    assert config["SEED_MAX_BYTES"] == 2 * 1024 * 1024
+
+
+def test_development_secret_is_generated_once_and_kept(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("COPYDESK_ENV", raising=False)
+    first = from_environment(str(tmp_path), overrides={})["SECRET_KEY"]
+    second = from_environment(str(tmp_path), overrides={})["SECRET_KEY"]
+    assert first == second and len(first) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.setenv("COPYDESK_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set when COPYDESK_ENV=production"):
+        create_app()
+
+
+def test_production_takes_secret_key_and_database_url_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("COPYDESK_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("DATABASE_URL", "postgres://user@db.example/copydesk")
+    config = from_environment(str(tmp_path), overrides={})
+    assert config["SECRET_KEY"] == "from-the-environment"
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://user@db.example/copydesk"
+    assert config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("value, message", [("lots", "SEED_MAX_BYTES must be a whole number, got 'lots'"), ("0", "must be above zero")])
+def test_bad_seed_max_bytes_is_named(monkeypatch, tmp_path, value, message):
+    monkeypatch.setenv("SEED_MAX_BYTES", value)
+    with pytest.raises(ConfigError, match=message):
+        from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})
+
+
+def test_seed_max_bytes_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SEED_MAX_BYTES", "4096")
+    assert from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})["SEED_MAX_BYTES"] == 4096
