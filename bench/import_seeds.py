@@ -1,0 +1,75 @@
+"""Seed import benchmark: bare libyaml parsing against the whole import, in one run.
+
+    python -m bench.import_seeds [--n 20000] [--seed 1] [--corpus DIR] [--database-url URL]
+
+Generates N seeds of the real seed's size (or reads --corpus), then times:
+- bare: read each file and `yaml.load(front_matter, Loader=CSafeLoader)`, nothing else;
+- import: `seeds import` of the folder into an empty, migrated database;
+- re-import: the same folder again, every file unchanged.
+"""
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from flask_migrate import upgrade
+
+from webapp import create_app
+from webapp.models import db
+from webapp.seed_import import import_paths
+
+from .generate import write_corpus
+
+
+def bare_parse(files: list[Path]) -> None:
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        end = text.index("\n---", 4)
+        yaml.load(text[4:end], Loader=yaml.CSafeLoader)
+
+
+def timed(function, *args) -> float:
+    started = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - started
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--corpus", type=Path, help="seed folder to use instead of generating one")
+    parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="copydesk-bench-") as scratch:
+        corpus = args.corpus or Path(scratch) / "seeds"
+        if not args.corpus:
+            write_corpus(args.n, args.seed, corpus)
+        files = sorted(p for p in corpus.iterdir() if p.suffix in (".md", ".txt"))
+        mean_size = statistics.mean(p.stat().st_size for p in files)
+        database_url = args.database_url or f"sqlite:///{Path(scratch) / 'bench.db'}"
+
+        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
+        with app.app_context():
+            upgrade()
+            limit = app.config["SEED_MAX_BYTES"]
+            bare = timed(bare_parse, files)
+            reports = {}
+            full = timed(lambda: reports.setdefault("import", import_paths([str(corpus)], max_bytes=limit)))
+            again = timed(lambda: reports.setdefault("reimport", import_paths([str(corpus)], max_bytes=limit)))
+
+    first, second = reports["import"], reports["reimport"]
+    print(f"{len(files):,} seeds, mean {mean_size / 1024:.1f} KiB, database {database_url.split(':')[0]}")
+    print(f"{'':22}{'seconds':>9}{'x bare parse':>14}  outcome")
+    print(f"{'bare CSafeLoader parse':22}{bare:9.2f}{1:14.2f}")
+    print(f"{'import':22}{full:9.2f}{full / bare:14.2f}  imported {first.imported}, invalid {first.invalid}")
+    print(f"{'unchanged re-import':22}{again:9.2f}{again / bare:14.2f}  unchanged {second.unchanged}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
