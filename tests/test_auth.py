@@ -114,3 +114,9 @@ def test_queue_escapes_seed_text(client, login, tmp_path):
     login()
     html = client.get("/").get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+
+
+def test_unknown_page_is_a_plain_404_page(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "404 · Not Found" in response.get_data(as_text=True)

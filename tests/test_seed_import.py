@@ -277,3 +277,26 @@ def test_generated_valid_seeds_import(app, tmp_path_factory, mapping, body):
     assert stored.body == body
     db.session.delete(stored)
     db.session.commit()
+
+
+def test_progress_bar_shows_on_a_terminal_for_long_imports(monkeypatch):
+    import io
+    import sys
+
+    from webapp.cli import _progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with _progress(1000, show=True) as advance:
+        advance(500)
+        advance(500)
+    assert "Importing seeds" in terminal.getvalue() and "100%" in terminal.getvalue()
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    with _progress(1000, show=False) as advance:
+        advance(1000)
+    assert quiet.getvalue() == ""
