@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 from flask_migrate import upgrade
+from sqlalchemy import text
 
 from webapp import create_app
 from webapp.models import db
@@ -37,12 +38,40 @@ def timed(function, *args) -> float:
     return time.perf_counter() - started
 
 
+def measure(corpus: Path, files: list[Path], database_url: str) -> tuple[float, float, float, dict]:
+    """One round: bare parse, import into an empty database, unchanged re-import."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        _empty(database_url)
+        upgrade()
+        limit = app.config["SEED_MAX_BYTES"]
+        bare = timed(bare_parse, files)
+        reports = {}
+        full = timed(lambda: reports.setdefault("import", import_paths([str(corpus)], max_bytes=limit)))
+        again = timed(lambda: reports.setdefault("reimport", import_paths([str(corpus)], max_bytes=limit)))
+        db.session.remove()
+        db.engine.dispose()
+    return bare, full, again, reports
+
+
+def _empty(database_url: str) -> None:
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        for leftover in path.parent.glob(path.name + "*"):
+            leftover.unlink()
+    else:
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are printed")
     parser.add_argument("--corpus", type=Path, help="seed folder to use instead of generating one")
-    parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
+    parser.add_argument("--database-url", help="a scratch PostgreSQL database, emptied each round (default: SQLite)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="copydesk-bench-") as scratch:
@@ -52,22 +81,15 @@ def main(argv=None) -> int:
         files = sorted(p for p in corpus.iterdir() if p.suffix in (".md", ".txt"))
         mean_size = statistics.mean(p.stat().st_size for p in files)
         database_url = args.database_url or f"sqlite:///{Path(scratch) / 'bench.db'}"
+        rounds = [measure(corpus, files, database_url) for _ in range(args.repeat)]
 
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
-        with app.app_context():
-            upgrade()
-            limit = app.config["SEED_MAX_BYTES"]
-            bare = timed(bare_parse, files)
-            reports = {}
-            full = timed(lambda: reports.setdefault("import", import_paths([str(corpus)], max_bytes=limit)))
-            again = timed(lambda: reports.setdefault("reimport", import_paths([str(corpus)], max_bytes=limit)))
-
-    first, second = reports["import"], reports["reimport"]
-    print(f"{len(files):,} seeds, mean {mean_size / 1024:.1f} KiB, database {database_url.split(':')[0]}")
-    print(f"{'':22}{'seconds':>9}{'x bare parse':>14}  outcome")
-    print(f"{'bare CSafeLoader parse':22}{bare:9.2f}{1:14.2f}")
-    print(f"{'import':22}{full:9.2f}{full / bare:14.2f}  imported {first.imported}, invalid {first.invalid}")
-    print(f"{'unchanged re-import':22}{again:9.2f}{again / bare:14.2f}  unchanged {second.unchanged}")
+    bare, full, again = (statistics.median(r[i] for r in rounds) for i in range(3))
+    first, second = rounds[-1][3]["import"], rounds[-1][3]["reimport"]
+    print(f"{len(files):,} seeds, mean {mean_size / 1024:.1f} KiB, {database_url.split(':')[0]}, median of {args.repeat}")
+    print(f"{'':24}{'seconds':>9}{'x bare parse':>14}  outcome")
+    print(f"{'bare CSafeLoader parse':24}{bare:9.2f}{1:14.2f}")
+    print(f"{'import':24}{full:9.2f}{full / bare:14.2f}  imported {first.imported}, invalid {first.invalid}")
+    print(f"{'unchanged re-import':24}{again:9.2f}{again / bare:14.2f}  unchanged {second.unchanged}")
     return 0
 
 

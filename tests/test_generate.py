@@ -129,7 +129,7 @@ def test_generated_article_round_trips_through_yaml():
                                   "line\u2028sep", "\ufeffbom", "no", "- dash: colon #hash"])
 def test_double_quoted_strings_parse_back(text):
     assert yaml.load("k: " + yaml_double_quoted(text), Loader=yaml.CSafeLoader) == {"k": text}
-    assert yaml.load(render_seed({"lang": text})[4:-5], Loader=yaml.CSafeLoader) == {"lang": text}
+    assert split_seed(render_seed({"lang": text}))[0] == {"lang": text}
 
 
 def test_files_are_utf8_lf_with_the_real_seed_layout(corpus):
@@ -140,7 +140,8 @@ def test_files_are_utf8_lf_with_the_real_seed_layout(corpus):
         data = path.read_bytes()
         text = data.decode("utf-8")
         assert "\r" not in text and text.startswith("---\ncategory: ")
-        assert re.search(r'^title: ".*"$', text, re.M) and re.search(r"^publishedDateTime: \d{4}-\d\d-\d\dT\d\d:\d\d:00Z$", text, re.M)
+        assert re.search(r'^title: ".*"$', text, re.M)
+        assert re.search(r"^publishedDateTime: \d{4}-\d\d-\d\dT\d\d:\d\d:00Z$", text, re.M)
         keys = list(split_seed(text)[0])
         known = [key for key in keys if key in KEY_ORDER]
         assert known == [key for key in KEY_ORDER if key in known]
@@ -166,10 +167,11 @@ def test_every_seed_has_required_fields_of_the_right_types(corpus):
         assert isinstance(article["category"], str) and article["category"], stem
         assert isinstance(article["title"], str) and article["title"].strip(), stem
         assert isinstance(article["excerpt"], str) and 40 < len(article["excerpt"]) < 400, stem
-        assert isinstance(article["publishedDateTime"], datetime) and article["publishedDateTime"].utcoffset() is not None
+        assert isinstance(article["publishedDateTime"], datetime)
+        assert article["publishedDateTime"].utcoffset() is not None
         assert re.match(r"https?://", article["webUrl"]), stem
         assert isinstance(article["provider"]["name"], str) and "." in article["provider"]["domain"]
-        assert isinstance(article["topics"], list) and all(isinstance(topic, str) for topic in article["topics"])
+        assert all(isinstance(topic, str) for topic in article["topics"])
         assert re.fullmatch(r"[A-Za-z0-9+/]{290,}={0,2};[A-Za-z0-9+/]{22}==", article["secured"])
         if "quality" in article:
             assert 0 <= article["quality"] <= 161 and article["published"] is False
@@ -181,7 +183,7 @@ def test_related_entries_have_the_fields_of_the_format(corpus):
     _, _, seeds = corpus
     entries = [entry for article in seeds.values() for entry in article.get("related", [])]
     for entry in entries:
-        assert {"title", "excerpt", "publishedDateTime", "webUrl", "type", "quality", "provider"} <= set(entry)
+        assert {"title", "excerpt", "publishedDateTime", "webUrl", "type", "quality", "provider"} <= entry.keys()
         assert isinstance(entry["quality"], int) and isinstance(entry["publishedDateTime"], datetime)
         for image in entry.get("images", []):
             assert isinstance(image["url"], str) and isinstance(image["width"], int)
@@ -215,7 +217,8 @@ def test_mean_size_is_close_to_the_real_seed(tmp_path):
 def test_every_kind_is_planted(corpus):
     _, truth, _ = corpus
     assert {group["kind"] for group in truth["duplicates"]} == set(IN_SEED_KINDS) | set(CROSS_KINDS)
-    assert {group["kind"] for group in truth["near_misses"]} == set(NEAR_MISS_KINDS) | set(CROSS_NEAR_MISS_KINDS)
+    near_miss_kinds = {group["kind"] for group in truth["near_misses"]}
+    assert near_miss_kinds == set(NEAR_MISS_KINDS) | set(CROSS_NEAR_MISS_KINDS)
 
 
 def test_in_seed_duplicates_are_what_the_truth_says(corpus):

@@ -1,5 +1,6 @@
 """The seed format module: the real seed parses exactly, and every kind of bad seed is refused."""
 
+import re
 import time
 from datetime import datetime, timezone
 
@@ -214,3 +215,59 @@ def test_mutated_real_seed_parses_or_is_refused_cleanly(data):
         parse_bytes(bytes(raw))
     except SeedError:
         pass
+
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    | st.datetimes(timezones=st.just(timezone.utc)) | st.dates(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=10), yaml_values, max_size=6))
+def test_values_are_those_yaml_safe_load_gives(mapping):
+    import yaml
+
+    from webapp.seeds import load_front_matter
+
+    text = yaml.dump(mapping, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False)
+    assert load_front_matter(text) == yaml.safe_load(text)
+
+
+def test_real_seed_values_are_those_yaml_safe_load_gives():
+    import yaml
+
+    from webapp.seeds import load_front_matter
+
+    front_matter, _ = split_front_matter(REAL_TEXT)
+    assert load_front_matter(front_matter) == yaml.safe_load(front_matter)
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [("x: =\n", "'=' is not a value seeds may hold"), ("<<: {a: 1}\n", "merge keys (<<) are not allowed"), ("? [a, b]\n: 1\n", "a key must be a plain value")],
+)
+def test_yaml_that_safe_load_would_bend_is_refused(line, message):
+    with pytest.raises(SeedError, match=re.escape(message)):
+        parse(seed_text(MINIMAL + line))
+
+
+@pytest.mark.parametrize(
+    "text, front, body",
+    [
+        ("---\na: 1\n---", "a: 1\n", ""),
+        ("---\r\na: 1\r\n---\r\nbody", "a: 1\r\n", "body"),
+        ("---\na: 1\n--- \t\n\nbody", "a: 1\n", "\nbody"),
+        ("---\n---\n", "", ""),
+    ],
+)
+def test_fences(text, front, body):
+    assert split_front_matter(text) == (front, body)
+
+
+@pytest.mark.parametrize("text", ["---\na: 1\n----\n", "---\na: 1\n ---\n", "---\na: 1\n---x\n"])
+def test_lines_that_only_look_like_a_closing_fence(text):
+    with pytest.raises(SeedError, match="unterminated front matter"):
+        split_front_matter(text)
