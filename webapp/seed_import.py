@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from .models import PENDING, Article, AuditEvent, RelatedLink, Topic, article_topics, db, utcnow
-from .seeds import Seed, SeedError, parse_bytes
+from .seeds import Seed, SeedError, check_size, parse_bytes
 
 SEED_SUFFIXES = (".md", ".txt")
 BATCH_SIZE = 500
@@ -141,8 +140,7 @@ class _Importer:
             self.report.refuse(path, f"same identity {identity!r} as {first} in this import; rename one of them")
             return None
         try:
-            if os.stat(path).st_size > self.max_bytes:
-                raise SeedError("", f"file is {os.stat(path).st_size:,} bytes, over the limit of {self.max_bytes:,} (SEED_MAX_BYTES)")
+            check_size(path.stat().st_size, self.max_bytes)  # before reading a huge file into memory
             data = path.read_bytes()
         except SeedError as error:
             self.report.refuse(path, str(error))

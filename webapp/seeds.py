@@ -86,8 +86,8 @@ class Seed:
 
 def parse_bytes(data: bytes, max_bytes: int | None = None) -> tuple[str, Seed]:
     """Decode a seed file's bytes and parse them; returns the text and the seed."""
-    if max_bytes is not None and len(data) > max_bytes:
-        raise SeedError("", f"file is {len(data):,} bytes, over the limit of {max_bytes:,} (SEED_MAX_BYTES)")
+    if max_bytes is not None:
+        check_size(len(data), max_bytes)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -96,6 +96,12 @@ def parse_bytes(data: bytes, max_bytes: int | None = None) -> tuple[str, Seed]:
             f"line {line}", f"not UTF-8: byte 0x{data[error.start]:02x} at offset {error.start} is invalid"
         ) from None
     return text, parse(text)
+
+
+def check_size(size: int, max_bytes: int) -> None:
+    """Refuse a file of `size` bytes when it is over `max_bytes`."""
+    if size > max_bytes:
+        raise SeedError("", f"file is {size:,} bytes, over the limit of {max_bytes:,} (SEED_MAX_BYTES)")
 
 
 def parse(text: str) -> Seed:
