@@ -9,6 +9,7 @@ from typing import Any
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
+    func,
     JSON,
     Boolean,
     CheckConstraint,
@@ -141,7 +142,6 @@ class Article(db.Model):
     __tablename__ = "articles"
     __table_args__ = (
         Index("ix_articles_queue_published", "status", "published_at", "id"),
-        Index("ix_articles_queue_quality", "status", "quality", "id"),
         Index("ix_articles_queue_heat", "status", "heat", "id"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
     )
@@ -190,6 +190,23 @@ class Article(db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# Articles without a quality sort below every score; the index holds the same expression.
+QUALITY_SORT_KEY = func.coalesce(Article.quality, -1)
+Index("ix_articles_queue_quality", Article.status, QUALITY_SORT_KEY, Article.id)
+
+
+class Claim(db.Model):
+    """A moderator is looking at an article: a courtesy to others, expiring by itself."""
+
+    __tablename__ = "claims"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
 
 
 class RelatedLink(db.Model):

@@ -36,6 +36,13 @@ target_db = current_app.extensions['migrate'].db
 # ... etc.
 
 
+def render_item(type_, obj, autogen_context):
+    """Write our column types as the plain SQL types they store, so migrations never import the app."""
+    if type_ == "type" and type(obj).__module__ == "webapp.models":
+        return f"sa.{type(obj).impl.__name__}()"
+    return False
+
+
 def get_metadata():
     if hasattr(target_db, 'metadatas'):
         return target_db.metadatas[None]
@@ -91,6 +98,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            render_item=render_item,
             **conf_args
         )
 
