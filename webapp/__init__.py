@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import event
 
-from . import auth, cli, errors, queue, security
+from . import articles, auth, cli, errors, notices, queue, security, templating
 from .config import from_environment
 from .models import db
 
@@ -40,9 +40,12 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    templating.init_app(app)
+    notices.init_app(app)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)
+    app.register_blueprint(articles.bp)
     cli.init_app(app)
     return app
 

@@ -1,20 +1,106 @@
-"""The review queue."""
+"""The review queue: the list, its pages, bulk decisions, and the poll for others' changes."""
 
-from flask import Blueprint, render_template
-from sqlalchemy import func, select
+import json
+from datetime import datetime, timedelta
 
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from . import moderation
 from .auth import role_required
-from .models import PENDING, STATUSES, Article, db
+from .claims import live_claims
+from .listing import InvalidCursor, changed_since, filter_choices, parse_filters, queue_page
+from .models import APPROVED, REJECTED, Article, db, utcnow
+from .notices import notice_response
+from .rendering import render, wants_fragment
 
 bp = Blueprint("queue", __name__)
+
+
+def stale_after() -> timedelta:
+    return timedelta(hours=current_app.config["STALE_AFTER_HOURS"])
 
 
 @bp.get("/")
 @role_required("moderator")
 def index():
-    """The queue: pending articles, newest published first."""
-    articles = db.session.scalars(
-        select(Article).where(Article.status == PENDING).order_by(Article.published_at.desc(), Article.id.desc()).limit(50)
-    ).all()
-    counts = dict(db.session.execute(select(Article.status, func.count()).group_by(Article.status)).all())
-    return render_template("queue/index.html", articles=articles, counts={s: counts.get(s, 0) for s in STATUSES})
+    """The queue: pending articles newest first, filtered and sorted by the URL."""
+    filters, errors = parse_filters(request.args)
+    try:
+        page = queue_page(filters, request.args.get("after"), stale_after())
+    except InvalidCursor:
+        abort(400, "That page link is broken: start again from the first page of the queue.")
+    context = {
+        "filters": filters,
+        "errors": errors,
+        "page": page,
+        "claims": live_claims([row.article.id for row in page.rows]),
+        "stale_after": stale_after(),
+        "now": utcnow(),
+    }
+    if not wants_fragment():
+        context |= {"choices": filter_choices(), "recent": moderation.recent_decisions(current_user)}
+    return render("queue/index.html", "queue/_rows.html", status=400 if errors else 200, **context)
+
+
+@bp.get("/queue/changes")
+@role_required("moderator")
+def changes():
+    """Rows of the listed articles that changed since the last poll, swapped in place."""
+    ids = [int(value) for value in request.args.getlist("id") if value.isdigit()]
+    try:
+        since = datetime.fromisoformat(request.args["since"])
+    except (KeyError, ValueError):
+        abort(400, "`since` must be a date and time like 2023-10-19T13:22:00+00:00.")
+    now = utcnow()
+    response = make_response(render_template("queue/_poller.html", since=now))
+    changed = changed_since(ids, since)
+    if changed:
+        # Each changed row refreshes itself in place: the list never jumps under the cursor.
+        response.headers["HX-Trigger"] = json.dumps({f"row-stale-{article_id}": True for article_id in changed})
+    return response
+
+
+@bp.get("/decisions/recent")
+@role_required("moderator")
+def recent():
+    """The moderator's own last ten decisions."""
+    return render("queue/recent.html", "queue/_recent.html", recent=moderation.recent_decisions(current_user))
+
+
+@bp.post("/queue/bulk")
+@role_required("moderator")
+def bulk():
+    """Approve or reject the selected articles; those changed meanwhile are skipped and listed."""
+    verdict = {"approve": APPROVED, "reject": REJECTED}.get(request.form.get("verdict", ""))
+    items = _selected_items(request.form.getlist("article"))
+    if verdict is None or not items:
+        message = "Choose Approve or Reject." if verdict is None else "Select at least one article first."
+        return _bulk_answer(message, [], status=422)
+    outcome = moderation.bulk_decide(items, current_user, verdict, request.form.get("reason"))
+    verb = "Approved" if verdict == APPROVED else "Rejected"
+    message = f"{verb} {len(outcome.events)}."
+    if outcome.skipped:
+        titles = db.session.scalars(db.select(Article.title).where(Article.id.in_(outcome.skipped))).all()
+        message += f" Skipped {len(outcome.skipped)} that someone changed meanwhile: " + "; ".join(titles) + "."
+    changed_ids = [event["article_id"] for event in outcome.events] + outcome.skipped
+    return _bulk_answer(message, changed_ids)
+
+
+def _selected_items(values: list[str]) -> list[tuple[int, int]]:
+    items = []
+    for value in values:
+        article_id, _, version = value.partition(":")
+        if article_id.isdigit() and version.isdigit():
+            items.append((int(article_id), int(version)))
+    return items
+
+
+def _bulk_answer(message: str, changed_ids: list[int], status: int = 200):
+    if not wants_fragment():
+        flash(message)
+        return redirect(request.form.get("next") or url_for("queue.index"), code=303)
+    triggers = {f"row-stale-{article_id}": True for article_id in changed_ids}
+    if changed_ids:
+        triggers["decisions-changed"] = True
+    return notice_response(message, status=status, triggers=triggers)

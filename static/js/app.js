@@ -1,0 +1,118 @@
+// Copydesk's keyboard and small behaviours on top of htmx. Everything here is an
+// enhancement: every action is also a plain form that works without JavaScript.
+(function () {
+  "use strict";
+
+  const rows = () => Array.from(document.querySelectorAll("#queue-rows tr.row"));
+  const focusedRow = () => document.activeElement && document.activeElement.closest("tr.row");
+  let lastChecked = null;
+
+  function isTyping(event) {
+    const el = event.target;
+    return el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName);
+  }
+
+  function moveFocus(step) {
+    const all = rows();
+    if (!all.length) return;
+    const index = all.indexOf(focusedRow());
+    const next = index < 0 ? all[0] : all[Math.min(all.length - 1, Math.max(0, index + step))];
+    next.focus();
+  }
+
+  function openArticle(row) {
+    const link = row && row.querySelector("a[data-open]");
+    if (link) link.click();
+  }
+
+  // The article a shortcut acts on: the open panel's, else the focused row's.
+  function actionButton(action) {
+    const panel = document.querySelector("#panel[data-article]");
+    const row = focusedRow();
+    const scope = row && (!panel || panel.dataset.article !== row.dataset.article) ? row : panel;
+    return scope && scope.querySelector('[data-action="' + action + '"]');
+  }
+
+  function click(element) {
+    if (element) element.click();
+  }
+
+  const shortcuts = {
+    j: () => moveFocus(1),
+    k: () => moveFocus(-1),
+    o: () => openArticle(focusedRow()),
+    Enter: () => openArticle(focusedRow()),
+    a: () => click(actionButton("approve")),
+    r: () => click(actionButton("reject")),
+    h: () => { const heat = document.querySelector('#panel input[name="heat"]'); if (heat) heat.focus(); },
+    x: () => { const box = focusedRow() && focusedRow().querySelector('input[type="checkbox"]'); if (box) box.click(); },
+    u: () => click(document.querySelector("#notice [data-undo] button")),
+    "/": () => { const search = document.getElementById("q"); if (search) search.focus(); },
+    "?": () => toggleShortcuts(),
+  };
+
+  function toggleShortcuts() {
+    const dialog = document.getElementById("shortcuts");
+    if (!dialog) return;
+    if (dialog.open) dialog.close(); else dialog.showModal();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event)) return;
+    if (event.key === "Enter" && !focusedRow()) return;
+    const shortcut = shortcuts[event.key];
+    if (!shortcut) return;
+    event.preventDefault();
+    shortcut();
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-shortcuts-toggle]")) toggleShortcuts();
+    const box = event.target.closest('#queue-rows input[type="checkbox"]');
+    if (!box) return;
+    // Shift-click selects the range from the last box clicked.
+    if (event.shiftKey && lastChecked && lastChecked !== box) {
+      const boxes = rows().map((row) => row.querySelector('input[type="checkbox"]'));
+      const [from, to] = [boxes.indexOf(lastChecked), boxes.indexOf(box)].sort((a, b) => a - b);
+      boxes.slice(from, to + 1).forEach((each) => { each.checked = box.checked; });
+    }
+    lastChecked = box;
+  });
+
+  // The slider is a second way to type the heat; only the number input is submitted.
+  document.addEventListener("input", function (event) {
+    if (!event.target.matches("[data-heat-slider]")) return;
+    const number = event.target.form.querySelector('input[name="heat"]');
+    number.value = event.target.value;
+  });
+
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id === "poller") {
+      event.detail.parameters.id = rows().map((row) => row.dataset.article);
+    }
+  });
+
+  // After a decision, go on to the next pending article, so the queue can be worked by keyboard alone.
+  // htmx re-fires afterRequest on a connected element when the form itself was swapped away.
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    const form = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!form || !form.matches("form[data-decision]") || event.detail.xhr.status !== 200) return;
+    const decided = form.closest("[data-article]");
+    const row = decided && document.getElementById("article-" + decided.dataset.article);
+    const all = rows();
+    const start = row ? all.indexOf(row) + 1 : 0;
+    const next = all.slice(start).find((each) => each.dataset.status === "pending");
+    if (!next) return;
+    next.focus();
+    if (event.detail.target.id === "panel") openArticle(next);
+  });
+
+  // The Undo offer goes away by itself after UNDO_SECONDS.
+  let noticeTimer = null;
+  document.body.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target.id !== "notice") return;
+    clearTimeout(noticeTimer);
+    const seconds = Number(document.body.dataset.undoSeconds || 10);
+    noticeTimer = setTimeout(() => { document.getElementById("notice").replaceChildren(); }, seconds * 1000);
+  });
+})();

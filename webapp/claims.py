@@ -1,0 +1,52 @@
+"""Claims: "maria is reviewing this" for a few minutes, kept in the database, expiring by itself.
+
+A claim is a courtesy so two moderators don't read the same article at once; the
+article's version check is what guarantees that nobody overwrites anybody.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from .models import Claim, User, db, utcnow
+
+
+def claim(article_id: int, user: User, seconds: int, now: datetime | None = None) -> Claim:
+    """Claim the article for `user` (or renew their claim); another user's live claim is kept."""
+    now = now or utcnow()
+    expires = now + timedelta(seconds=seconds)
+    taken = db.session.execute(
+        update(Claim)
+        .where(Claim.article_id == article_id, (Claim.user_id == user.id) | (Claim.expires_at <= now))
+        .values(user_id=user.id, expires_at=expires)
+    )
+    if taken.rowcount == 0:
+        try:
+            with db.session.begin_nested():
+                db.session.add(Claim(article_id=article_id, user_id=user.id, expires_at=expires))
+        except IntegrityError:
+            pass  # someone else's live claim: theirs stands
+    db.session.commit()
+    return db.session.get(Claim, article_id, populate_existing=True)
+
+
+def release(article_id: int, user: User | None = None) -> None:
+    """Drop the claim on an article (only `user`'s, when given); the caller commits."""
+    statement = delete(Claim).where(Claim.article_id == article_id)
+    if user is not None:
+        statement = statement.where(Claim.user_id == user.id)
+    db.session.execute(statement)
+
+
+def live_claims(article_ids: list[int], now: datetime | None = None) -> dict[int, Claim]:
+    """Unexpired claims on these articles, by article id."""
+    if not article_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Claim)
+        .options(joinedload(Claim.user))
+        .where(Claim.article_id.in_(article_ids), Claim.expires_at > (now or utcnow()))
+    )
+    return {c.article_id: c for c in rows}

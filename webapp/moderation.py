@@ -1,0 +1,188 @@
+"""Moderation: approve, reject, reopen, set heat, undo and bulk decisions.
+
+Every change names the article version the moderator saw and is applied with
+`UPDATE ... WHERE version = :seen`, so a change made meanwhile by someone else is never
+overwritten: the caller gets a `Conflict` instead. Each change writes its AuditEvent
+(state before and after) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import joinedload
+
+from . import claims
+from .models import APPROVED, PENDING, REJECTED, Article, AuditEvent, User, db, utcnow
+
+STATE = (Article.status, Article.heat, Article.decided_by_id, Article.decided_at, Article.reject_reason)
+UNDOABLE = ("approve", "reject", "reopen", "heat", "undo")
+VERDICT_ACTIONS = {APPROVED: "approve", REJECTED: "reject"}
+
+
+class Conflict(Exception):
+    """The article changed since the moderator saw it (or is gone)."""
+
+    def __init__(self, article_id: int):
+        super().__init__(f"article {article_id} changed since it was shown")
+        self.article_id = article_id
+
+
+class InvalidInput(ValueError):
+    """A value the moderator typed is not acceptable; `field` names the input."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+
+
+@dataclass
+class Outcome:
+    """What a change did: the events written, and the articles skipped because they had changed."""
+
+    events: list[dict] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+
+def decide(article_id: int, user: User, verdict: str, version: int, reason: str | None = None) -> dict:
+    """Approve or reject one article; returns its audit event."""
+    return _single(bulk_decide([(article_id, version)], user, verdict, reason), article_id)
+
+
+def bulk_decide(items: list[tuple[int, int]], user: User, verdict: str, reason: str | None = None) -> Outcome:
+    """Approve or reject several articles at once; those changed meanwhile are skipped."""
+    if verdict not in VERDICT_ACTIONS:
+        raise InvalidInput("verdict", f"verdict must be approved or rejected, got {verdict!r}")
+    if verdict != REJECTED or not (reason or "").strip():
+        reason = None
+    changes = {"status": verdict, "decided_by_id": user.id, "decided_at": utcnow(), "reject_reason": reason and reason.strip()}
+    return _change(items, user, VERDICT_ACTIONS[verdict], changes, release_claims=True)
+
+
+def reopen(article_id: int, user: User, version: int) -> dict:
+    """Return a decided article to the queue."""
+    changes = {"status": PENDING, "decided_by_id": None, "decided_at": None, "reject_reason": None}
+    return _single(_change([(article_id, version)], user, "reopen", changes), article_id)
+
+
+def set_heat(article_id: int, user: User, heat: str | int, version: int, heat_max: int) -> dict:
+    """Set the editorial heat, a whole number from 0 to `heat_max`."""
+    value = parse_heat(heat, heat_max)
+    return _single(_change([(article_id, version)], user, "heat", {"heat": value}), article_id)
+
+
+def parse_heat(heat: str | int, heat_max: int) -> int:
+    """The heat as a number, or InvalidInput saying what is wrong with it."""
+    text = str(heat).strip()
+    if not text.isdigit() or not text.isascii():
+        raise InvalidInput("heat", f"Heat must be a whole number from 0 to {heat_max}; {text or 'nothing'!r} is not.")
+    value = int(text)
+    if value > heat_max:
+        raise InvalidInput("heat", f"Heat must be a whole number from 0 to {heat_max}; {value} is too high.")
+    return value
+
+
+def undo(event_id: int, user: User) -> dict:
+    """Put an article back as it was before one of `user`'s own events, if nothing changed since."""
+    event = db.session.get(AuditEvent, event_id)
+    if event is None or event.actor_id != user.id or event.action not in UNDOABLE or event.article_id is None:
+        raise LookupError(f"no change of yours numbered {event_id} can be undone")
+    restored = {name: event.before[name] for name in ("status", "heat", "decided_by_id", "reject_reason")}
+    restored["decided_at"] = _datetime(event.before["decided_at"])
+    outcome = _change([(event.article_id, event.after["version"])], user, "undo", restored, undoes=event.id)
+    return _single(outcome, event.article_id)
+
+
+def _single(outcome: Outcome, article_id: int) -> dict:
+    if outcome.skipped:
+        raise Conflict(article_id)
+    return outcome.events[0]
+
+
+def _change(items, user: User, action: str, changes: dict, release_claims=False, undoes=None) -> Outcome:
+    now = utcnow()
+    ids = [article_id for article_id, _ in items]
+    current = {row.id: row for row in db.session.execute(select(Article.id, Article.version, *STATE).where(Article.id.in_(ids)))}
+    outcome = Outcome()
+    for article_id, seen_version in items:
+        row = current.get(article_id)
+        if row is None or row.version != seen_version or not _update(article_id, seen_version, changes, now):
+            outcome.skipped.append(article_id)
+            continue
+        before = _state(row._mapping, row.version)
+        after = _state({**before, **changes}, seen_version + 1)
+        if undoes is not None:
+            after["undoes"] = undoes
+        outcome.events.append(
+            {"created_at": now, "actor_id": user.id, "action": action, "article_id": article_id, "before": before, "after": after}
+        )
+        if release_claims:
+            claims.release(article_id)
+    if outcome.events:
+        ids = db.session.scalars(insert(AuditEvent.__table__).returning(AuditEvent.id, sort_by_parameter_order=True), outcome.events).all()
+        for event, event_id in zip(outcome.events, ids):
+            event["id"] = event_id
+    db.session.commit()
+    return outcome
+
+
+def _update(article_id: int, seen_version: int, changes: dict, now: datetime) -> bool:
+    result = db.session.execute(
+        update(Article.__table__)
+        .where(Article.id == article_id, Article.version == seen_version)
+        .values(**changes, version=seen_version + 1, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def _state(values, version: int) -> dict:
+    decided_at = values["decided_at"]
+    return {
+        "status": values["status"],
+        "heat": values["heat"],
+        "decided_by_id": values["decided_by_id"],
+        "decided_at": decided_at.isoformat() if isinstance(decided_at, datetime) else decided_at,
+        "reject_reason": values["reject_reason"],
+        "version": version,
+    }
+
+
+def _datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def history(article_id: int) -> list[AuditEvent]:
+    """Everything that happened to an article, newest first."""
+    return db.session.scalars(
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
+        .where(AuditEvent.article_id == article_id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    ).all()
+
+
+def recent_decisions(user: User, limit: int = 10) -> list[AuditEvent]:
+    """The user's own last decisions, newest first."""
+    return db.session.scalars(
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.article).load_only(Article.id, Article.title, Article.status, Article.version))
+        .where(AuditEvent.actor_id == user.id, AuditEvent.action.in_(VERDICT_ACTIONS.values()))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def latest_undoable(user: User, seconds: int) -> AuditEvent | None:
+    """The user's last change, while it can still be undone from the notice."""
+    event = db.session.scalar(
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.article).load_only(Article.id, Article.title, Article.version))
+        .where(AuditEvent.actor_id == user.id, AuditEvent.created_at > utcnow() - timedelta(seconds=seconds))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    )
+    if event and event.action in UNDOABLE and event.article and event.article.version == event.after["version"]:
+        return event
+    return None

@@ -1,0 +1,45 @@
+"""The notice line under the top bar: what just happened, with Undo while it is possible."""
+
+import json
+from dataclasses import dataclass
+
+from flask import current_app, make_response, render_template
+from flask_login import current_user
+
+from .models import AuditEvent
+from .moderation import latest_undoable
+
+ACTION_WORDS = {"approve": "Approved", "reject": "Rejected", "reopen": "Returned to pending", "heat": "Heat set on", "undo": "Undid a change on"}
+
+
+@dataclass
+class Notice:
+    message: str
+    undo_event: AuditEvent | None = None
+
+
+def undo_notice() -> Notice | None:
+    """The current user's last change, offered for undo while the window is open."""
+    if not current_user.is_authenticated:
+        return None
+    event = latest_undoable(current_user, current_app.config["UNDO_SECONDS"])
+    if event is None:
+        return None
+    return Notice(f"{ACTION_WORDS.get(event.action, 'Changed')} “{event.article.title}”.", event)
+
+
+def render_notice(notice: Notice | None) -> str:
+    """The notice as an out-of-band swap, to send along with any htmx answer."""
+    return render_template("_notice.html", notice=notice, oob=True)
+
+
+def notice_response(message: str, status: int = 200, triggers: dict | None = None):
+    """An htmx answer that only updates the notice (and fires `triggers` as events)."""
+    response = make_response(render_notice(Notice(message)), status)
+    if triggers:
+        response.headers["HX-Trigger"] = json.dumps(triggers)
+    return response
+
+
+def init_app(app) -> None:
+    app.context_processor(lambda: {"undo_seconds": app.config["UNDO_SECONDS"], "undo_notice": undo_notice})
