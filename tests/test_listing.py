@@ -1,0 +1,125 @@
+"""The queue listing: filters, sorts and keyset pages that neither skip nor repeat a row."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from webapp import moderation
+from webapp.listing import InvalidCursor, QueueFilters, changed_since, parse_filters, queue_page
+from webapp.models import APPROVED, Article, db
+from webapp.seed_import import import_paths
+
+STALE = timedelta(hours=48)
+
+
+def write_seed(folder, name, *, title="Story", published="2023-10-19T13:22:00Z", quality=None, heat=-1, topics=(), provider="Example", excerpt="An excerpt"):
+    lines = [
+        "---", "category: news", f'title: "{title}"', f'excerpt: "{excerpt}"', f"publishedDateTime: {published}",
+        f'webUrl: "https://example.com/{name}"', f"heat: {heat}", "provider:", f"  name: {provider}", "  domain: example.com",
+    ]
+    if quality is not None:
+        lines.append(f"quality: {quality}")
+    if topics:
+        lines += ["topics:"] + [f"  - {topic}" for topic in topics]
+    lines += ["related:", "  - title: R", "    webUrl: https://r.example/1", "---", ""]
+    (folder / f"{name}.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def load(folder) -> dict[str, int]:
+    report = import_paths([str(folder)], max_bytes=2**21)
+    assert report.invalid == 0, report.errors
+    return dict(db.session.execute(select(Article.identity, Article.id)).all())
+
+
+def walk(filters: QueueFilters, limit: int) -> list[int]:
+    ids, cursor = [], None
+    while True:
+        page = queue_page(filters, cursor, STALE, limit=limit)
+        ids += [row.article.id for row in page.rows]
+        if page.next_cursor is None:
+            return ids
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "quality", "heat"])
+def test_keyset_pages_cover_every_row_once_in_order_even_with_ties(app, tmp_path, sort):
+    for i in range(23):
+        write_seed(tmp_path, f"s{i:02}", published=f"2023-10-{10 + i % 4:02}T08:00:00Z", quality=None if i % 5 == 0 else i % 3, heat=i % 4 * 10 - 1 if i % 2 else -1)
+    load(tmp_path)
+    paged = walk(QueueFilters(sort=sort), limit=4)
+    everything = walk(QueueFilters(sort=sort), limit=100)
+    assert paged == everything and len(set(paged)) == 23
+    articles = [db.session.get(Article, i) for i in paged]
+    keys = {
+        "newest": lambda a: (a.published_at, a.id),
+        "oldest": lambda a: (a.published_at, a.id),
+        "quality": lambda a: (-1 if a.quality is None else a.quality, a.id),
+        "heat": lambda a: (a.heat, a.id),
+    }[sort]
+    assert [keys(a) for a in articles] == sorted(map(keys, articles), reverse=sort != "oldest")
+
+
+def test_row_carries_the_related_count(app, tmp_path):
+    write_seed(tmp_path, "one")
+    load(tmp_path)
+    assert queue_page(QueueFilters(), None, STALE).rows[0].related_count == 1
+
+
+def test_filters_combine(app, tmp_path, make_user):
+    write_seed(tmp_path, "ai", title="Robots everywhere", topics=["AI"], provider="Alpha")
+    write_seed(tmp_path, "cv", title="Cameras everywhere", topics=["Computer Vision"], provider="Beta", published="2023-10-01T00:00:00Z")
+    write_seed(tmp_path, "both", title="Robots with cameras", topics=["AI", "Computer Vision"], provider="Beta", excerpt="100% _wild_")
+    ids = load(tmp_path)
+    moderation.decide(ids["both"], make_user("maria"), APPROVED, 1)
+
+    def listed(**values):
+        return {row.article.id for row in queue_page(QueueFilters(**values), None, STALE).rows}
+
+    assert listed() == {ids["ai"], ids["cv"]}
+    assert listed(status="all", topic="AI") == {ids["ai"], ids["both"]}
+    assert listed(status="approved") == {ids["both"]}
+    assert listed(status="all", provider="Beta", topic="Computer Vision") == {ids["cv"], ids["both"]}
+    assert listed(status="all", q="robots") == {ids["ai"], ids["both"]}
+    assert listed(status="all", q="100%") == {ids["both"]}
+    assert listed(status="all", q="100%_wild") == set()  # % and _ are text, not LIKE wildcards
+    assert listed(status="all", published_to=date(2023, 10, 1)) == {ids["cv"]}
+    assert listed(status="all", published_from=date(2023, 10, 2)) == {ids["ai"], ids["both"]}
+    assert listed(category="sport") == set()
+
+
+def test_stale_filter_uses_the_configured_age(app, tmp_path):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    write_seed(tmp_path, "old", published=(now - timedelta(hours=50)).isoformat())
+    write_seed(tmp_path, "new", published=(now - timedelta(hours=2)).isoformat())
+    ids = load(tmp_path)
+    assert [r.article.id for r in queue_page(QueueFilters(stale=True), None, STALE).rows] == [ids["old"]]
+    assert queue_page(QueueFilters(stale=True), None, timedelta(hours=72)).rows == []
+
+
+def test_parse_filters_reports_bad_values_by_field():
+    filters, errors = parse_filters({"status": "lost", "sort": "random", "published_from": "yesterday", "q": "  x  ", "stale": "1"})
+    assert filters == QueueFilters(q="x", stale=True)
+    assert set(errors) == {"status", "sort", "published_from"}
+    assert "'yesterday' is not a date like 2023-10-19." == errors["published_from"]
+
+
+def test_as_args_round_trips_through_parse_filters():
+    filters = QueueFilters(status="all", sort="heat", topic="AI", published_from=date(2023, 1, 2), stale=True)
+    assert parse_filters(filters.as_args()) == (filters, {})
+    assert QueueFilters().as_args() == {}
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "x~1", "2023-01-01~y"])
+def test_invalid_cursor_is_refused(app, cursor):
+    with pytest.raises(InvalidCursor):
+        queue_page(QueueFilters(), cursor, STALE)
+
+
+def test_changed_since_lists_only_the_changed(app, tmp_path, make_user):
+    write_seed(tmp_path, "a")
+    write_seed(tmp_path, "b")
+    ids = load(tmp_path)
+    since = datetime.now(timezone.utc)
+    moderation.decide(ids["a"], make_user("maria"), APPROVED, 1)
+    assert changed_since([ids["a"], ids["b"]], since) == [ids["a"]]

@@ -1,0 +1,347 @@
+"""The queue and article routes over HTTP: roles, CSRF, fragments, conflicts, heat, bulk, undo, claims."""
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+
+from webapp import claims, moderation
+from webapp.models import APPROVED, PENDING, Article, AuditEvent, db
+from webapp.seed_import import import_paths
+
+from .conftest import PASSWORD, REAL_SEED, SEEDS, csrf_token
+from .test_listing import write_seed
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def article(app):
+    import_paths([str(SEEDS)], max_bytes=2**21)
+    return db.session.scalar(select(Article))
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def fresh(article_id: int) -> Article:
+    db.session.expire_all()
+    return db.session.get(Article, article_id)
+
+
+def token(client) -> str:
+    return csrf_token(client, "/")
+
+
+def post(client, url, headers=None, **data):
+    return client.post(url, data={"csrf_token": token(client), **data}, headers=headers or {})
+
+
+ROUTES = [
+    ("GET", "/"),
+    ("GET", "/articles/{id}"),
+    ("GET", "/articles/{id}/row"),
+    ("GET", "/decisions/recent"),
+    ("GET", "/queue/changes?since=2020-01-01T00:00:00%2B00:00"),
+    ("POST", "/articles/{id}/claim"),
+]
+
+
+@pytest.mark.parametrize("role, expected", [(None, 302), ("moderator", 200), ("lead", 200), ("admin", 200)])
+@pytest.mark.parametrize("method, path", ROUTES)
+def test_route_by_role(client, login, article, method, path, role, expected):
+    if role:
+        login("someone", role)
+    url = path.format(id=article.id)
+    valid_token = token(client) if role else csrf_token(client, "/login")
+    response = client.get(url) if method == "GET" else client.post(url, headers={"X-CSRFToken": valid_token})
+    if method == "POST" and expected == 200:
+        expected = 204
+    assert response.status_code == expected
+    if role is None:
+        assert response.location.startswith("/login?next=")
+
+
+@pytest.mark.parametrize("action", ["approve", "reject", "reopen", "heat"])
+def test_anonymous_actions_change_nothing(client, article, action):
+    response = client.post(f"/articles/{article.id}/{action}", data={"version": 1, "heat": 5})
+    assert response.status_code in (302, 400)
+    assert fresh(article.id).version == 1
+
+
+def test_post_without_csrf_token_is_refused(client, login, article):
+    login()
+    response = client.post(f"/articles/{article.id}/approve", data={"version": 1}, headers=HX)
+    assert response.status_code == 400
+    assert fresh(article.id).status == PENDING
+
+
+def test_csrf_token_in_the_htmx_header_is_accepted(client, login, article):
+    login()
+    page = soup(client.get("/"))
+    header = json.loads(page.body["hx-headers"])["X-CSRFToken"]
+    response = client.post(f"/articles/{article.id}/approve", data={"version": 1, "from": "panel"}, headers={**HX, "X-CSRFToken": header})
+    assert response.status_code == 200 and fresh(article.id).status == APPROVED
+
+
+def test_htmx_gets_the_fragment_and_a_browser_the_page(client, login, article):
+    login()
+    full = client.get("/")
+    fragment = client.get("/", headers=HX)
+    restore = client.get("/", headers={**HX, "HX-History-Restore-Request": "true"})
+    assert "HX-Request" in full.headers["Vary"] and "HX-Request" in fragment.headers["Vary"]
+    assert soup(full).find("html") and soup(restore).find("html")
+    rows = soup(fragment)
+    assert rows.find("html") is None and rows.find("tr", id=f"article-{article.id}")
+    panel = client.get(f"/articles/{article.id}", headers=HX)
+    assert soup(panel).find("section", id="panel") and soup(panel).find("html") is None
+    assert soup(client.get(f"/articles/{article.id}")).find("html")
+
+
+def test_row_shows_what_a_moderator_needs(client, login, article):
+    login()
+    row = soup(client.get("/")).find("tr", id=f"article-{article.id}")
+    cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
+    assert cells[1].startswith("Met Police roll out facial recognition technology") and "stale" in cells[1]
+    assert cells[2:8] == ["Business Matters", "19 Oct 2023", "16", "not set", "Pending", "7"]
+    assert row.find("time")["title"] == "2023-10-19 13:22 UTC"
+
+
+def test_approve_with_htmx_swaps_the_panel_and_signals_the_row(client, login, article):
+    login()
+    response = post(client, f"/articles/{article.id}/approve", HX, version=1, **{"from": "panel"})
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.find("section", id="panel").find(class_="status").get_text() == "Approved"
+    assert page.find(id="notice")["hx-swap-oob"] == "true" and page.find("button", string="Undo")
+    assert json.loads(response.headers["HX-Trigger"]) == {f"row-stale-{article.id}": True, "decisions-changed": True}
+    assert fresh(article.id).status == APPROVED
+
+
+def test_approve_from_a_row_answers_with_the_row(client, login, article):
+    login()
+    response = post(client, f"/articles/{article.id}/approve", HX, version=1, **{"from": "row"})
+    row = soup(response).find("tr", id=f"article-{article.id}")
+    assert row["data-status"] == APPROVED and "panel-stale-%d" % article.id in response.headers["HX-Trigger"]
+
+
+def test_plain_form_post_redirects_and_shows_undo(client, login, article):
+    login()
+    response = post(client, f"/articles/{article.id}/approve", version=1, next="/?status=all")
+    assert response.status_code == 303 and response.location == "/?status=all"
+    page = soup(client.get("/?status=all"))
+    assert "Approved “Met Police" in page.find(id="notice").get_text()
+    assert page.find(id="notice").find("form")["action"].endswith("/undo")
+
+
+def test_stale_version_answers_409_with_the_current_state(client, login, article, make_user):
+    maria = make_user("maria", password=PASSWORD)
+    moderation.decide(article.id, maria, APPROVED, 1)
+    login("lee")
+    response = post(client, f"/articles/{article.id}/reject", HX, version=1, reason="nope", **{"from": "panel"})
+    assert response.status_code == 409
+    conflict = soup(response).find(class_="conflict").get_text(" ", strip=True)
+    assert "approved by maria 0 s ago" in conflict and "Nothing was overwritten" in conflict
+    stored = fresh(article.id)
+    assert (stored.status, stored.decided_by_id, stored.reject_reason, stored.version) == (APPROVED, maria.id, None, 2)
+
+
+def test_stale_version_without_javascript_is_a_409_page(client, login, article, make_user):
+    moderation.decide(article.id, make_user("maria"), APPROVED, 1)
+    login("lee")
+    response = post(client, f"/articles/{article.id}/approve", version=1)
+    assert response.status_code == 409 and soup(response).find("html") and soup(response).find(class_="conflict")
+
+
+@pytest.mark.parametrize("value", ["", "201", "-3", "hot", "7.5"])
+def test_bad_heat_answers_422_with_a_message_beside_the_field(client, login, article, value):
+    login()
+    response = post(client, f"/articles/{article.id}/heat", HX, version=1, heat=value, **{"from": "panel"})
+    assert response.status_code == 422
+    form = soup(response).find("form", class_="heat")
+    field = form.find("input", attrs={"name": "heat"})
+    error = form.find(class_="error")
+    assert field["aria-invalid"] == "true" and field["aria-describedby"] == error["id"]
+    assert "Heat must be a whole number from 0 to 200" in error.get_text()
+    assert fresh(article.id).heat == -1 and fresh(article.id).version == 1
+
+
+def test_heat_is_saved_and_shown(client, login, article):
+    login()
+    response = post(client, f"/articles/{article.id}/heat", HX, version=1, heat="150", **{"from": "panel"})
+    assert response.status_code == 200 and fresh(article.id).heat == 150
+    assert soup(response).find("input", attrs={"name": "heat"})["value"] == "150"
+
+
+def test_heat_max_is_configurable(client, login, article, app):
+    app.config["HEAT_MAX"] = 100
+    login()
+    response = post(client, f"/articles/{article.id}/heat", HX, version=1, heat="150", **{"from": "panel"})
+    assert response.status_code == 422 and "from 0 to 100" in response.get_data(as_text=True)
+
+
+def test_missing_version_is_a_400_with_a_message(client, login, article):
+    login()
+    response = post(client, f"/articles/{article.id}/approve")
+    assert response.status_code == 400 and "which version" in response.get_data(as_text=True)
+
+
+def test_unknown_article_is_404(client, login):
+    login()
+    assert client.get("/articles/999").status_code == 404
+    assert post(client, "/articles/999/approve", version=1).status_code == 404
+
+
+def test_undo_route_restores_and_only_for_the_actor(client, login, article, make_user):
+    user = login()
+    event = moderation.decide(article.id, user, APPROVED, 1)
+    response = post(client, f"/events/{event['id']}/undo", HX)
+    assert response.status_code == 200 and fresh(article.id).status == PENDING
+    other = moderation.decide(article.id, make_user("lee"), APPROVED, 3)
+    assert post(client, f"/events/{other['id']}/undo", HX).status_code == 404
+    assert fresh(article.id).status == APPROVED
+
+
+def test_bulk_reports_changed_and_skipped(client, login, app, tmp_path, make_user):
+    for name in ("a", "b", "c"):
+        write_seed(tmp_path, name, title=f"Story {name}")
+    import_paths([str(tmp_path)], max_bytes=2**21)
+    ids = dict(db.session.execute(select(Article.identity, Article.id)).all())
+    moderation.set_heat(ids["b"], make_user("lee"), 9, 1, heat_max=200)
+    login()
+    response = client.post(
+        "/queue/bulk",
+        data={"csrf_token": token(client), "verdict": "approve", "article": [f"{ids[n]}:1" for n in "abc"]},
+        headers=HX,
+    )
+    notice = soup(response).find(id="notice").get_text(" ", strip=True)
+    assert notice == "Approved 2. Skipped 1 that someone changed meanwhile: Story b."
+    assert [fresh(ids[n]).status for n in "abc"] == [APPROVED, PENDING, APPROVED]
+    assert set(json.loads(response.headers["HX-Trigger"])) == {f"row-stale-{ids[n]}" for n in "abc"} | {"decisions-changed"}
+
+
+def test_bulk_without_selection_says_so(client, login, article):
+    login()
+    response = client.post("/queue/bulk", data={"csrf_token": token(client), "verdict": "approve"}, headers=HX)
+    assert response.status_code == 422 and "Select at least one article first." in response.get_data(as_text=True)
+    plain = client.post("/queue/bulk", data={"csrf_token": token(client), "verdict": "approve"})
+    assert plain.status_code == 303
+
+
+def test_claim_by_another_moderator_shows_on_row_and_panel_and_asks_before_acting(client, login, article, make_user):
+    claims.claim(article.id, make_user("maria"), 300)
+    login("lee")
+    row = soup(client.get("/")).find("tr", id=f"article-{article.id}")
+    assert "being reviewed by maria" in row.get_text()
+    panel = soup(client.get(f"/articles/{article.id}", headers=HX))
+    assert "Being reviewed by maria." in panel.find(class_="claim-note").get_text()
+    approve = panel.find("button", attrs={"data-action": "approve"}).find_parent("form")
+    assert approve["hx-confirm"] == "maria is reviewing this article. Go ahead anyway?"
+
+
+def test_own_claim_asks_nothing(client, login, article):
+    user = login()
+    claims.claim(article.id, user, 300)
+    panel = soup(client.get(f"/articles/{article.id}", headers=HX))
+    assert panel.find(class_="claim-note") is None and not panel.find(attrs={"hx-confirm": True})
+
+
+def test_poll_signals_rows_changed_since(client, login, article, make_user):
+    login()
+    since = datetime.now(timezone.utc)
+    quiet = client.get("/queue/changes", query_string={"since": since.isoformat(), "id": [article.id]}, headers=HX)
+    assert "HX-Trigger" not in quiet.headers and soup(quiet).find(id="poller")
+    moderation.decide(article.id, make_user("lee"), APPROVED, 1)
+    changed = client.get("/queue/changes", query_string={"since": since.isoformat(), "id": [article.id]}, headers=HX)
+    assert json.loads(changed.headers["HX-Trigger"]) == {f"row-stale-{article.id}": True}
+    assert client.get("/queue/changes?since=yesterday").status_code == 400
+
+
+def test_load_more_appears_after_fifty_rows_and_continues(client, login, app, tmp_path):
+    for i in range(52):
+        write_seed(tmp_path, f"s{i:02}", published=f"2023-10-{1 + i % 28:02}T08:00:00Z")
+    import_paths([str(tmp_path)], max_bytes=2**21)
+    login()
+    first = soup(client.get("/", headers=HX))
+    assert len(first.find_all("tr", class_="row")) == 50
+    more = first.find("tr", id="load-more")
+    assert more["hx-trigger"] == "revealed" and more.find("a")["href"] == more["hx-get"]
+    second = soup(client.get(more["hx-get"], headers=HX))
+    assert len(second.find_all("tr", class_="row")) == 2 and second.find("tr", id="load-more") is None
+
+
+def test_bad_filter_and_cursor_get_messages(client, login, article):
+    login()
+    response = client.get("/?published_from=someday")
+    assert response.status_code == 400
+    assert soup(response).find(id="error-published_from").get_text() == "'someday' is not a date like 2023-10-19."
+    assert client.get("/?after=garbage").status_code == 400
+
+
+def test_filters_are_kept_in_the_page_and_load_more_url(client, login, article):
+    login()
+    page = soup(client.get("/?status=all&sort=heat&q=Police"))
+    assert page.find("select", attrs={"name": "sort"}).find("option", selected=True)["value"] == "heat"
+    assert page.find("input", attrs={"name": "q"})["value"] == "Police"
+    assert page.find("form", id="filters")["hx-push-url"] == "true"
+
+
+def test_hostile_seed_is_shown_as_text_and_unsafe_urls_are_not_links(client, login, tmp_path):
+    hostile = REAL_SEED.read_text(encoding="utf-8").replace(
+        "Met Police roll out facial recognition technology to tackle London’s shoplifting", "<script>alert('t')</script>"
+    ).replace("name: Business Matters", "name: \"<img src=x onerror=alert(1)>\"").replace(
+        "  - AI\n", "  - \"<b>AI</b>\"\n"
+    ).replace(
+        'ampWebUrl: "https://www.foxnews.com/tech/stores-spying-using-creepy-facial-recognition-technology-without-consent.amp"',
+        'ampWebUrl: "javascript:alert(2)"',
+    )
+    (tmp_path / "hostile.md").write_text(hostile, encoding="utf-8")
+    assert import_paths([str(tmp_path)], max_bytes=2**21).imported == 1
+    login()
+    article_id = db.session.scalar(select(Article.id))
+    for response in (client.get("/"), client.get(f"/articles/{article_id}")):
+        page = soup(response)
+        assert page.find("script", string=True) is None and page.find("img") is None and page.find("b") is None
+        text = response.get_data(as_text=True)
+        assert "&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt;" in text
+    panel = soup(client.get(f"/articles/{article_id}"))
+    assert not panel.find("a", href="javascript:alert(2)")
+    for link in panel.select("#panel a[target=_blank]"):
+        assert link["href"].startswith("https://") and link["rel"] == ["noopener", "noreferrer"]
+
+
+def test_panel_shows_everything_about_the_article(client, login, article):
+    login()
+    panel = soup(client.get(f"/articles/{article.id}")).find("section", id="panel")
+    text = panel.get_text(" ", strip=True)
+    assert "Business Matters · bmmagazine.co.uk" in text
+    assert "encrypted payload, 561 characters" in text and article.secured not in str(panel)
+    assert [t.get_text() for t in panel.select(".tag")] == ["Natural Language Processing", "AI", "Computer Vision"]
+    related = panel.select("ol.related > li")
+    assert len(related) == 7
+    assert "image 1200×675" in related[0].get_text() and related[0].find("a", string="AMP cache copy")
+    assert related[2].find("a").get_text() == related[3].find("a").get_text() == "Login.gov to add facial recognition tech"
+    assert panel.find("label", string="Heat") and panel.find("input", attrs={"type": "range", "aria-label": "Heat slider"})
+    for name in ("Approve", "Reject"):
+        assert panel.find("button", string=name)
+
+
+def test_published_upstream_is_marked(client, login, tmp_path):
+    (tmp_path / "up.md").write_text(REAL_SEED.read_text(encoding="utf-8").replace("published: false", "published: true"), encoding="utf-8")
+    import_paths([str(tmp_path)], max_bytes=2**21)
+    login()
+    assert "published upstream" in soup(client.get("/")).find("tr", class_="row").get_text()
+
+
+def test_history_and_recent_decisions(client, login, article):
+    user = login()
+    moderation.decide(article.id, user, APPROVED, 1)
+    panel = soup(client.get(f"/articles/{article.id}"))
+    assert panel.select_one("ol.history li").get_text(" ", strip=True).startswith(f"approve by {user.username}")
+    recent = soup(client.get("/decisions/recent", headers=HX)).find("section", id="recent")
+    assert recent["hx-trigger"] == "decisions-changed from:body"
+    assert "Met Police roll out" in recent.get_text()
+    assert db.session.scalar(select(AuditEvent.action)) == "approve"
