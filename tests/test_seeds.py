@@ -107,6 +107,7 @@ BAD_SEEDS = {
     "list for string": (seed_text(MINIMAL + "excerpt: [a, b]\n"), "excerpt: expected text, got a list"),
     "bare yes as topic": (seed_text(MINIMAL + "topics:\n  - yes\n"), "topics[0]: expected text, got a boolean (true) (YAML reads unquoted"),
     "date without time": (seed_text(MINIMAL.replace("2023-10-19T13:22:00Z", "2023-10-19")), "publishedDateTime: expected a date and time like 2023-10-19T13:22:00Z, got a date without a time"),
+    "impossible date": (seed_text(MINIMAL.replace("2023-10-19T13:22:00Z", "2023-13-45T00:00:00Z")), "line 4, column 20: YAML error: '2023-13-45T00:00:00Z' looks like a timestamp but is not a valid one"),
     "text for timestamp": (seed_text(MINIMAL.replace("2023-10-19T13:22:00Z", "yesterday")), "publishedDateTime: expected a date and time like 2023-10-19T13:22:00Z, got 'yesterday'"),
     "missing category": (seed_text(MINIMAL.replace("category: news\n", "")), "category: required field is missing"),
     "missing title": (seed_text(MINIMAL.replace('title: "A title"\n', "")), "title: required field is missing"),

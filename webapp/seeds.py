@@ -198,7 +198,11 @@ def _node_value(loader, node, seen: set[int]) -> Any:
         construct = _CONSTRUCTORS.get(node.tag)
         if construct is None:
             raise _node_error(node, f"{node.value!r} is not a value seeds may hold")
-        return construct(loader, node)
+        try:
+            return construct(loader, node)
+        except (ValueError, OverflowError):
+            # YAML's patterns accept some impossible values, such as month 13.
+            raise _node_error(node, f"{node.value!r} looks like a {node.tag.rsplit(':', 1)[-1]} but is not a valid one") from None
     if id(node) in seen:
         raise _node_error(node, "aliases are not allowed in seeds")
     seen.add(id(node))
