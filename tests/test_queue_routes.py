@@ -116,8 +116,11 @@ def test_approve_with_htmx_swaps_the_panel_and_signals_the_row(client, login, ar
     assert response.status_code == 200
     page = soup(response)
     assert page.find("section", id="panel").find(class_="status").get_text() == "Approved"
-    assert page.find(id="notice")["hx-swap-oob"] == "true" and page.find("button", string="Undo")
-    assert json.loads(response.headers["HX-Trigger"]) == {f"row-stale-{article.id}": True, "decisions-changed": True}
+    assert json.loads(response.headers["HX-Trigger"]) == {
+        f"row-stale-{article.id}": True, "decisions-changed": True, "notice-changed": True,
+    }
+    notice = soup(client.get("/notice", headers=HX)).find(id="notice")
+    assert notice["hx-trigger"] == "notice-changed from:body" and notice.find("button", string="Undo")
     assert fresh(article.id).status == APPROVED
 
 

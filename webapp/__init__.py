@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)
     app.register_blueprint(articles.bp)
+    app.register_blueprint(notices.bp)
     cli.init_app(app)
     return app
 

@@ -9,7 +9,6 @@ from sqlalchemy.orm import selectinload
 from . import claims, moderation
 from .auth import role_required, safe_next
 from .models import APPROVED, REJECTED, Article, AuditEvent, db, utcnow
-from .notices import render_notice, undo_notice
 from .queue import stale_after
 from .rendering import render, wants_fragment
 
@@ -136,12 +135,11 @@ def _answer(article_id: int, status: int, **extra):
         return make_response(render_template("articles/show.html", **context), status)
     source = request.form.get("from", "panel")
     partial = "queue/_row.html" if source == "row" else "articles/_panel.html"
-    body = render_template(partial, **context) + render_notice(undo_notice())
-    response = make_response(body, status)
+    response = make_response(render_template(partial, **context), status)
     other = "panel" if source == "row" else "row"
     triggers = {f"{other}-stale-{article_id}": True}
     if status == 200:
-        triggers["decisions-changed"] = True
+        triggers |= {"decisions-changed": True, "notice-changed": True}
     response.headers["HX-Trigger"] = json.dumps(triggers)
     response.vary.add("HX-Request")
     return response

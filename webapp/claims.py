@@ -6,7 +6,7 @@ article's version check is what guarantees that nobody overwrites anybody.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -25,7 +25,7 @@ def claim(article_id: int, user: User, seconds: int, now: datetime | None = None
     if taken.rowcount == 0:
         try:
             with db.session.begin_nested():
-                db.session.add(Claim(article_id=article_id, user_id=user.id, expires_at=expires))
+                db.session.execute(insert(Claim.__table__).values(article_id=article_id, user_id=user.id, expires_at=expires))
         except IntegrityError:
             pass  # someone else's live claim: theirs stands
     db.session.commit()

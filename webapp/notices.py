@@ -3,13 +3,18 @@
 import json
 from dataclasses import dataclass
 
-from flask import current_app, make_response, render_template
+from flask import Blueprint, current_app, make_response, render_template
 from flask_login import current_user
+
+from .auth import role_required
 
 from .models import AuditEvent
 from .moderation import latest_undoable
 
 ACTION_WORDS = {"approve": "Approved", "reject": "Rejected", "reopen": "Returned to pending", "heat": "Heat set on", "undo": "Undid a change on"}
+
+
+bp = Blueprint("notices", __name__)
 
 
 @dataclass
@@ -39,6 +44,13 @@ def notice_response(message: str, status: int = 200, triggers: dict | None = Non
     if triggers:
         response.headers["HX-Trigger"] = json.dumps(triggers)
     return response
+
+
+@bp.get("/notice")
+@role_required("moderator")
+def show():
+    """The notice line as it stands: the user's last change while it can be undone."""
+    return render_template("_notice.html", notice=undo_notice())
 
 
 def init_app(app) -> None:

@@ -47,7 +47,7 @@
     h: () => { const heat = document.querySelector('#panel input[name="heat"]'); if (heat) heat.focus(); },
     x: () => { const box = focusedRow() && focusedRow().querySelector('input[type="checkbox"]'); if (box) box.click(); },
     u: () => click(document.querySelector("#notice [data-undo] button")),
-    "/": () => { const search = document.getElementById("q"); if (search) search.focus(); },
+    "/": () => { const search = document.getElementById("q"); if (search) { search.focus(); search.select(); } },
     "?": () => toggleShortcuts(),
   };
 
@@ -109,8 +109,8 @@
 
   // The Undo offer goes away by itself after UNDO_SECONDS.
   let noticeTimer = null;
-  document.body.addEventListener("htmx:oobAfterSwap", function (event) {
-    if (event.detail.target.id !== "notice") return;
+  document.body.addEventListener("htmx:load", function (event) {
+    if (event.detail.elt.id !== "notice" || !event.detail.elt.children.length) return;
     clearTimeout(noticeTimer);
     const seconds = Number(document.body.dataset.undoSeconds || 10);
     noticeTimer = setTimeout(() => { document.getElementById("notice").replaceChildren(); }, seconds * 1000);

@@ -1,0 +1,234 @@
+"""Real-browser fixtures: the app under gunicorn on a fresh SQLite database, driven by Debian's Chromium."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.error import URLError
+from urllib.parse import urlsplit
+from urllib.request import urlopen
+
+import pytest
+
+from ..conftest import PASSWORD, ROOT, SEEDS
+
+try:
+    from playwright.sync_api import Error as PlaywrightError, expect, sync_playwright
+except ImportError:
+    # Collected all the same: the browser fixture then skips each test, which CI counts as a failure.
+    PlaywrightError = expect = sync_playwright = None
+
+CHROMIUM = Path("/usr/bin/chromium")
+# The machine has no outside network: without the background-networking flags Chromium stalls on update,
+# sync and QUIC probes.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+USERS = {"maria": "moderator", "lee": "lead"}
+STARTUP_SECONDS = 20
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "screenshot: takes a picture for docs/; runs first, on the real seed alone")
+
+
+def pytest_collection_modifyitems(items):
+    # The server's database lives for the whole session: before other tests import their seeds, the
+    # pictures in docs/ show the queue as a new user sees it.
+    items.sort(key=lambda item: item.get_closest_marker("screenshot") is None)
+
+
+def flask_cli(env, *args, stdin=None, check=True):
+    """Run `flask --app webapp ARGS` against the browser tests' database."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webapp", *args],
+        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"flask {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}", pytrace=False)
+    return result
+
+
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory):
+    """Environment shared by gunicorn and the CLI: a fresh SQLite database, a fixed secret, development mode."""
+    # Always a temporary SQLite file, even when TEST_DATABASE_URL is set: the main suite empties that
+    # database between its tests, which would pull the rows from under the running server.
+    database = tmp_path_factory.mktemp("browser-db") / "copydesk.db"
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": "browser-tests-secret",
+        "COPYDESK_ENV": "development",
+        "POLL_SECONDS": "1",
+    }
+
+
+@pytest.fixture(scope="session")
+def live_server(server_env, tmp_path_factory):
+    """Base URL of the app served by gunicorn, migrated, with the real seed and the users maria and lee."""
+    flask_cli(server_env, "db", "upgrade")
+    flask_cli(server_env, "seeds", "import", str(SEEDS))
+    for username, role in USERS.items():
+        flask_cli(server_env, "users", "create", username, "--role", role, "--password-stdin", stdin=PASSWORD + "\n")
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with open(log_path, "w") as log:
+        # A file, not a pipe: nobody reads gunicorn's output while the tests run, and a full pipe blocks it.
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5", "wsgi:app"],
+            cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_serving(server, f"{base_url}/login", log_path)
+        yield base_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_serving(server, url, log_path):
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"gunicorn exited {server.returncode} before serving:\n{log_path.read_text()}", pytrace=False)
+        try:
+            with urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"gunicorn did not answer {url} within {STARTUP_SECONDS}s:\n{log_path.read_text()}", pytrace=False)
+
+
+@pytest.fixture
+def import_seed(server_env, live_server, tmp_path_factory):
+    """Factory: write one seed file to a fresh folder, import it into the running app, return the JSON report."""
+
+    def import_(content: str | bytes, name: str | None = None) -> dict:
+        # The file name's stem is the article's identity: a unique default keeps tests from updating each other's.
+        path = tmp_path_factory.mktemp("seed") / (name or f"browser_{uuid.uuid4().hex}.md")
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        # Exit status 1 only means some file was refused, which hostile seeds are for; the report says which.
+        result = flask_cli(server_env, "seeds", "import", str(path), "--json", check=False)
+        if result.returncode not in (0, 1):
+            pytest.fail(f"seeds import {path} exited {result.returncode}:\n{result.stdout}\n{result.stderr}", pytrace=False)
+        return json.loads(result.stdout)
+
+    return import_
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium under Playwright, shared by the whole session."""
+    if sync_playwright is None:
+        pytest.skip("the playwright package is not installed: pip install -e '.[dev]'")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is absent: run .ci/install-browser (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def console_errors():
+    """Console errors and uncaught exceptions of this test's pages; a test that expects some removes them."""
+    errors = []
+    yield errors
+    if errors:
+        pytest.fail("errors in the browser console:\n" + "\n".join(errors), pytrace=False)
+
+
+@pytest.fixture
+def new_page(browser, live_server, console_errors):
+    """Factory: a page in a fresh browser context (own cookies) on the live server, closed after the test."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(base_url=live_server)
+        contexts.append(context)
+        context.on("page", lambda page: _watch(page, console_errors))
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def _watch(page, errors):
+    refused_documents = set()
+
+    def on_response(response):
+        kind = response.request.resource_type
+        if (kind == "document" and 400 <= response.status < 500) or (kind in ("xhr", "fetch") and response.status in (409, 422)):
+            refused_documents.add(response.url)
+
+    def on_console(message):
+        if message.type != "error":
+            return
+        url = message.location.get("url", "")
+        # Chromium logs every 4xx/5xx as "Failed to load resource". A page's own 4xx is the app's answer
+        # (a wrong password is a 401), and so is a 409 or 422 to an htmx request (a conflict, a bad heat); /favicon.ico is Chromium's own probe, made once
+        # per browser, so it would fail whichever test comes first. A 5xx page, or a failing script, style
+        # or htmx request, stays an error.
+        if message.text.startswith("Failed to load resource") and (
+            url in refused_documents or urlsplit(url).path == "/favicon.ico"
+        ):
+            return
+        errors.append(f"console error at {url or page.url}: {message.text}")
+
+    page.on("response", on_response)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"uncaught exception: {error}"))
+
+
+@pytest.fixture
+def page(new_page):
+    """A fresh page in its own browser context; console errors and CSP violations fail the test."""
+    return new_page()
+
+
+@pytest.fixture
+def logged_in_page(new_page):
+    """Factory: logged_in_page(username) logs in through the real login form on a fresh page and returns it."""
+
+    def log_in(username: str, password: str = PASSWORD):
+        page = new_page()
+        page.goto("/login")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        try:
+            page.wait_for_url(lambda url: urlsplit(url).path != "/login", timeout=5000)
+        except PlaywrightError:
+            alert = page.get_by_role("alert")
+            why = alert.inner_text() if alert.count() else "no error shown"
+            pytest.fail(f"logging in as {username!r} failed: {why}", pytrace=False)
+        return page
+
+    return log_in
