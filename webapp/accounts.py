@@ -1,4 +1,4 @@
-"""Users: create them, check their passwords, and make sure a first admin exists."""
+"""Users: create and change them, check their passwords, and make sure a first admin exists."""
 
 import secrets
 
@@ -20,10 +20,8 @@ def create_user(username: str, password: str, role: str = "moderator") -> User:
     username = username.strip()
     if not username:
         raise AccountError("username must not be empty")
-    if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
-    if len(password) < 8:
-        raise AccountError("password must be at least 8 characters")
+    _check_role(role)
+    _check_password(password)
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"user {username!r} already exists")
     user = User(username=username, password_hash=generate_password_hash(password), role=role, active=True)
@@ -50,3 +48,66 @@ def ensure_admin(password: str | None) -> str | None:
     password = password or secrets.token_urlsafe(12)
     create_user("admin", password, role="admin")
     return password
+
+
+def set_password(username: str, password: str) -> User:
+    """Give an existing user a new password."""
+    _check_password(password)
+    user = _get_user(username)
+    user.password_hash = generate_password_hash(password)
+    db.session.commit()
+    return user
+
+
+def set_active(username: str, active: bool) -> User:
+    """Enable or disable a user; the last active admin cannot be disabled."""
+    user = _get_user(username)
+    if not active:
+        _keep_an_admin(user, "disable")
+    user.active = active
+    db.session.commit()
+    return user
+
+
+def set_role(username: str, role: str) -> User:
+    """Change a user's role; the last active admin cannot be demoted."""
+    _check_role(role)
+    user = _get_user(username)
+    if role != "admin":
+        _keep_an_admin(user, "demote")
+    user.role = role
+    db.session.commit()
+    return user
+
+
+def list_users() -> list[User]:
+    """Every user, by username."""
+    return list(db.session.scalars(select(User).order_by(User.username)))
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise AccountError("password must be at least 8 characters")
+
+
+def _get_user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise AccountError(f"no user named {username.strip()!r}")
+    return user
+
+
+def _keep_an_admin(user: User, action: str) -> None:
+    """Refuse to `action` `user` when they are the only active admin left."""
+    if user.role != "admin" or not user.active:
+        return
+    # Locking every active admin row makes two concurrent refusals see each other's change.
+    admins = db.session.scalars(select(User.id).where(User.role == "admin", User.active).with_for_update()).all()
+    if admins == [user.id]:
+        db.session.rollback()
+        raise AccountError(f"cannot {action} {user.username!r}: it is the last active admin")

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
-from .accounts import AccountError, create_user, ensure_admin
+from .accounts import AccountError, create_user, ensure_admin, list_users, set_active, set_password, set_role
 from .models import ROLES
 from .seed_import import ImportReport, find_seed_files, import_files
 
@@ -67,15 +67,81 @@ def _print_report(report: ImportReport) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user_command(username, role, password_stdin):
     """Create a user (the password is prompted for)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
+    password = _read_password(password_stdin)
+    with _account_errors():
         create_user(username, password, role)
+    click.echo(f"created {role} {username!r}")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_password_command(username, password_stdin):
+    """Give a user a new password (prompted for)."""
+    password = _read_password(password_stdin)
+    with _account_errors():
+        user = set_password(username, password)
+    click.echo(f"changed the password of {user.username!r}")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def disable_command(username):
+    """Stop a user from logging in; their open sessions end at their next request."""
+    with _account_errors():
+        user = set_active(username, False)
+    click.echo(f"disabled {user.username!r}")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def enable_command(username):
+    """Let a disabled user log in again."""
+    with _account_errors():
+        user = set_active(username, True)
+    click.echo(f"enabled {user.username!r}")
+
+
+@users_cli.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role_command(username, role):
+    """Change a user's role."""
+    with _account_errors():
+        user = set_role(username, role)
+    click.echo(f"{user.username!r} is now {role}")
+
+
+@users_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of users.")
+def list_command(as_json):
+    """List users: username, role, active or disabled, and the date each was created."""
+    users = list_users()
+    if as_json:
+        rows = [
+            {"username": u.username, "role": u.role, "active": u.active, "created_at": u.created_at.isoformat()}
+            for u in users
+        ]
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    width = max((len(u.username) for u in users), default=0)
+    for u in users:
+        state = "active" if u.active else "disabled"
+        click.echo(f"{u.username:<{width}}  {u.role:<9}  {state:<8}  {u.created_at.date().isoformat()}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@contextlib.contextmanager
+def _account_errors():
+    try:
+        yield
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"created {role} {username!r}")
 
 
 @users_cli.command("ensure-admin")
