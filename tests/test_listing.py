@@ -36,7 +36,7 @@ def walk(filters: QueueFilters, limit: int) -> list[int]:
     ids, cursor = [], None
     while True:
         page = queue_page(filters, cursor, STALE, limit=limit)
-        ids += [row.article.id for row in page.rows]
+        ids += [row.id for row in page.rows]
         if page.next_cursor is None:
             return ids
         cursor = page.next_cursor
@@ -74,7 +74,7 @@ def test_filters_combine(app, tmp_path, make_user):
     moderation.decide(ids["both"], make_user("maria"), APPROVED, 1)
 
     def listed(**values):
-        return {row.article.id for row in queue_page(QueueFilters(**values), None, STALE).rows}
+        return {row.id for row in queue_page(QueueFilters(**values), None, STALE).rows}
 
     assert listed() == {ids["ai"], ids["cv"]}
     assert listed(status="all", topic="AI") == {ids["ai"], ids["both"]}
@@ -93,7 +93,7 @@ def test_stale_filter_uses_the_configured_age(app, tmp_path):
     write_seed(tmp_path, "old", published=(now - timedelta(hours=50)).isoformat())
     write_seed(tmp_path, "new", published=(now - timedelta(hours=2)).isoformat())
     ids = load(tmp_path)
-    assert [r.article.id for r in queue_page(QueueFilters(stale=True), None, STALE).rows] == [ids["old"]]
+    assert [r.id for r in queue_page(QueueFilters(stale=True), None, STALE).rows] == [ids["old"]]
     assert queue_page(QueueFilters(stale=True), None, timedelta(hours=72)).rows == []
 
 

@@ -44,6 +44,7 @@ ROUTES = [
     ("GET", "/"),
     ("GET", "/articles/{id}"),
     ("GET", "/articles/{id}/row"),
+    ("GET", "/articles/{id}/history"),
     ("GET", "/decisions/recent"),
     ("GET", "/queue/changes?since=2020-01-01T00:00:00%2B00:00"),
     ("POST", "/articles/{id}/claim"),
@@ -57,7 +58,7 @@ def test_route_by_role(client, login, article, method, path, role, expected):
         login("someone", role)
     url = path.format(id=article.id)
     valid_token = token(client) if role else csrf_token(client, "/login")
-    response = client.get(url) if method == "GET" else client.post(url, headers={"X-CSRFToken": valid_token})
+    response = client.get(url, headers=HX) if method == "GET" else client.post(url, headers={"X-CSRFToken": valid_token})
     if method == "POST" and expected == 200:
         expected = 204
     assert response.status_code == expected
@@ -110,14 +111,14 @@ def test_row_shows_what_a_moderator_needs(client, login, article):
     assert row.find("time")["title"] == "2023-10-19 13:22 UTC"
 
 
-def test_approve_with_htmx_swaps_the_panel_and_signals_the_row(client, login, article):
+def test_approve_with_htmx_swaps_the_moderation_block_and_signals_row_and_history(client, login, article):
     login()
     response = post(client, f"/articles/{article.id}/approve", HX, version=1, **{"from": "panel"})
     assert response.status_code == 200
-    page = soup(response)
-    assert page.find("section", id="panel").find(class_="status").get_text() == "Approved"
+    block = soup(response).find("div", id=f"moderation-{article.id}")
+    assert block.find(class_="status").get_text() == "Approved" and block.find("button", string="Return to pending")
     assert json.loads(response.headers["HX-Trigger"]) == {
-        f"row-stale-{article.id}": True, "decisions-changed": True, "notice-changed": True,
+        "rows-stale": {"ids": [article.id]}, f"history-stale-{article.id}": True, "decisions-changed": True, "notice-changed": True,
     }
     notice = soup(client.get("/notice", headers=HX)).find(id="notice")
     assert notice["hx-trigger"] == "notice-changed from:body" and notice.find("button", string="Undo")
@@ -128,7 +129,7 @@ def test_approve_from_a_row_answers_with_the_row(client, login, article):
     login()
     response = post(client, f"/articles/{article.id}/approve", HX, version=1, **{"from": "row"})
     row = soup(response).find("tr", id=f"article-{article.id}")
-    assert row["data-status"] == APPROVED and "panel-stale-%d" % article.id in response.headers["HX-Trigger"]
+    assert "status-approved" in row["class"] and "panel-stale-%d" % article.id in response.headers["HX-Trigger"]
 
 
 def test_plain_form_post_redirects_and_shows_undo(client, login, article):
@@ -223,7 +224,8 @@ def test_bulk_reports_changed_and_skipped(client, login, app, tmp_path, make_use
     notice = soup(response).find(id="notice").get_text(" ", strip=True)
     assert notice == "Approved 2. Skipped 1 that someone changed meanwhile: Story b."
     assert [fresh(ids[n]).status for n in "abc"] == [APPROVED, PENDING, APPROVED]
-    assert set(json.loads(response.headers["HX-Trigger"])) == {f"row-stale-{ids[n]}" for n in "abc"} | {"decisions-changed"}
+    triggers = json.loads(response.headers["HX-Trigger"])
+    assert sorted(triggers["rows-stale"]["ids"]) == sorted(ids.values()) and triggers["decisions-changed"]
 
 
 def test_bulk_without_selection_says_so(client, login, article):
@@ -259,7 +261,7 @@ def test_poll_signals_rows_changed_since(client, login, article, make_user):
     assert "HX-Trigger" not in quiet.headers and soup(quiet).find(id="poller")
     moderation.decide(article.id, make_user("lee"), APPROVED, 1)
     changed = client.get("/queue/changes", query_string={"since": since.isoformat(), "id": [article.id]}, headers=HX)
-    assert json.loads(changed.headers["HX-Trigger"]) == {f"row-stale-{article.id}": True}
+    assert json.loads(changed.headers["HX-Trigger"]) == {"rows-stale": {"ids": [article.id]}}
     assert client.get("/queue/changes?since=yesterday").status_code == 400
 
 
@@ -343,7 +345,10 @@ def test_history_and_recent_decisions(client, login, article):
     user = login()
     moderation.decide(article.id, user, APPROVED, 1)
     panel = soup(client.get(f"/articles/{article.id}"))
-    assert panel.select_one("ol.history li").get_text(" ", strip=True).startswith(f"approve by {user.username}")
+    assert panel.select_one("section.history li").get_text(" ", strip=True).startswith(f"approve by {user.username}")
+    history = soup(client.get(f"/articles/{article.id}/history", headers=HX)).find("section")
+    assert history["hx-trigger"] == f"history-stale-{article.id} from:body" and len(history.find_all("li")) == 1
+    assert client.get(f"/articles/{article.id}/history").status_code == 302
     recent = soup(client.get("/decisions/recent", headers=HX)).find("section", id="recent")
     assert recent["hx-trigger"] == "decisions-changed from:body"
     assert "Met Police roll out" in recent.get_text()

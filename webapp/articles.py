@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from . import claims, moderation
 from .auth import role_required, safe_next
+from .listing import queue_rows
 from .models import APPROVED, REJECTED, Article, AuditEvent, db, utcnow
 from .queue import stale_after
 from .rendering import render, wants_fragment
@@ -25,19 +26,28 @@ def get_article(article_id: int) -> Article:
     return article
 
 
-def article_context(article: Article, **extra) -> dict:
-    claim = claims.live_claims([article.id]).get(article.id)
+def get_moderation_state(article_id: int):
+    """The moderation block's data for the article, or 404."""
+    state = moderation.moderation_state(article_id)
+    if state is None:
+        abort(404, f"There is no article {article_id}: it may have been removed.")
+    return state
+
+
+def moderation_context(state, **extra) -> dict:
     return {
-        "article": article,
-        "claim": claim,
-        "claims": {article.id: claim} if claim else {},
-        "history": moderation.history(article.id),
+        "state": state,
+        "claimed_by_other": bool(state.claimed_by and state.claimed_by_id != current_user.id),
         "heat_max": current_app.config["HEAT_MAX"],
-        "stale_after": stale_after(),
         "now": utcnow(),
         "errors": {},
         **extra,
     }
+
+
+def article_context(article: Article, **extra) -> dict:
+    context = moderation_context(get_moderation_state(article.id), **extra)
+    return {**context, "article": article, "history": moderation.history(article.id), "stale_after": stale_after()}
 
 
 @bp.get("/articles/<int:article_id>")
@@ -50,8 +60,24 @@ def show(article_id: int):
 @bp.get("/articles/<int:article_id>/row")
 @role_required("moderator")
 def row(article_id: int):
-    """The article's queue row, for refreshing it in place."""
-    return render("articles/show.html", "queue/_row.html", **article_context(get_article(article_id)))
+    """The article's queue row, for refreshing it in place (a browser gets the article page)."""
+    if not wants_fragment():
+        return redirect(url_for("articles.show", article_id=article_id))
+    rows = queue_rows([article_id])
+    if not rows:
+        abort(404, f"There is no article {article_id}: it may have been removed.")
+    return render_template("queue/_rows.html", rows=rows, now=utcnow(), stale_after=stale_after())
+
+
+@bp.get("/articles/<int:article_id>/history")
+@role_required("moderator")
+def history(article_id: int):
+    """What happened to the article, newest first (a browser gets the article page)."""
+    if not wants_fragment():
+        return redirect(url_for("articles.show", article_id=article_id))
+    return render_template(
+        "articles/_history.html", article=get_moderation_state(article_id), history=moderation.history(article_id), now=utcnow()
+    )
 
 
 @bp.post("/articles/<int:article_id>/claim")
@@ -105,7 +131,6 @@ def undo(event_id: int):
 
 
 def _act(article_id: int, change, needs_version: bool = True):
-    get_article(article_id)
     version = _submitted_version() if needs_version else None
     try:
         change(version)
@@ -126,20 +151,22 @@ def _submitted_version() -> int:
 
 
 def _answer(article_id: int, status: int, **extra):
-    article = get_article(article_id)
-    context = article_context(article, **extra)
     if not wants_fragment():
         if status == 200:
             target = request.form.get("next")
             return redirect(safe_next(target) if target else url_for("articles.show", article_id=article_id), code=303)
-        return make_response(render_template("articles/show.html", **context), status)
-    source = request.form.get("from", "panel")
-    partial = "queue/_row.html" if source == "row" else "articles/_panel.html"
-    response = make_response(render_template(partial, **context), status)
-    other = "panel" if source == "row" else "row"
-    triggers = {f"{other}-stale-{article_id}": True}
+        return make_response(render_template("articles/show.html", **article_context(get_article(article_id), **extra)), status)
+    if request.form.get("from") == "row":
+        body = render_template("queue/_rows.html", rows=queue_rows([article_id]), now=utcnow(), stale_after=stale_after())
+        triggers = {f"panel-stale-{article_id}": True}
+    else:
+        if extra.get("conflict"):
+            extra["last_event"] = moderation.last_event(article_id)
+        body = render_template("articles/_moderation.html", **moderation_context(get_moderation_state(article_id), **extra))
+        triggers = {"rows-stale": {"ids": [article_id]}, f"history-stale-{article_id}": True}
     if status == 200:
         triggers |= {"decisions-changed": True, "notice-changed": True}
+    response = make_response(body, status)
     response.headers["HX-Trigger"] = json.dumps(triggers)
     response.vary.add("HX-Request")
     return response

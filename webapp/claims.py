@@ -6,7 +6,9 @@ article's version check is what guarantees that nobody overwrites anybody.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from functools import cache
+
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -38,6 +40,16 @@ def release(article_id: int, user: User | None = None) -> None:
     if user is not None:
         statement = statement.where(Claim.user_id == user.id)
     db.session.execute(statement)
+
+
+def release_all(article_ids: list[int]) -> None:
+    """Drop the claims on these articles (they were decided); the caller commits."""
+    db.session.execute(_release_statement(), {"ids": article_ids})
+
+
+@cache
+def _release_statement():
+    return delete(Claim).where(Claim.article_id.in_(bindparam("ids", expanding=True)))
 
 
 def live_claims(article_ids: list[int], now: datetime | None = None) -> dict[int, Claim]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cache, lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, or_, select, tuple_
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy import bindparam, func, or_, select, tuple_
+from sqlalchemy.orm import aliased
 
-from .models import PENDING, QUALITY_SORT_KEY, STATUSES, Article, RelatedLink, Topic, article_topics, db
+from .models import PENDING, QUALITY_SORT_KEY, STATUSES, Article, Claim, RelatedLink, Topic, User, article_topics, db
 
 PAGE_SIZE = 50
 SORTS = {
@@ -19,13 +20,6 @@ SORTS = {
 }
 SORT_LABELS = {"newest": "Newest first", "oldest": "Oldest first", "quality": "Quality", "heat": "Heat"}
 STATUS_CHOICES = (*STATUSES, "all")
-ROW_COLUMNS = (
-    Article.id, Article.title, Article.provider_name, Article.provider_domain, Article.published_at,
-    Article.quality, Article.heat, Article.status, Article.seed_published, Article.decided_at,
-    Article.decided_by_id, Article.version, Article.updated_at,
-)
-
-
 @dataclass(frozen=True)
 class QueueFilters:
     status: str = PENDING
@@ -49,14 +43,8 @@ class QueueFilters:
 
 
 @dataclass
-class QueueRow:
-    article: Article
-    related_count: int
-
-
-@dataclass
 class QueuePage:
-    rows: list[QueueRow]
+    rows: list  # Row objects with the columns of `_row_columns()`
     next_cursor: str | None
 
 
@@ -87,87 +75,126 @@ def parse_filters(args) -> tuple[QueueFilters, dict[str, str]]:
 
 
 def queue_page(filters: QueueFilters, after: str | None, stale_after: timedelta, limit: int = PAGE_SIZE) -> QueuePage:
-    """One page of the queue, starting after the cursor `after`."""
-    key, direction = SORTS[filters.sort]
+    """One page of the queue, starting after the cursor `after`: one query, plain rows."""
+    now = datetime.now(timezone.utc)
+    params = {"now": now, **_filter_values(filters, now - stale_after)}
+    if after:
+        params["after_key"], params["after_id"] = _parse_cursor(after, filters.sort)
+    query = _page_query(filters.sort, tuple(name for name in FILTERS if name in params), bool(after), limit + 1)
+    results = db.session.execute(query, params).all()
+    rows = results[:limit]
+    next_cursor = _cursor(rows[-1], filters.sort) if len(results) > limit else None
+    return QueuePage(rows, next_cursor)
+
+
+def queue_rows(article_ids: list[int]) -> list:
+    """The queue rows of these articles, in the same shape as a page's."""
+    return db.session.execute(_rows_by_id_query(), {"ids": article_ids, "now": datetime.now(timezone.utc)}).all()
+
+
+@cache
+def _rows_by_id_query():
+    return _rows_query().where(Article.id.in_(bindparam("ids", expanding=True))).order_by(Article.id)
+
+
+@cache
+def _rows_query():
+    # Rows rather than ORM objects, and the decider, related count and live claim in the same
+    # query, built once: the list is the hottest page of the app.
+    decider, claimer = aliased(User), aliased(User)
     related_count = (
         select(func.count(RelatedLink.id))
         .where(RelatedLink.article_id == Article.id, RelatedLink.merged_into_id.is_(None))
         .scalar_subquery()
     )
-    query = (
-        select(Article, related_count)
-        .options(load_only(*ROW_COLUMNS), joinedload(Article.decided_by))
-        .where(*_conditions(filters, stale_after))
-    )
-    if after:
-        query = query.where(_after(key, direction, after))
-    order = (key.desc(), Article.id.desc()) if direction == "desc" else (key.asc(), Article.id.asc())
-    results = db.session.execute(query.order_by(*order).limit(limit + 1)).all()
-    rows = [QueueRow(article, count) for article, count in results[:limit]]
-    next_cursor = _cursor(rows[-1].article, filters.sort) if len(results) > limit else None
-    return QueuePage(rows, next_cursor)
-
-
-def _conditions(filters: QueueFilters, stale_after: timedelta) -> list:
-    conditions = []
-    if filters.status != "all":
-        conditions.append(Article.status == filters.status)
-    if filters.q:
-        conditions.append(or_(Article.title.icontains(filters.q, autoescape=True), Article.excerpt.icontains(filters.q, autoescape=True)))
-    if filters.topic:
-        conditions.append(
-            select(article_topics.c.article_id)
-            .join(Topic, Topic.id == article_topics.c.topic_id)
-            .where(article_topics.c.article_id == Article.id, Topic.name == filters.topic)
-            .exists()
+    return (
+        select(
+            Article.id, Article.title, Article.provider_name, Article.published_at, Article.quality, Article.heat,
+            Article.status, Article.seed_published, Article.version, decider.username.label("decided_by"),
+            related_count.label("related_count"), claimer.username.label("claimed_by"), Claim.user_id.label("claimed_by_id"),
         )
-    if filters.provider:
-        conditions.append(or_(Article.provider_domain == filters.provider, Article.provider_name == filters.provider))
-    if filters.category:
-        conditions.append(Article.category == filters.category)
+        .outerjoin(decider, decider.id == Article.decided_by_id)
+        .outerjoin(Claim, (Claim.article_id == Article.id) & (Claim.expires_at > bindparam("now", type_=Claim.expires_at.type)))
+        .outerjoin(claimer, claimer.id == Claim.user_id)
+    )
+
+
+# Each filter as a condition on bound values: a page's statement is built once per combination
+# of filters in use and reused, which saves SQLAlchemy rebuilding its cache key every request.
+FILTERS = {
+    "status": lambda: Article.status == bindparam("status"),
+    "q": lambda: or_(
+        Article.title.ilike(bindparam("q"), escape="\\"), Article.excerpt.ilike(bindparam("q"), escape="\\")
+    ),
+    "topic": lambda: select(article_topics.c.article_id)
+    .join(Topic, Topic.id == article_topics.c.topic_id)
+    .where(article_topics.c.article_id == Article.id, Topic.name == bindparam("topic"))
+    .exists(),
+    "provider": lambda: or_(Article.provider_domain == bindparam("provider"), Article.provider_name == bindparam("provider")),
+    "category": lambda: Article.category == bindparam("category"),
+    "published_from": lambda: Article.published_at >= bindparam("published_from", type_=Article.published_at.type),
+    "published_to": lambda: Article.published_at < bindparam("published_to", type_=Article.published_at.type),
+    "stale_before": lambda: (Article.status == PENDING) & (Article.published_at < bindparam("stale_before", type_=Article.published_at.type)),
+}
+
+
+def _filter_values(filters: QueueFilters, stale_before: datetime) -> dict:
+    values = {}
+    if filters.status != "all":
+        values["status"] = filters.status
+    if filters.q:
+        values["q"] = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    for name in ("topic", "provider", "category"):
+        if getattr(filters, name):
+            values[name] = getattr(filters, name)
     if filters.published_from:
-        conditions.append(Article.published_at >= _midnight(filters.published_from))
+        values["published_from"] = _midnight(filters.published_from)
     if filters.published_to:
-        conditions.append(Article.published_at < _midnight(filters.published_to + timedelta(days=1)))
+        values["published_to"] = _midnight(filters.published_to + timedelta(days=1))
     if filters.stale:
-        conditions += [Article.status == PENDING, Article.published_at < datetime.now(timezone.utc) - stale_after]
-    return conditions
+        values["stale_before"] = stale_before
+    return values
+
+
+@lru_cache(maxsize=512)
+def _page_query(sort: str, filters_in_use: tuple[str, ...], with_cursor: bool, limit: int):
+    key, direction = SORTS[sort]
+    conditions = [FILTERS[name]() for name in filters_in_use]
+    if with_cursor:
+        position = tuple_(bindparam("after_key", type_=key.type), bindparam("after_id"))
+        conditions.append(tuple_(key, Article.id) < position if direction == "desc" else tuple_(key, Article.id) > position)
+    order = (key.desc(), Article.id.desc()) if direction == "desc" else (key.asc(), Article.id.asc())
+    return _rows_query().where(*conditions).order_by(*order).limit(limit)
 
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=timezone.utc)
 
 
-def _cursor(article: Article, sort: str) -> str:
+def _cursor(article, sort: str) -> str:
     value = article.published_at.isoformat() if sort in ("newest", "oldest") else _sort_number(article, sort)
     return f"{value}~{article.id}"
 
 
-def _sort_number(article: Article, sort: str) -> int:
+def _sort_number(article, sort: str) -> int:
     if sort == "quality":
         return -1 if article.quality is None else article.quality
     return article.heat
 
 
-def _after(key, direction: str, cursor: str):
+def _parse_cursor(cursor: str, sort: str) -> tuple:
     try:
         raw_value, raw_id = cursor.rsplit("~", 1)
-        value = datetime.fromisoformat(raw_value) if key is Article.published_at else int(raw_value)
-        position = (value, int(raw_id))
+        value = datetime.fromisoformat(raw_value) if sort in ("newest", "oldest") else int(raw_value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("a cursor's time has a zone")
+        return value, int(raw_id)
     except ValueError:
         raise InvalidCursor(cursor) from None
-    if direction == "desc":
-        return tuple_(key, Article.id) < position
-    return tuple_(key, Article.id) > position
 
 
 class InvalidCursor(ValueError):
     """A `after=` value that no page of ours produced."""
-
-
-def is_stale(article: Article, stale_after: timedelta, now: datetime | None = None) -> bool:
-    """A pending article published longer ago than `stale_after`."""
-    return article.status == PENDING and article.published_at < (now or datetime.now(timezone.utc)) - stale_after
 
 
 def changed_since(article_ids: list[int], since: datetime) -> list[int]:

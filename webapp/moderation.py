@@ -9,15 +9,17 @@ overwritten: the caller gets a `Conflict` instead. Each change writes its AuditE
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import aliased, joinedload
 
 from . import claims
-from .models import APPROVED, PENDING, REJECTED, Article, AuditEvent, User, db, utcnow
+from .models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Claim, User, db, utcnow
 
 STATE = (Article.status, Article.heat, Article.decided_by_id, Article.decided_at, Article.reject_reason)
+MODERATION_COLUMNS = (*STATE, Article.version)
 UNDOABLE = ("approve", "reject", "reopen", "heat", "undo")
 VERDICT_ACTIONS = {APPROVED: "approve", REJECTED: "reject"}
 
@@ -40,10 +42,11 @@ class InvalidInput(ValueError):
 
 @dataclass
 class Outcome:
-    """What a change did: the events written, and the articles skipped because they had changed."""
+    """What a change did: the events written, the articles skipped because they had changed, and those gone."""
 
     events: list[dict] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
 
 
 def decide(article_id: int, user: User, verdict: str, version: int, reason: str | None = None) -> dict:
@@ -96,6 +99,8 @@ def undo(event_id: int, user: User) -> dict:
 
 
 def _single(outcome: Outcome, article_id: int) -> dict:
+    if outcome.missing:
+        raise LookupError(f"There is no article {article_id}: it may have been removed.")
     if outcome.skipped:
         raise Conflict(article_id)
     return outcome.events[0]
@@ -104,11 +109,14 @@ def _single(outcome: Outcome, article_id: int) -> dict:
 def _change(items, user: User, action: str, changes: dict, release_claims=False, undoes=None) -> Outcome:
     now = utcnow()
     ids = [article_id for article_id, _ in items]
-    current = {row.id: row for row in db.session.execute(select(Article.id, Article.version, *STATE).where(Article.id.in_(ids)))}
+    current = {row.id: row for row in db.session.execute(_STATEMENTS.current_state(), {"ids": ids})}
     outcome = Outcome()
     for article_id, seen_version in items:
         row = current.get(article_id)
-        if row is None or row.version != seen_version or not _update(article_id, seen_version, changes, now):
+        if row is None:
+            outcome.missing.append(article_id)
+            continue
+        if row.version != seen_version or not _update(article_id, seen_version, changes, now):
             outcome.skipped.append(article_id)
             continue
         before = _state(row._mapping, row.version)
@@ -118,10 +126,10 @@ def _change(items, user: User, action: str, changes: dict, release_claims=False,
         outcome.events.append(
             {"created_at": now, "actor_id": user.id, "action": action, "article_id": article_id, "before": before, "after": after}
         )
-        if release_claims:
-            claims.release(article_id)
+    if release_claims and outcome.events:
+        claims.release_all([event["article_id"] for event in outcome.events])
     if outcome.events:
-        ids = db.session.scalars(insert(AuditEvent.__table__).returning(AuditEvent.id, sort_by_parameter_order=True), outcome.events).all()
+        ids = db.session.scalars(_STATEMENTS.insert_events(), outcome.events).all()
         for event, event_id in zip(outcome.events, ids):
             event["id"] = event_id
     db.session.commit()
@@ -129,12 +137,37 @@ def _change(items, user: User, action: str, changes: dict, release_claims=False,
 
 
 def _update(article_id: int, seen_version: int, changes: dict, now: datetime) -> bool:
+    values = {f"new_{name}": value for name, value in changes.items()}
+    statement = _STATEMENTS.update_state(tuple(sorted(changes)))
     result = db.session.execute(
-        update(Article.__table__)
-        .where(Article.id == article_id, Article.version == seen_version)
-        .values(**changes, version=seen_version + 1, updated_at=now)
+        statement, {"article_id": article_id, "seen_version": seen_version, "new_version": seen_version + 1, "now": now, **values}
     )
     return result.rowcount == 1
+
+
+class _STATEMENTS:
+    """The statements every decision runs, built once: SQLAlchemy then skips rebuilding their cache keys."""
+
+    @staticmethod
+    @cache
+    def current_state():
+        return select(Article.id, Article.version, *STATE).where(Article.id.in_(bindparam("ids", expanding=True)))
+
+    @staticmethod
+    @cache
+    def update_state(names: tuple[str, ...]):
+        table = Article.__table__
+        values = {name: bindparam(f"new_{name}", type_=table.c[name].type) for name in names}
+        return (
+            update(table)
+            .where(table.c.id == bindparam("article_id"), table.c.version == bindparam("seen_version"))
+            .values(**values, version=bindparam("new_version"), updated_at=bindparam("now", type_=table.c.updated_at.type))
+        )
+
+    @staticmethod
+    @cache
+    def insert_events():
+        return insert(AuditEvent.__table__).returning(AuditEvent.id, sort_by_parameter_order=True)
 
 
 def _state(values, version: int) -> dict:
@@ -153,6 +186,26 @@ def _datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+@cache
+def _state_query():
+    decider, claimer = aliased(User), aliased(User)
+    return (
+        select(
+            Article.id, Article.title, *MODERATION_COLUMNS, decider.username.label("decided_by_name"),
+            claimer.username.label("claimed_by"), Claim.user_id.label("claimed_by_id"),
+        )
+        .outerjoin(decider, decider.id == Article.decided_by_id)
+        .outerjoin(Claim, (Claim.article_id == Article.id) & (Claim.expires_at > bindparam("now", type_=Claim.expires_at.type)))
+        .outerjoin(claimer, claimer.id == Claim.user_id)
+        .where(Article.id == bindparam("article_id"))
+    )
+
+
+def moderation_state(article_id: int):
+    """What the moderation block shows, in one query: state, decider, version and live claim (or None)."""
+    return db.session.execute(_state_query(), {"article_id": article_id, "now": utcnow()}).one_or_none()
+
+
 def history(article_id: int) -> list[AuditEvent]:
     """Everything that happened to an article, newest first."""
     return db.session.scalars(
@@ -161,6 +214,17 @@ def history(article_id: int) -> list[AuditEvent]:
         .where(AuditEvent.article_id == article_id)
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
     ).all()
+
+
+def last_event(article_id: int) -> AuditEvent | None:
+    """The latest change to an article, with who made it."""
+    return db.session.scalar(
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
+        .where(AuditEvent.article_id == article_id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    )
 
 
 def recent_decisions(user: User, limit: int = 10) -> list[AuditEvent]:

@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from . import moderation
 from .auth import role_required
-from .claims import live_claims
 from .listing import InvalidCursor, changed_since, filter_choices, parse_filters, queue_page
 from .models import APPROVED, REJECTED, Article, db, utcnow
 from .notices import notice_response
@@ -34,7 +33,7 @@ def index():
         "filters": filters,
         "errors": errors,
         "page": page,
-        "claims": live_claims([row.article.id for row in page.rows]),
+        "rows": page.rows,
         "stale_after": stale_after(),
         "now": utcnow(),
     }
@@ -57,7 +56,7 @@ def changes():
     changed = changed_since(ids, since)
     if changed:
         # Each changed row refreshes itself in place: the list never jumps under the cursor.
-        response.headers["HX-Trigger"] = json.dumps({f"row-stale-{article_id}": True for article_id in changed})
+        response.headers["HX-Trigger"] = json.dumps({"rows-stale": {"ids": changed}})
     return response
 
 
@@ -83,6 +82,8 @@ def bulk():
     if outcome.skipped:
         titles = db.session.scalars(db.select(Article.title).where(Article.id.in_(outcome.skipped))).all()
         message += f" Skipped {len(outcome.skipped)} that someone changed meanwhile: " + "; ".join(titles) + "."
+    if outcome.missing:
+        message += f" {len(outcome.missing)} no longer exist."
     changed_ids = [event["article_id"] for event in outcome.events] + outcome.skipped
     return _bulk_answer(message, changed_ids)
 
@@ -100,7 +101,5 @@ def _bulk_answer(message: str, changed_ids: list[int], status: int = 200):
     if not wants_fragment():
         flash(message)
         return redirect(request.form.get("next") or url_for("queue.index"), code=303)
-    triggers = {f"row-stale-{article_id}": True for article_id in changed_ids}
-    if changed_ids:
-        triggers["decisions-changed"] = True
+    triggers = {"rows-stale": {"ids": changed_ids}, "decisions-changed": True} if changed_ids else {}
     return notice_response(message, status=status, triggers=triggers)

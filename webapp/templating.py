@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from .models import PENDING
+from .models import PENDING, STATUSES
 from .seeds import HEAT_UNSET, is_http_url
 
 
@@ -12,6 +12,7 @@ def init_app(app) -> None:
     app.add_template_filter(heat_label)
     app.add_template_test(is_http_url, "http_url")
     app.add_template_global(PENDING, "PENDING")
+    app.add_template_global({status: status.capitalize() for status in STATUSES}, "STATUS_LABELS")
 
 
 def ago(moment: datetime, now: datetime | None = None) -> str:
@@ -26,8 +27,8 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
 
 
 def utc(moment: datetime) -> str:
-    """The absolute time, for tooltips and history."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    """The absolute time, for tooltips and history: 2023-10-19 13:22 UTC."""
+    return moment.astimezone(timezone.utc).isoformat(sep=" ", timespec="minutes")[:16] + " UTC"
 
 
 def heat_label(heat: int) -> str:

@@ -5,6 +5,7 @@
 
   const rows = () => Array.from(document.querySelectorAll("#queue-rows tr.row"));
   const focusedRow = () => document.activeElement && document.activeElement.closest("tr.row");
+  const articleId = (row) => row.id.slice("article-".length);
   let lastChecked = null;
 
   function isTyping(event) {
@@ -25,16 +26,27 @@
     if (link) link.click();
   }
 
-  // The article a shortcut acts on: the open panel's, else the focused row's.
-  function actionButton(action) {
+  // A decision by keyboard: on the open panel's article, or else on the focused row, with the
+  // same request the panel's form sends (the server answers a row with the row).
+  function decide(action) {
     const panel = document.querySelector("#panel[data-article]");
     const row = focusedRow();
-    const scope = row && (!panel || panel.dataset.article !== row.dataset.article) ? row : panel;
-    return scope && scope.querySelector('[data-action="' + action + '"]');
+    if (panel && (!row || articleId(row) === panel.dataset.article)) {
+      click(panel.querySelector('[data-action="' + action + '"]'));
+    } else if (row && row.classList.contains("status-pending")) {
+      const version = row.querySelector('input[type="checkbox"]').value.split(":")[1];
+      htmx.ajax("POST", row.querySelector("a[data-open]").getAttribute("href") + "/" + action, {
+        source: document.body, target: row, swap: "outerHTML", values: { version: version, from: "row" },
+      });
+    }
   }
 
+  // htmx binds new content when it settles, a few ms after the swap: a shortcut pressed in
+  // between would otherwise submit the plain form and leave the page.
   function click(element) {
-    if (element) element.click();
+    if (!element) return;
+    htmx.process(element.form || element);
+    element.click();
   }
 
   const shortcuts = {
@@ -42,8 +54,8 @@
     k: () => moveFocus(-1),
     o: () => openArticle(focusedRow()),
     Enter: () => openArticle(focusedRow()),
-    a: () => click(actionButton("approve")),
-    r: () => click(actionButton("reject")),
+    a: () => decide("approve"),
+    r: () => decide("reject"),
     h: () => { const heat = document.querySelector('#panel input[name="heat"]'); if (heat) heat.focus(); },
     x: () => { const box = focusedRow() && focusedRow().querySelector('input[type="checkbox"]'); if (box) box.click(); },
     u: () => click(document.querySelector("#notice [data-undo] button")),
@@ -88,23 +100,31 @@
 
   document.body.addEventListener("htmx:configRequest", function (event) {
     if (event.detail.elt.id === "poller") {
-      event.detail.parameters.id = rows().map((row) => row.dataset.article);
+      event.detail.parameters.id = rows().map(articleId);
     }
   });
 
-  // After a decision, go on to the next pending article, so the queue can be worked by keyboard alone.
-  // htmx re-fires afterRequest on a connected element when the form itself was swapped away.
+  // After a decision, go on to the next pending article, so the queue can be worked by keyboard
+  // alone. htmx re-fires afterRequest on a connected element when the requester was swapped away.
   document.body.addEventListener("htmx:afterRequest", function (event) {
-    const form = event.detail.requestConfig && event.detail.requestConfig.elt;
-    if (!form || !form.matches("form[data-decision]") || event.detail.xhr.status !== 200) return;
-    const decided = form.closest("[data-article]");
-    const row = decided && document.getElementById("article-" + decided.dataset.article);
+    const config = event.detail.requestConfig;
+    const decided = config && /\/articles\/(\d+)\/(approve|reject)$/.exec(config.path);
+    if (!decided || event.detail.xhr.status !== 200 || config.verb !== "post") return;
     const all = rows();
-    const start = row ? all.indexOf(row) + 1 : 0;
-    const next = all.slice(start).find((each) => each.dataset.status === "pending");
+    const row = document.getElementById("article-" + decided[1]);
+    const next = all.slice(row ? all.indexOf(row) + 1 : 0).find((each) => each.classList.contains("status-pending"));
     if (!next) return;
     next.focus();
-    if (event.detail.target.id === "panel") openArticle(next);
+    const panel = document.querySelector("#panel[data-article]");
+    if (panel && panel.dataset.article === decided[1]) openArticle(next);
+  });
+
+  // A row someone changed (here or elsewhere) fetches itself again, in place.
+  document.body.addEventListener("rows-stale", function (event) {
+    event.detail.ids.forEach(function (id) {
+      const row = document.getElementById("article-" + id);
+      if (row) htmx.ajax("GET", row.querySelector("a[data-open]").getAttribute("href") + "/row", { source: document.body, target: row, swap: "outerHTML" });
+    });
   });
 
   // The Undo offer goes away by itself after UNDO_SECONDS.

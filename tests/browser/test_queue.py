@@ -76,8 +76,10 @@ def test_approve_with_the_keyboard_moves_on_to_the_next_pending(logged_in_page, 
     expect(rows.first.locator(".status")).to_have_text("Approved")
     expect(rows.nth(1)).to_be_focused()
     assert focused_title in titles or focused_title.startswith("Story")
+    expect(page.locator("#notice")).to_contain_text("Undo")
     page.keyboard.press("u")
     expect(rows.first.locator(".status")).to_have_text("Pending")
+    assert page.evaluate("location.pathname") == "/"
     assert_no_reload(page)
 
 
@@ -104,7 +106,7 @@ def test_heat_is_saved_on_change_and_bad_heat_is_explained(logged_in_page, story
     heat = page.get_by_label("Heat", exact=True)
     heat.fill("150")
     heat.press("Tab")
-    expect(page.locator("#panel .facts")).to_contain_text("150")
+    expect(page.locator("#panel .heat-value")).to_have_text("150")
     expect(row.locator("td").nth(5)).to_have_text("150")
     heat = page.get_by_label("Heat", exact=True)
     heat.fill("500")
@@ -137,7 +139,9 @@ def test_another_moderators_decision_appears_in_place_without_reload(logged_in_p
     lee = logged_in_page("lee")
     row = queue_with(lee, title)
     maria = logged_in_page("maria")
-    queue_with(maria, title).locator("button[data-action=approve]").click()
+    queue_with(maria, title).focus()
+    maria.keyboard.press("a")
+    expect(maria.locator("#queue-rows tr.row", has_text=title).locator(".status")).to_have_text("Approved")
     expect(row.locator(".status")).to_have_text("Approved", timeout=5000)
     expect(row.locator(".by")).to_have_text("by maria")
     assert_no_reload(lee)

@@ -1,0 +1,135 @@
+"""The load benchmark's SQLite database: N articles and a moderator, built once or reused.
+
+Building: migrate, generate `unique` seeds with `bench.generate.write_corpus`, import them
+with `webapp.seed_import.import_paths` (the real import), then copy those rows in SQL
+until there are N articles. Copy k of article i gets id `i + k * max_id`, identity
+`<identity>~k`, and its own copies of i's related links and topic tags, so every copy is
+a consistent article; title, dates and text are the original's. Generating and importing
+100,000 seeds takes about five minutes on two cores and 800 MB of scratch files; 10,000
+imported and copied up to 100,000 takes under a minute (a 1.4 GB database). `unique == n`
+imports them all.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, func, select, text
+
+from webapp import create_app
+from webapp.accounts import create_user
+from webapp.models import PENDING, Article, AuditEvent, RelatedLink, User, article_topics, db
+from webapp.seed_import import import_paths
+
+from .generate import write_corpus
+
+USERNAME, PASSWORD, ROLE = "bench", "bench-password", "moderator"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used for the benchmark."""
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path.resolve()}"
+
+
+def prepare(path: Path, n: int, unique: int, seed: int, secret: str, log=print) -> bool:
+    """Make `path` hold at least `n` articles and the bench user; True when it was built now."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": sqlite_url(path), "SECRET_KEY": secret})
+    with app.app_context():
+        upgrade()  # also brings a reused database up to the newest migration
+        existing = db.session.scalar(select(func.count(Article.id)))
+        if existing and existing < n:
+            raise DatabaseError(f"{path} holds {existing:,} articles, fewer than --n {n:,}: give a new --db")
+        if not existing:
+            _build(app, n, min(unique, n), seed, log)
+        if db.session.scalar(select(User.id).where(User.username == USERNAME)) is None:
+            create_user(USERNAME, PASSWORD, ROLE)
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.remove()
+        db.engine.dispose()
+    return not existing
+
+
+def _build(app, n: int, unique: int, seed: int, log) -> None:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="copydesk-load-seeds-") as seeds:
+        write_corpus(unique, seed, seeds)
+        log(f"  generated {unique:,} seeds in {time.perf_counter() - started:.0f}s")
+        report = import_paths([seeds], max_bytes=app.config["SEED_MAX_BYTES"])
+    if report.invalid or report.imported != unique:
+        raise DatabaseError(f"import of generated seeds: {report.as_dict()}")
+    log(f"  imported {report.imported:,} in {time.perf_counter() - started:.0f}s")
+    if n > unique:
+        _multiply(n)
+        log(f"  copied up to {n:,} articles in {time.perf_counter() - started:.0f}s")
+
+
+def _multiply(n: int) -> None:
+    low, high, count = db.session.execute(select(func.min(Article.id), func.max(Article.id), func.count())).one()
+    if high - low + 1 != count:
+        raise DatabaseError("imported article ids are not contiguous; cannot copy them")
+    copy = 0
+    while count * (copy + 1) < n:
+        copy += 1
+        take = min(count, n - count * copy)
+        _copy_rows(shift=copy * high, suffix=f"~{copy}", low=low, high=low + take - 1)
+        db.session.commit()
+
+
+def _copy_rows(shift: int, suffix: str, low: int, high: int) -> None:
+    """Copy articles low..high, with their related links and topics, to ids shifted by `shift`."""
+    params = {"shift": shift, "suffix": suffix, "low": low, "high": high}
+    renamed = {"id": "id + :shift", "identity": "identity || :suffix"}
+    _insert_select(Article.__table__, renamed, "id BETWEEN :low AND :high", params)
+    # Fresh imports merge nothing; a copied merged_into_id would point at the original's link.
+    links = {"article_id": "article_id + :shift", "merged_into_id": "NULL"}
+    _insert_select(RelatedLink.__table__, links, "article_id BETWEEN :low AND :high", params, skip="id")
+    topics = {"article_id": "article_id + :shift"}
+    _insert_select(article_topics, topics, "article_id BETWEEN :low AND :high", params)
+
+
+def _insert_select(table, expressions: dict[str, str], where: str, params: dict, skip: str | None = None) -> None:
+    columns = [c.name for c in table.columns if c.name != skip]
+    values = ", ".join(expressions.get(c, c) for c in columns)
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {values} FROM {table.name} WHERE {where}"
+    db.session.execute(text(statement), params)
+
+
+def pending_versions(path: Path) -> list[tuple[int, int]]:
+    """(id, version) of every pending article, by id."""
+    engine = create_engine(sqlite_url(path))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(Article.id, Article.version).where(Article.status == PENDING).order_by(Article.id)
+            )
+            return [(row.id, row.version) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def moderation_counts(path: Path) -> dict[str, int]:
+    """Articles per status, and audit events, as they stand now."""
+    engine = create_engine(sqlite_url(path))
+    try:
+        with engine.connect() as connection:
+            counts = dict(connection.execute(select(Article.status, func.count()).group_by(Article.status)).all())
+            counts["audit_events"] = connection.scalar(select(func.count(AuditEvent.id)))
+            return counts
+    finally:
+        engine.dispose()
+
+
+def article_status(path: Path, article_id: int) -> str | None:
+    """One article's status, or None when there is no such article."""
+    engine = create_engine(sqlite_url(path))
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(select(Article.status).where(Article.id == article_id))
+    finally:
+        engine.dispose()

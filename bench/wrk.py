@@ -1,0 +1,163 @@
+"""Debian's `wrk` driven from Python: generated Lua scripts in, parsed figures out.
+
+Every run gets a Lua script that sets the request headers (so the session cookie is not
+on wrk's command line) and, except for the baseline, counts responses by status in each
+thread: wrk itself only reports "Non-2xx or 3xx", and a redirect to the login page must
+count as a failure too. The baseline leaves that out, so wrk spends no Lua call per
+response on it: the ratios to it can only come out lower for it, never higher.
+`approve_script` also sends each request to the next (id, version) pair of its thread's
+share of a file, so no two requests, and no two threads, approve the same article.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+THREADS = 2
+CONNECTIONS = 8
+
+COUNT_STATUSES = """
+local threads = {}
+local started = 0
+
+function setup(thread)
+  thread:set("thread_index", started)
+  started = started + 1
+  table.insert(threads, thread)
+end
+
+statuses = {}
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local total, wrapped = {}, 0
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      total[status] = (total[status] or 0) + count
+    end
+    wrapped = wrapped + (thread:get("wrapped") or 0)
+  end
+  local parts = {}
+  for status, count in pairs(total) do
+    table.insert(parts, status .. "=" .. count)
+  end
+  io.write("bench-statuses " .. table.concat(parts, " ") .. "\\n")
+  io.write("bench-wrapped " .. wrapped .. "\\n")
+end
+"""
+
+APPROVE_REQUESTS = """
+wrk.method = "POST"
+wrapped = 0
+local mine, position = {}, 0
+
+function init(args)
+  local line_number = 0
+  for line in io.lines(%(pairs_path)s) do
+    if line_number %% %(threads)d == thread_index then
+      local id, version = line:match("^(%%d+) (%%d+)$")
+      mine[#mine + 1] = {"/articles/" .. id .. "/approve", "version=" .. version}
+    end
+    line_number = line_number + 1
+  end
+end
+
+function request()
+  position = position + 1
+  if position > #mine then
+    position, wrapped = 1, wrapped + 1
+  end
+  return wrk.format("POST", mine[position][1], nil, mine[position][2])
+end
+"""
+
+
+@dataclass
+class WrkResult:
+    name: str
+    requests: int
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    statuses: dict[int, int] = field(default_factory=dict)
+    non_2xx_or_3xx: int = 0
+    socket_errors: int = 0
+    wrapped: int = 0
+
+    @property
+    def non_2xx(self) -> int:
+        """Responses that were not 2xx: counted by status when the script did, else wrk's figure."""
+        if not self.statuses:
+            return self.non_2xx_or_3xx
+        return sum(count for status, count in self.statuses.items() if not 200 <= status < 300)
+
+
+def lua_string(value: str) -> str:
+    """`value` as a Lua string literal (printable ASCII only: cookies, tokens, paths)."""
+    if not all(32 <= ord(c) < 127 for c in value):
+        raise ValueError(f"not printable ASCII: {value!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def headers_lua(headers: dict[str, str]) -> str:
+    return "".join(f"wrk.headers[{lua_string(k)}] = {lua_string(v)}\n" for k, v in headers.items())
+
+
+def get_script(headers: dict[str, str], count_statuses: bool = True) -> str:
+    """A wrk script: GET the command line's URL with `headers`, counting statuses."""
+    return headers_lua(headers) + (COUNT_STATUSES if count_statuses else "")
+
+
+def approve_script(headers: dict[str, str], pairs_path: Path) -> str:
+    """A wrk script: POST approve for each "id version" line of `pairs_path`, a thread's share each."""
+    requests = APPROVE_REQUESTS % {"pairs_path": lua_string(str(pairs_path)), "threads": THREADS}
+    return headers_lua(headers) + COUNT_STATUSES + requests
+
+
+def run_wrk(name: str, url: str, script: str, seconds: int, scratch: Path) -> WrkResult:
+    """Run `wrk -t2 -c8 -dNs --latency` with `script` against `url` (127.0.0.1 only)."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError(f"load goes to 127.0.0.1 only, not {url}")
+    script_path = scratch / f"wrk-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.lua"
+    script_path.write_text(script)
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(script_path), url]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    if finished.returncode != 0:
+        raise RuntimeError(f"wrk failed ({finished.returncode}): {finished.stderr.strip() or finished.stdout.strip()}")
+    return parse_output(name, finished.stdout)
+
+
+def parse_output(name: str, output: str) -> WrkResult:
+    """The figures in wrk's --latency output and in our script's done() lines."""
+    latencies = {
+        int(m[1]): _milliseconds(float(m[2]), m[3])
+        for m in re.finditer(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.M)
+    }
+    statuses = re.search(r"^bench-statuses(.*)$", output, re.M)
+    wrapped = re.search(r"^bench-wrapped (\d+)$", output, re.M)
+    non_2xx_or_3xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    try:
+        return WrkResult(
+            name=name,
+            requests=int(re.search(r"^\s*(\d+) requests in", output, re.M)[1]),
+            requests_per_second=float(re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)[1]),
+            p50_ms=latencies[50],
+            p99_ms=latencies[99],
+            statuses={int(s): int(c) for s, c in re.findall(r"(\d+)=(\d+)", statuses[1])} if statuses else {},
+            non_2xx_or_3xx=int(non_2xx_or_3xx[1]) if non_2xx_or_3xx else 0,
+            socket_errors=sum(map(int, socket_errors.groups())) if socket_errors else 0,
+            wrapped=int(wrapped[1]) if wrapped else 0,
+        )
+    except (TypeError, KeyError) as error:
+        raise RuntimeError(f"cannot read wrk's output ({error!r}):\n{output}") from None
+
+
+def _milliseconds(value: float, unit: str) -> float:
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}[unit]
