@@ -5,6 +5,8 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -72,8 +74,21 @@ def _empty_tables():
                 connection.execute(text(f"DELETE FROM {table}"))
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose requests load the logged-in user again, as separate requests do in production.
+
+    The tests keep one app context open, which Flask reuses for every request, and flask-login
+    caches the user in `g`: without this a disabled user would seem to stay logged in.
+    """
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshRequestClient
     return app.test_client()
 
 

@@ -120,3 +120,27 @@ def test_unknown_page_is_a_plain_404_page(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "404 · Not Found" in response.get_data(as_text=True)
+
+
+def test_a_new_password_ends_existing_sessions(client, login, runner):
+    login("maria")
+    assert client.get("/").status_code == 200
+    result = runner.invoke(args=["users", "set-password", "maria", "--password-stdin"], input="another long password\n")
+    assert result.exit_code == 0, result.output
+    assert client.get("/").status_code == 302
+
+
+def test_re_enabling_does_not_revive_an_old_session(client, login, runner):
+    login("maria")
+    make_admin = runner.invoke(args=["users", "create", "root", "--role", "admin", "--password-stdin"], input="root password long\n")
+    assert make_admin.exit_code == 0
+    runner.invoke(args=["users", "disable", "maria"])
+    runner.invoke(args=["users", "enable", "maria"])
+    assert client.get("/").status_code == 302
+
+
+def test_session_cookie_with_a_forged_token_is_anonymous(client, login):
+    user = login("maria")
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{user.id}:forged"
+    assert client.get("/").status_code == 302

@@ -55,6 +55,7 @@ def set_password(username: str, password: str) -> User:
     _check_password(password)
     user = _get_user(username)
     user.password_hash = generate_password_hash(password)
+    user.end_sessions()
     db.session.commit()
     return user
 
@@ -65,6 +66,7 @@ def set_active(username: str, active: bool) -> User:
     if not active:
         _keep_an_admin(user, "disable")
     user.active = active
+    user.end_sessions()
     db.session.commit()
     return user
 
@@ -76,6 +78,7 @@ def set_role(username: str, role: str) -> User:
     if role != "admin":
         _keep_an_admin(user, "demote")
     user.role = role
+    user.end_sessions()
     db.session.commit()
     return user
 

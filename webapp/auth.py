@@ -1,5 +1,6 @@
 """Logging in and out, and the role check every view goes through."""
 
+import secrets
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -24,9 +25,12 @@ def init_app(app) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    # Looked up on every request, so disabling a user logs them out at once.
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    # Looked up on every request, so disabling a user or changing their password logs them out at once.
+    number, _, token = user_id.partition(":")
+    user = db.session.get(User, int(number)) if number.isdigit() else None
+    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
 
 
 def role_required(role: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -126,10 +127,19 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default="moderator")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the id kept in the session cookie: a new token (new password, disabled) ends every session.
+    session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Log this user out everywhere, at their next request."""
+        self.session_token = secrets.token_hex(16)
 
     def has_role(self, role: str) -> bool:
         """True when this user's role is `role` or above it (moderator < lead < admin)."""

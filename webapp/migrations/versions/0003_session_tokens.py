@@ -1,0 +1,33 @@
+"""session tokens: a new password or a disabled account ends every session
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-29 15:47:00
+
+"""
+import secrets
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_token', sa.String(length=32), nullable=True))
+    users = sa.table('users', sa.column('id', sa.Integer), sa.column('session_token', sa.String))
+    connection = op.get_bind()
+    for (user_id,) in connection.execute(sa.select(users.c.id)).all():
+        connection.execute(users.update().where(users.c.id == user_id).values(session_token=secrets.token_hex(16)))
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.alter_column('session_token', existing_type=sa.String(length=32), nullable=False)
+
+
+def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('session_token')
