@@ -35,3 +35,33 @@ def test_quality_sort_index_exists_with_its_expression(app):
             sql = connection.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_articles_queue_quality'")).scalar()
     normalised = sql.lower().replace("'-1'::integer", "-1").replace("(-1)", "-1")
     assert "coalesce(quality, -1)" in normalised
+
+
+def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
+    """Every migration runs on a database with users, articles and decisions in it (SQLite rebuilds tables)."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from .conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'old.db'}")
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (id, username, password_hash, role, active, created_at) "
+                "VALUES (1, 'maria', 'x', 'moderator', 1, '2024-01-01 00:00:00')"
+            ))
+            connection.execute(text(
+                "INSERT INTO articles (identity, source_name, content_hash, source_text, category, title, published_at, "
+                "web_url, heat, provider_name, key_order, body, status, decided_by_id, version, imported_at, updated_at) "
+                "VALUES ('a', 'a.md', 'h', 't', 'news', 'T', '2024-01-01 00:00:00', 'https://e.com', -1, 'P', '[]', '', "
+                "'approved', 1, 2, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+            ))
+        upgrade()
+        with db.engine.connect() as connection:
+            token = connection.execute(text("SELECT session_token FROM users")).scalar()
+            assert len(token) == 32
+            assert connection.execute(text("SELECT decided_by_id FROM articles")).scalar() == 1
+            assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+        db.engine.dispose()

@@ -18,14 +18,12 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('session_token', sa.String(length=32), nullable=True))
+    # A plain ADD COLUMN (no table rebuild on SQLite); each existing user then gets a random token.
+    op.add_column('users', sa.Column('session_token', sa.String(length=32), nullable=False, server_default=''))
     users = sa.table('users', sa.column('id', sa.Integer), sa.column('session_token', sa.String))
     connection = op.get_bind()
     for (user_id,) in connection.execute(sa.select(users.c.id)).all():
         connection.execute(users.update().where(users.c.id == user_id).values(session_token=secrets.token_hex(16)))
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.alter_column('session_token', existing_type=sa.String(length=32), nullable=False)
 
 
 def downgrade():
