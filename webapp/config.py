@@ -14,12 +14,14 @@ class ConfigError(RuntimeError):
 def from_environment(instance_path: str, overrides: dict) -> dict:
     """Build the Flask config from environment variables; keys in `overrides` are not read."""
     production = overrides.get("COPYDESK_ENV", os.environ.get("COPYDESK_ENV", "development")) == "production"
+    url = overrides.get("SQLALCHEMY_DATABASE_URI") or database_url(instance_path)
     return {
         "COPYDESK_ENV": "production" if production else "development",
-        "SQLALCHEMY_DATABASE_URI": overrides.get("SQLALCHEMY_DATABASE_URI") or database_url(instance_path),
+        "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": overrides.get("SECRET_KEY") or secret_key(instance_path, production),
         "SEED_MAX_BYTES": positive_int("SEED_MAX_BYTES", DEFAULT_SEED_MAX_BYTES),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server may drop idle connections; a SQLite file never does, so it skips the ping.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not url.startswith("sqlite")},
         "HEAT_MAX": positive_int("HEAT_MAX", 200),
         "STALE_AFTER_HOURS": positive_int("STALE_AFTER_HOURS", 48),
         "CLAIM_SECONDS": positive_int("CLAIM_SECONDS", 300),
