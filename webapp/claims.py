@@ -5,14 +5,13 @@ article's version check is what guarantees that nobody overwrites anybody.
 """
 
 from datetime import datetime, timedelta
-
 from functools import cache
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased
 
-from .models import Claim, User, db, utcnow
+from .models import Article, Claim, User, db, utcnow
 
 
 def claim(article_id: int, user: User, seconds: int, now: datetime | None = None) -> Claim:
@@ -34,14 +33,6 @@ def claim(article_id: int, user: User, seconds: int, now: datetime | None = None
     return db.session.get(Claim, article_id, populate_existing=True)
 
 
-def release(article_id: int, user: User | None = None) -> None:
-    """Drop the claim on an article (only `user`'s, when given); the caller commits."""
-    statement = delete(Claim).where(Claim.article_id == article_id)
-    if user is not None:
-        statement = statement.where(Claim.user_id == user.id)
-    db.session.execute(statement)
-
-
 def release_all(article_ids: list[int]) -> None:
     """Drop the claims on these articles (they were decided); the caller commits."""
     db.session.execute(_release_statement(), {"ids": article_ids})
@@ -52,13 +43,14 @@ def _release_statement():
     return delete(Claim).where(Claim.article_id.in_(bindparam("ids", expanding=True)))
 
 
-def live_claims(article_ids: list[int], now: datetime | None = None) -> dict[int, Claim]:
-    """Unexpired claims on these articles, by article id."""
-    if not article_ids:
-        return {}
-    rows = db.session.scalars(
-        select(Claim)
-        .options(joinedload(Claim.user))
-        .where(Claim.article_id.in_(article_ids), Claim.expires_at > (now or utcnow()))
+def with_live_claim(query):
+    """Add `claimed_by` (a username) and `claimed_by_id` to a query on articles: the unexpired claim, if any.
+
+    The query then needs a `now` parameter."""
+    claimer = aliased(User)
+    live = (Claim.article_id == Article.id) & (Claim.expires_at > bindparam("now", type_=Claim.expires_at.type))
+    return (
+        query.add_columns(claimer.username.label("claimed_by"), Claim.user_id.label("claimed_by_id"))
+        .outerjoin(Claim, live)
+        .outerjoin(claimer, claimer.id == Claim.user_id)
     )
-    return {c.article_id: c for c in rows}

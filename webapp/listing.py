@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
-from .models import PENDING, QUALITY_SORT_KEY, STATUSES, Article, Claim, RelatedLink, Topic, User, article_topics, db
+from .claims import with_live_claim
+from .models import PENDING, QUALITY_SORT_KEY, STATUSES, Article, RelatedLink, Topic, User, article_topics, db
 
 PAGE_SIZE = 50
 SORTS = {
@@ -101,22 +102,18 @@ def _rows_by_id_query():
 def _rows_query():
     # Rows rather than ORM objects, and the decider, related count and live claim in the same
     # query, built once: the list is the hottest page of the app.
-    decider, claimer = aliased(User), aliased(User)
+    decider = aliased(User)
     related_count = (
         select(func.count(RelatedLink.id))
         .where(RelatedLink.article_id == Article.id, RelatedLink.merged_into_id.is_(None))
         .scalar_subquery()
     )
-    return (
-        select(
-            Article.id, Article.title, Article.provider_name, Article.published_at, Article.quality, Article.heat,
-            Article.status, Article.seed_published, Article.version, decider.username.label("decided_by"),
-            related_count.label("related_count"), claimer.username.label("claimed_by"), Claim.user_id.label("claimed_by_id"),
-        )
-        .outerjoin(decider, decider.id == Article.decided_by_id)
-        .outerjoin(Claim, (Claim.article_id == Article.id) & (Claim.expires_at > bindparam("now", type_=Claim.expires_at.type)))
-        .outerjoin(claimer, claimer.id == Claim.user_id)
-    )
+    query = select(
+        Article.id, Article.title, Article.provider_name, Article.published_at, Article.quality, Article.heat,
+        Article.status, Article.seed_published, Article.version, decider.username.label("decided_by"),
+        related_count.label("related_count"),
+    ).outerjoin(decider, decider.id == Article.decided_by_id)
+    return with_live_claim(query)
 
 
 # Each filter as a condition on bound values: a page's statement is built once per combination

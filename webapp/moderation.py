@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from . import claims
-from .models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Claim, User, db, utcnow
+from .models import APPROVED, PENDING, REJECTED, Article, AuditEvent, User, db, utcnow
 
 STATE = (Article.status, Article.heat, Article.decided_by_id, Article.decided_at, Article.reject_reason)
 MODERATION_COLUMNS = (*STATE, Article.version)
@@ -188,22 +188,18 @@ def _datetime(value: str | None) -> datetime | None:
 
 @cache
 def _state_query():
-    decider, claimer = aliased(User), aliased(User)
-    return (
-        select(
-            Article.id, Article.title, *MODERATION_COLUMNS, decider.username.label("decided_by_name"),
-            claimer.username.label("claimed_by"), Claim.user_id.label("claimed_by_id"),
-        )
+    decider = aliased(User)
+    query = (
+        select(Article.id, Article.title, *MODERATION_COLUMNS, decider.username.label("decided_by_name"))
         .outerjoin(decider, decider.id == Article.decided_by_id)
-        .outerjoin(Claim, (Claim.article_id == Article.id) & (Claim.expires_at > bindparam("now", type_=Claim.expires_at.type)))
-        .outerjoin(claimer, claimer.id == Claim.user_id)
         .where(Article.id == bindparam("article_id"))
     )
+    return claims.with_live_claim(query)
 
 
-def moderation_state(article_id: int):
+def moderation_state(article_id: int, now: datetime | None = None):
     """What the moderation block shows, in one query: state, decider, version and live claim (or None)."""
-    return db.session.execute(_state_query(), {"article_id": article_id, "now": utcnow()}).one_or_none()
+    return db.session.execute(_state_query(), {"article_id": article_id, "now": now or utcnow()}).one_or_none()
 
 
 def history(article_id: int) -> list[AuditEvent]:
