@@ -202,8 +202,10 @@ def test_unknown_article_is_404(client, login):
 def test_undo_route_restores_and_only_for_the_actor(client, login, article, make_user):
     user = login()
     event = moderation.decide(article.id, user, APPROVED, 1)
-    response = post(client, f"/events/{event['id']}/undo", HX)
+    response = post(client, f"/events/{event['id']}/undo", HX, **{"from": "notice"})
     assert response.status_code == 200 and fresh(article.id).status == PENDING
+    triggers = json.loads(response.headers["HX-Trigger"])
+    assert triggers["rows-stale"] == {"ids": [article.id]} and triggers[f"panel-stale-{article.id}"]
     other = moderation.decide(article.id, make_user("lee"), APPROVED, 3)
     assert post(client, f"/events/{other['id']}/undo", HX).status_code == 404
     assert fresh(article.id).status == APPROVED

@@ -156,14 +156,19 @@ def _answer(article_id: int, status: int, **extra):
             target = request.form.get("next")
             return redirect(safe_next(target) if target else url_for("articles.show", article_id=article_id), code=303)
         return make_response(render_template("articles/show.html", **article_context(get_article(article_id), **extra)), status)
-    if request.form.get("from") == "row":
+    source = request.form.get("from", "panel")
+    if source == "row":
         body = render_template("queue/_rows.html", rows=queue_rows([article_id]), now=utcnow(), stale_after=stale_after())
         triggers = {f"panel-stale-{article_id}": True}
-    else:
+    elif source == "panel":
         if extra.get("conflict"):
             extra["last_event"] = moderation.last_event(article_id)
         body = render_template("articles/_moderation.html", **moderation_context(get_moderation_state(article_id), **extra))
         triggers = {"rows-stale": {"ids": [article_id]}, f"history-stale-{article_id}": True}
+    else:
+        # The notice's Undo swaps nothing in place: whatever shows the article refreshes itself.
+        body = ""
+        triggers = {"rows-stale": {"ids": [article_id]}, f"panel-stale-{article_id}": True}
     if status == 200:
         triggers |= {"decisions-changed": True, "notice-changed": True}
     response = make_response(body, status)

@@ -83,6 +83,21 @@ def test_approve_with_the_keyboard_moves_on_to_the_next_pending(logged_in_page, 
     assert_no_reload(page)
 
 
+def test_undo_from_the_notice_puts_row_and_panel_back(logged_in_page, story):
+    title = story()
+    page = logged_in_page("maria")
+    row = queue_with(page, title)
+    row.locator("a[data-open]").click()
+    panel = page.locator("#panel")
+    panel.get_by_role("button", name="Approve", exact=True).click()
+    expect(row.locator(".status")).to_have_text("Approved")
+    page.locator("#notice").get_by_role("button", name="Undo").click()
+    expect(row.locator(".status")).to_have_text("Pending")
+    expect(panel.locator(".moderation .status")).to_have_text("Pending")
+    expect(panel.get_by_role("button", name="Approve", exact=True)).to_be_visible()
+    assert_no_reload(page)
+
+
 def test_shortcuts_never_fire_while_typing(logged_in_page, story):
     title = story()
     page = logged_in_page("maria")
