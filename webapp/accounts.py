@@ -1,14 +1,51 @@
 """Users: create and change them, check their passwords, and make sure a first admin exists."""
 
 import secrets
+from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import func, select
+from flask_login import UserMixin
+from sqlalchemy import bindparam, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .models import ROLES, User, db
+from .models import ROLES, User, db, role_at_least
 
 # Checked against when the username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+@dataclass(frozen=True, eq=False)
+class SessionUser(UserMixin):
+    """The logged-in user as each request needs it: read in one small query, not as an ORM object."""
+
+    id: int
+    username: str
+    role: str
+    active: bool
+    session_token: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def has_role(self, role: str) -> bool:
+        return role_at_least(self.role, role)
+
+
+def session_user(user_id: int, token: str) -> SessionUser | None:
+    """The active user with this id whose sessions carry `token`, or None."""
+    row = db.session.execute(_session_user_query(), {"user_id": user_id}).one_or_none()
+    if row is None or not row.active or not secrets.compare_digest(row.session_token, token):
+        return None
+    return SessionUser(*row)
+
+
+@cache
+def _session_user_query():
+    return select(User.id, User.username, User.role, User.active, User.session_token).where(User.id == bindparam("user_id"))
 
 
 class AccountError(ValueError):

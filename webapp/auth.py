@@ -1,6 +1,5 @@
 """Logging in and out, and the role check every view goes through."""
 
-import secrets
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -10,8 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from .accounts import authenticate
-from .models import User, db
+from .accounts import SessionUser, authenticate, session_user
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -24,13 +22,10 @@ def init_app(app) -> None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(user_id: str) -> SessionUser | None:
     # Looked up on every request, so disabling a user or changing their password logs them out at once.
     number, _, token = user_id.partition(":")
-    user = db.session.get(User, int(number)) if number.isdigit() else None
-    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
-        return None
-    return user
+    return session_user(int(number), token) if number.isdigit() else None
 
 
 def role_required(role: str):

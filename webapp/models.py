@@ -42,6 +42,11 @@ STATUSES = (PENDING, APPROVED, REJECTED)
 ROLES = ("moderator", "lead", "admin")
 
 
+def role_at_least(role: str, required: str) -> bool:
+    """Roles are ordered: moderator < lead < admin."""
+    return ROLES.index(role) >= ROLES.index(required)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -143,7 +148,7 @@ class User(UserMixin, db.Model):
 
     def has_role(self, role: str) -> bool:
         """True when this user's role is `role` or above it (moderator < lead < admin)."""
-        return ROLES.index(self.role) >= ROLES.index(role)
+        return role_at_least(self.role, role)
 
 
 class Article(db.Model):
