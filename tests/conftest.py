@@ -78,11 +78,13 @@ class FreshRequestClient(FlaskClient):
     """A test client whose requests load the logged-in user again, as separate requests do in production.
 
     The tests keep one app context open, which Flask reuses for every request, and flask-login
-    caches the user in `g`: without this a disabled user would seem to stay logged in.
+    and Flask-WTF cache the user and the CSRF token in `g`: without this a disabled user would
+    seem to stay logged in, and a second client would get the first one's token.
     """
 
     def open(self, *args, **kwargs):
         g.pop("_login_user", None)
+        g.pop("csrf_token", None)
         return super().open(*args, **kwargs)
 
 

@@ -11,7 +11,7 @@ from webapp import claims, moderation
 from webapp.models import APPROVED, PENDING, Article, AuditEvent, db
 from webapp.seed_import import import_paths
 
-from .conftest import PASSWORD, REAL_SEED, SEEDS, csrf_token
+from .conftest import PASSWORD, REAL_SEED, SEEDS, FreshRequestClient, csrf_token
 from .test_listing import write_seed
 
 HX = {"HX-Request": "true"}
@@ -355,3 +355,22 @@ def test_history_and_recent_decisions(client, login, article):
     assert recent["hx-trigger"] == "decisions-changed from:body"
     assert "Met Police roll out" in recent.get_text()
     assert db.session.scalar(select(AuditEvent.action)) == "approve"
+
+
+def test_memoised_rows_never_show_one_users_view_to_another(app, article, make_user):
+    app.test_client_class = FreshRequestClient
+    maria = make_user("maria")
+    claims.claim(article.id, maria, 300)
+    views = {}
+    for name in ("maria", "lee"):
+        client = app.test_client()
+        if name == "lee":
+            make_user("lee")
+        client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": csrf_token(client)})
+        views[name] = soup(client.get("/", headers=HX)).find("tr", id=f"article-{article.id}").get_text(" ", strip=True)
+    assert "being reviewed by maria" not in views["maria"]
+    assert "being reviewed by maria" in views["lee"]
+    moderation.decide(article.id, maria, APPROVED, 1)
+    response = client.get("/?status=all", headers=HX)
+    row = soup(response).find("tr", id=f"article-{article.id}")
+    assert row.find(class_="status").get_text() == "Approved" and "being reviewed" not in row.get_text()
