@@ -37,7 +37,7 @@ class SessionUser(UserMixin):
 
 def session_user(user_id: int, token: str) -> SessionUser | None:
     """The active user with this id whose sessions carry `token`, or None."""
-    row = db.session.execute(_session_user_query(), {"user_id": user_id}).one_or_none()
+    row = db.session.connection().execute(_session_user_query(), {"user_id": user_id}).one_or_none()
     if row is None or not row.active or not secrets.compare_digest(row.session_token, token):
         return None
     return SessionUser(*row)

@@ -82,7 +82,8 @@ def queue_page(filters: QueueFilters, after: str | None, stale_after: timedelta,
     if after:
         params["after_key"], params["after_id"] = _parse_cursor(after, filters.sort)
     query = _page_query(filters.sort, tuple(name for name in FILTERS if name in params), bool(after), limit + 1)
-    results = db.session.execute(query, params).all()
+    # Core statements on the session's connection: the ORM layer has nothing to add to plain rows.
+    results = db.session.connection().execute(query, params).all()
     rows = results[:limit]
     next_cursor = _cursor(rows[-1], filters.sort) if len(results) > limit else None
     return QueuePage(rows, next_cursor)
@@ -90,7 +91,7 @@ def queue_page(filters: QueueFilters, after: str | None, stale_after: timedelta,
 
 def queue_rows(article_ids: list[int]) -> list:
     """The queue rows of these articles, in the same shape as a page's."""
-    return db.session.execute(_rows_by_id_query(), {"ids": article_ids, "now": datetime.now(timezone.utc)}).all()
+    return db.session.connection().execute(_rows_by_id_query(), {"ids": article_ids, "now": datetime.now(timezone.utc)}).all()
 
 
 @cache

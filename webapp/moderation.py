@@ -199,7 +199,7 @@ def _state_query():
 
 def moderation_state(article_id: int, now: datetime | None = None):
     """What the moderation block shows, in one query: state, decider, version and live claim (or None)."""
-    return db.session.execute(_state_query(), {"article_id": article_id, "now": now or utcnow()}).one_or_none()
+    return db.session.connection().execute(_state_query(), {"article_id": article_id, "now": now or utcnow()}).one_or_none()
 
 
 def history(article_id: int) -> list[AuditEvent]:
