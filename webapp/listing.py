@@ -207,6 +207,8 @@ def changed_since(article_ids: list[int], since: datetime) -> list[int]:
 def filter_choices() -> dict[str, list[str]]:
     """Values offered in the filter menus."""
     return {
+        "statuses": STATUS_CHOICES,
+        "sorts": SORT_LABELS,
         "topics": db.session.scalars(select(Topic.name).order_by(Topic.name)).all(),
         "categories": db.session.scalars(select(Article.category).distinct().order_by(Article.category)).all(),
     }

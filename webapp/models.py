@@ -196,7 +196,6 @@ class Article(db.Model):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    decided_by: Mapped[User | None] = relationship()
     topics: Mapped[list[Topic]] = relationship(
         secondary=article_topics, order_by=article_topics.c.position, viewonly=True
     )
@@ -220,8 +219,6 @@ class Claim(db.Model):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    user: Mapped[User] = relationship()
 
 
 class RelatedLink(db.Model):

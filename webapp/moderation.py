@@ -22,6 +22,8 @@ STATE = (Article.status, Article.heat, Article.decided_by_id, Article.decided_at
 MODERATION_COLUMNS = (*STATE, Article.version)
 UNDOABLE = ("approve", "reject", "reopen", "heat", "undo")
 VERDICT_ACTIONS = {APPROVED: "approve", REJECTED: "reject"}
+# How an action reads in "approved by maria 12 s ago".
+ACTION_DONE = {"approve": "approved", "reject": "rejected", "reopen": "returned to pending", "heat": "heat set", "undo": "a change undone"}
 
 
 class Conflict(Exception):

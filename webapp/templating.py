@@ -8,6 +8,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from .models import PENDING, STATUSES
+from .moderation import ACTION_DONE
 from .seeds import HEAT_UNSET, is_http_url
 
 
@@ -51,6 +52,7 @@ def init_app(app) -> None:
     app.add_template_test(is_http_url, "http_url")
     app.add_template_global(PENDING, "PENDING")
     app.add_template_global(render_rows)
+    app.add_template_global(ACTION_DONE, "ACTION_DONE")
     app.add_template_global({status: status.capitalize() for status in STATUSES}, "STATUS_LABELS")
 
 
