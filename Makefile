@@ -30,8 +30,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
+$(VENV)/.installed-dev: $(VENV)/.installed tests/readers/package-lock.json
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# gray-matter, the front-matter reader of static-site and CMS tools, reads our exports in a test.
+	if command -v npm >/dev/null; then npm ci --prefix tests/readers --no-audit --no-fund --silent; \
+	else echo "npm not found: the gray-matter export test will skip"; fi
 	touch $@
 
 clean:

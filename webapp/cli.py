@@ -4,12 +4,14 @@ import contextlib
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
 from .accounts import AccountError, create_user, ensure_admin, list_users, set_active, set_password, set_role
+from .exporting import FORMATS, ExportError, ExportFilters, export, parse_time
 from .models import ROLES
 from .seed_import import ImportReport, find_seed_files, import_files
 
@@ -20,6 +22,7 @@ users_cli = click.Group("users", help="Manage who can log in.")
 def init_app(app) -> None:
     app.cli.add_command(seeds_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(export_command)
 
 
 @seeds_cli.command("import")
@@ -165,3 +168,26 @@ def main() -> None:
     from . import create_app
 
     FlaskGroup(create_app=create_app, help="Copydesk: the moderation desk for news seeds.")()
+
+
+@click.command("export")
+@click.option("--out", required=True, help="Folder (dir), file (zip, yaml), or - for stdout (yaml).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="dir", show_default=True)
+@click.option("--since", help="Only articles approved at or after this ISO time (UTC unless it says).")
+@click.option("--since-last", is_flag=True, help="Only what no earlier --since-last run exported (for cron).")
+def export_command(out, fmt, since, since_last):
+    """Export approved articles in the seed format, and record the run."""
+    if since and since_last:
+        raise click.UsageError("give --since or --since-last, not both")
+    if out == "-" and fmt != "yaml":
+        raise click.UsageError("--out - (stdout) needs --format yaml")
+    try:
+        filters = ExportFilters(since=parse_time(since, "--since") if since else None, since_last=since_last)
+        run = export(
+            sys.stdout.buffer if out == "-" else Path(out), fmt, filters, requested_by="command line"
+        )
+    except ExportError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
+    click.echo(f"exported {run.count} approved articles to {out} (run {run.id}, sha256 {run.sha256})", err=True)

@@ -269,3 +269,38 @@ class AuditEvent(db.Model):
 
     actor: Mapped[User | None] = relationship()
     article: Mapped[Article | None] = relationship()
+
+
+class ExportRun(db.Model):
+    """One export of approved articles: who asked, what for, and what came out."""
+
+    __tablename__ = "export_runs"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'complete', 'failed')", name="status"),
+        CheckConstraint("format IN ('dir', 'zip', 'yaml')", name="format"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_by: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(10))
+    filters: Mapped[dict] = mapped_column(JSON)
+    # A feed run (--since-last) exports what no earlier complete feed run exported.
+    feed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), default="running")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ExportedArticle(db.Model):
+    """Which version of which article an export run wrote."""
+
+    __tablename__ = "exported_articles"
+    __table_args__ = (Index("ix_exported_articles_article_version", "article_id", "version"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("export_runs.id", ondelete="CASCADE"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)

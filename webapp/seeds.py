@@ -18,6 +18,9 @@ import yaml
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 REQUIRED_FIELDS = ("category", "title", "publishedDateTime", "webUrl", "provider")
+# Copydesk's own key in exported seeds (who approved, when, which export run). It is not
+# seed data: an exported seed imported again gets the same article as the original.
+MODERATION_KEY = "copydesk"
 HEAT_UNSET = -1
 INT_MAX = 2**31 - 1
 
@@ -115,6 +118,12 @@ def parse(text: str) -> Seed:
 
 def split_front_matter(text: str) -> tuple[str, str]:
     """Split `---` / YAML / `---` / body; the body is kept exactly as written."""
+    start, end, body_start = front_matter_span(text)
+    return text[start:end], text[body_start:]
+
+
+def front_matter_span(text: str) -> tuple[int, int, int]:
+    """Where the YAML between the fences starts and ends, and where the body starts."""
     opening = _FENCE.match(text)
     if opening is None:
         raise SeedError("line 1", "no front matter: a seed starts with a line '---'")
@@ -122,7 +131,7 @@ def split_front_matter(text: str) -> tuple[str, str]:
     while (line_start := text.find("\n---", line_start + 1)) >= 0:
         closing = _FENCE.match(text, line_start + 1)
         if closing:
-            return text[opening.end() : line_start + 1], text[closing.end() :]
+            return opening.end(), line_start + 1, closing.end()
     raise SeedError("line 1", "unterminated front matter: no closing '---' line")
 
 
@@ -275,8 +284,8 @@ def seed_from_mapping(mapping: dict[str, Any], body: str = "") -> Seed:
         related=_optional(mapping, "related", _related_list, "related"),
         images=_optional(mapping, "images", _images, "images"),
         secured=_optional(mapping, "secured", _text, "secured"),
-        extra=_unknown(mapping, ARTICLE_FIELDS, ""),
-        key_order=_keys(mapping),
+        extra=_unknown(mapping, ARTICLE_FIELDS | {MODERATION_KEY}, ""),
+        key_order=[key for key in _keys(mapping) if key != MODERATION_KEY],
         body=body,
     )
 

@@ -1,0 +1,138 @@
+"""The exported seed text: the seed's own text with only moderation's changes, never lossy."""
+
+import difflib
+from datetime import datetime, timezone
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from webapp import seed_writer
+from webapp.seed_writer import MERGED_KEY, Moderation, double_quoted, exported_seed
+from webapp.seeds import load_front_matter, parse, split_front_matter
+
+from .conftest import REAL_SEED
+
+APPROVED_AT = datetime(2026, 11, 29, 16, 5, 30, tzinfo=timezone.utc)
+MODERATION = Moderation("maria", APPROVED_AT, 7)
+MODERATION_LINES = {"copydesk:", '  approvedBy: "maria"', "  approvedAt: 2026-11-29T16:05:30Z", "  exportRun: 7"}
+
+
+def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
+    diff = list(difflib.ndiff(before.splitlines(), after.splitlines()))
+    return [line[2:] for line in diff if line.startswith("- ")], [line[2:] for line in diff if line.startswith("+ ")]
+
+
+def assert_only_moderation_changed(before: str, after: str, heat: int) -> None:
+    removed, added = changed_lines(before, after)
+    assert all(line.startswith(("heat:", "published:")) for line in removed), removed
+    allowed = MODERATION_LINES | {f"heat: {heat}", "published: true", ""}
+    assert set(added) <= allowed, set(added) - allowed
+
+
+@pytest.fixture
+def no_fallback(monkeypatch):
+    def refuse(mapping):
+        raise AssertionError("the text edit failed and the whole document was written from values")
+
+    monkeypatch.setattr(seed_writer, "dump_mapping", refuse)
+
+
+def test_real_seed_differs_only_in_published_heat_and_the_moderation_key(no_fallback):
+    text = REAL_SEED.read_text(encoding="utf-8")
+    exported = exported_seed(text, heat=120, moderation=MODERATION)
+    assert_only_moderation_changed(text, exported, 120)
+    removed, added = changed_lines(text, exported)
+    assert removed == ["heat: -1", "published: false"]
+    assert added[:2] == ["heat: 120", "published: true"]
+    seed, original = parse(exported), parse(text)
+    assert (seed.heat, seed.published) == (120, True)
+    assert seed.secured == original.secured and seed.body == original.body == "\n"
+    assert "publishedDateTime: 2023-10-19T13:22:00Z" in exported
+    assert "London’s shoplifting" in exported and "\\u2019" not in exported
+
+
+def test_every_real_corpus_seed_differs_only_in_published_heat_and_the_moderation_key(shared, no_fallback):
+    files = sorted(path for path in (shared / "real-seeds").iterdir() if path.suffix in (".md", ".txt"))
+    assert len(files) > 50
+    for path in files:
+        text = path.read_bytes().decode("utf-8")
+        exported = exported_seed(text, heat=150, moderation=MODERATION)
+        assert_only_moderation_changed(text, exported, 150)
+        original, seed = parse(text), parse(exported)
+        assert seed.secured == original.secured and seed.body == original.body, path.name
+        assert seed.extra == original.extra, path.name
+        unmoderated = lambda keys: [key for key in keys if key not in ("heat", "published")]  # noqa: E731
+        assert unmoderated(seed.key_order) == unmoderated(original.key_order), path.name
+
+
+def test_missing_heat_and_published_lines_are_added_after_quality(no_fallback):
+    text = "---\ncategory: news\ntitle: \"T\"\nquality: 5\n\nprovider:\n  name: P\n---\nbody\n"
+    exported = exported_seed(text, heat=42, moderation=MODERATION)
+    assert exported.startswith("---\ncategory: news\ntitle: \"T\"\nquality: 5\nheat: 42\npublished: true\n\nprovider:")
+    assert exported.endswith("---\nbody\n")
+
+
+def test_unset_heat_is_not_added_and_published_goes_after_the_last_scalar(no_fallback):
+    text = "---\ncategory: news\ntitle: \"T\"\nprovider:\n  name: P\n---\n"
+    exported = exported_seed(text, heat=-1, moderation=MODERATION)
+    front, _ = split_front_matter(exported)
+    assert list(load_front_matter(front)) == ["category", "title", "published", "provider", "copydesk"]
+
+
+def test_bom_crlf_and_body_come_out_as_they_came_in(no_fallback):
+    text = "\ufeff---\r\ncategory: news\r\ntitle: \"Ünïcode ’quotes’\"\r\nheat: 3\r\npublished: false\r\n---\r\n# Body\r\n\r\nText.\r\n"
+    exported = exported_seed(text, heat=9, moderation=MODERATION)
+    assert exported.startswith("\ufeff---\r\ncategory: news\r\ntitle: \"Ünïcode ’quotes’\"\r\nheat: 9\r\npublished: true\r\n")
+    assert exported.endswith("  exportRun: 7\r\n---\r\n# Body\r\n\r\nText.\r\n")
+    assert "\n" not in exported.replace("\r\n", "")
+
+
+def test_an_earlier_moderation_key_is_replaced_not_repeated(no_fallback):
+    first = exported_seed(REAL_SEED.read_text(encoding="utf-8"), heat=10, moderation=Moderation("ana", APPROVED_AT, 1))
+    second = exported_seed(first, heat=11, moderation=MODERATION)
+    assert second.count("copydesk:") == 1 and '  approvedBy: "maria"' in second and "ana" not in second
+    assert_only_moderation_changed(REAL_SEED.read_text(encoding="utf-8"), second, 11)
+
+
+def test_same_input_gives_the_same_bytes():
+    text = REAL_SEED.read_text(encoding="utf-8")
+    assert exported_seed(text, heat=5, moderation=MODERATION) == exported_seed(text, heat=5, moderation=MODERATION)
+
+
+def test_merged_related_entries_move_whole_under_the_canonical_one(no_fallback):
+    text = REAL_SEED.read_text(encoding="utf-8")
+    original = load_front_matter(split_front_matter(text)[0])
+    exported = exported_seed(text, heat=5, moderation=MODERATION, merges={2: [3]})
+    related = load_front_matter(split_front_matter(exported)[0])["related"]
+    assert len(related) == len(original["related"]) - 1
+    assert related[2][MERGED_KEY] == [original["related"][3]]
+    assert related[3] == original["related"][4]
+    urls = {entry["webUrl"] for entry in related} | {m["webUrl"] for e in related for m in e.get(MERGED_KEY, [])}
+    assert urls == {entry["webUrl"] for entry in original["related"]}
+
+
+def test_merges_of_several_groups_keep_every_entry(no_fallback):
+    text = REAL_SEED.read_text(encoding="utf-8")
+    original = load_front_matter(split_front_matter(text)[0])["related"]
+    exported = exported_seed(text, heat=5, moderation=MODERATION, merges={4: [0, 6], 1: [5]})
+    related = load_front_matter(split_front_matter(exported)[0])["related"]
+    assert [entry["title"] for entry in related] == [original[i]["title"] for i in (1, 2, 3, 4)]
+    assert related[0][MERGED_KEY] == [original[5]]
+    assert related[3][MERGED_KEY] == [original[0], original[6]]
+
+
+def test_a_layout_the_editor_cannot_handle_is_written_whole_and_loses_nothing():
+    # A flow-style related list has no '-' lines to cut: the fallback writes the values.
+    text = '---\ncategory: news\ntitle: "T"\nrelated: [{title: "A", webUrl: "https://a.example/1"}, {title: "B", webUrl: "https://b.example/2"}]\n---\n'
+    exported = exported_seed(text, heat=1, moderation=MODERATION, merges={0: [1]})
+    mapping = load_front_matter(split_front_matter(exported)[0])
+    assert mapping["related"] == [{"title": "A", "webUrl": "https://a.example/1", MERGED_KEY: [{"title": "B", "webUrl": "https://b.example/2"}]}]
+    assert mapping["heat"] == 1 and mapping["published"] is True and mapping["copydesk"]["exportRun"] == 7
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",))))
+def test_double_quoted_text_reads_back_exactly(value):
+    assert yaml.safe_load(f"key: {double_quoted(value)}") == {"key": value}

@@ -1,0 +1,335 @@
+"""Export approved articles in the seed format: what is chosen, how it is written, and the record of runs.
+
+Formats:
+- `dir`: one seed file per article, under the name it was imported with;
+- `zip`: the `dir` layout in one archive;
+- `yaml`: one multi-document YAML stream, one front-matter mapping per article, its body
+  (when it has one) under `copydesk.body`.
+
+Articles are read from the database in batches (`yield_per`) and written as they come.
+Nothing half-written ever takes the output's name: files and archives are written under a
+temporary name beside it and renamed when complete, a folder's files in a hidden staging
+folder inside it and moved in at the end.
+
+A feed run (`--since-last`) exports the approved articles that no complete feed run has
+exported at their current version: nothing twice, nothing missed, whatever the clocks say;
+an article changed after its export (its heat, a merge) goes out again. Other runs (`--since`,
+downloads from the Export page) are recorded too but leave the feed where it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy.orm import aliased
+
+from .models import (
+    APPROVED,
+    Article,
+    ExportedArticle,
+    ExportRun,
+    RelatedLink,
+    Topic,
+    User,
+    article_topics,
+    db,
+    utcnow,
+)
+from .seed_writer import Moderation, exported_front_matter, exported_seed
+from .seeds import front_matter_span
+
+FORMATS = ("dir", "zip", "yaml")
+BATCH_SIZE = 500
+STAGING_PREFIX = ".copydesk-export-"
+
+
+class ExportError(ValueError):
+    """An export that cannot be done as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """Which approved articles to export. Times are UTC; `until` is exclusive."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    topic: str | None = None
+    provider: str | None = None
+    category: str | None = None
+    since_last: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in asdict(self).items()
+            if value not in (None, False)
+        }
+
+
+def parse_time(text: str, name: str) -> datetime:
+    """An ISO 8601 date or date and time; without a zone it is UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ExportError(f"{name}: {text!r} is not a date or time like 2023-10-19 or 2023-10-19T13:22:00Z") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _conditions(filters: ExportFilters) -> list:
+    conditions = [Article.status == APPROVED]
+    if filters.since:
+        conditions.append(Article.decided_at >= filters.since)
+    if filters.until:
+        conditions.append(Article.decided_at < filters.until)
+    if filters.provider:
+        conditions.append(Article.provider_name == filters.provider)
+    if filters.category:
+        conditions.append(Article.category == filters.category)
+    if filters.topic:
+        conditions.append(
+            exists()
+            .where(article_topics.c.article_id == Article.id)
+            .where(article_topics.c.topic_id == Topic.id)
+            .where(Topic.name == filters.topic)
+        )
+    if filters.since_last:
+        conditions.append(
+            ~exists()
+            .where(ExportedArticle.article_id == Article.id)
+            .where(ExportedArticle.version == Article.version)
+            .where(ExportRun.id == ExportedArticle.run_id)
+            .where(ExportRun.status == "complete")
+            .where(ExportRun.feed.is_(True))
+        )
+    return conditions
+
+
+def count(filters: ExportFilters) -> int:
+    """How many articles an export with these filters would write now."""
+    return db.session.scalar(select(func.count()).select_from(Article).where(*_conditions(filters)))
+
+
+def recent_runs(limit: int = 50) -> list[ExportRun]:
+    return list(db.session.scalars(select(ExportRun).order_by(ExportRun.id.desc()).limit(limit)))
+
+
+def export(
+    out: Path | BinaryIO, fmt: str, filters: ExportFilters, *, requested_by: str, requested_by_id: int | None = None
+) -> ExportRun:
+    """Write the approved articles `filters` choose to `out` and record the run.
+
+    `out` is a path (a folder for `dir`), or a binary stream for `yaml`. On any failure
+    nothing is left under the output's name and the run is recorded as failed.
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if not isinstance(out, Path) and fmt != "yaml":
+        raise ExportError(f"only the yaml format can be written to a stream, not {fmt}")
+    run = ExportRun(
+        requested_by=requested_by, requested_by_id=requested_by_id, format=fmt,
+        filters=filters.as_dict(), feed=filters.since_last,
+    )
+    db.session.add(run)
+    db.session.commit()
+    run_id = run.id
+    writer = _writer(fmt, out, run_id)
+    try:
+        written = []
+        for row, merges in _approved_rows(filters):
+            moderation = Moderation(row.approved_by, row.decided_at, run_id)
+            if fmt == "yaml":
+                writer.add(row.source_name, _stream_document(row, moderation, merges))
+            else:
+                text = exported_seed(row.source_text, heat=row.heat, moderation=moderation, merges=merges)
+                writer.add(row.source_name, text.encode("utf-8"))
+            written.append({"run_id": run_id, "article_id": row.id, "version": row.version})
+        digest = writer.finish()
+        if written:
+            db.session.execute(insert(ExportedArticle), written)
+        db.session.execute(
+            update(ExportRun).where(ExportRun.id == run_id).values(
+                status="complete", finished_at=utcnow(), count=len(written), sha256=digest
+            )
+        )
+        db.session.commit()
+    except BaseException as error:
+        writer.abort()
+        db.session.rollback()
+        db.session.execute(
+            update(ExportRun).where(ExportRun.id == run_id).values(
+                status="failed", finished_at=utcnow(), error=str(error)[:500] or type(error).__name__
+            )
+        )
+        db.session.commit()
+        raise
+    return db.session.get(ExportRun, run_id, populate_existing=True)
+
+
+def _approved_rows(filters: ExportFilters) -> Iterator[tuple]:
+    """(row, merges) per article, oldest approval first, read in batches."""
+    conditions = _conditions(filters)
+    merges = _merges(conditions)
+    statement = (
+        select(
+            Article.id, Article.version, Article.source_name, Article.source_text, Article.heat,
+            Article.decided_at, User.username.label("approved_by"),
+        )
+        .outerjoin(User, User.id == Article.decided_by_id)
+        .where(*conditions)
+        .order_by(Article.decided_at, Article.id)
+        .execution_options(yield_per=BATCH_SIZE)
+    )
+    for row in db.session.execute(statement):
+        yield row, merges.get(row.id)
+
+
+def _merges(conditions: list) -> dict[int, dict[int, list[int]]]:
+    """For each article with merged related links: canonical position -> merged positions."""
+    canonical = aliased(RelatedLink)
+    rows = db.session.execute(
+        select(RelatedLink.article_id, canonical.position, RelatedLink.position)
+        .join(canonical, canonical.id == RelatedLink.merged_into_id)
+        .join(Article, Article.id == RelatedLink.article_id)
+        .where(and_(*conditions))
+    )
+    merges: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for article_id, canonical_position, position in rows:
+        merges[article_id][canonical_position].append(position)
+    return {article_id: dict(groups) for article_id, groups in merges.items()}
+
+
+def _stream_document(row, moderation: Moderation, merges) -> bytes:
+    text = row.source_text.removeprefix("\ufeff")
+    start, end, body_start = front_matter_span(text)
+    body = text[body_start:]
+    moderation = Moderation(moderation.approved_by, moderation.approved_at, moderation.export_run, body or None)
+    front_matter = exported_front_matter(text[start:end], heat=row.heat, moderation=moderation, merges=merges)
+    return ("---\n" + front_matter).encode("utf-8")
+
+
+def _writer(fmt: str, out: Path | BinaryIO, run_id: int):
+    if fmt == "dir":
+        return _FolderWriter(out, run_id)
+    if fmt == "zip":
+        return _ZipWriter(out)
+    return _StreamWriter(out)
+
+
+def _check_name(name: str) -> None:
+    if not name or name != os.path.basename(name) or name.startswith("."):
+        raise ExportError(f"{name!r} cannot be an exported file name")
+
+
+class _FolderWriter:
+    """Seed files into a hidden staging folder inside `out`, moved in when all are written."""
+
+    def __init__(self, out: Path, run_id: int):
+        if out.exists() and not out.is_dir():
+            raise ExportError(f"{out} is a file; the dir format writes into a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        self.out = out
+        self.staging = out / f"{STAGING_PREFIX}{run_id}.tmp"
+        self.staging.mkdir()
+        self.names: list[str] = []
+        self.digest = hashlib.sha256()
+
+    def add(self, name: str, data: bytes) -> None:
+        _check_name(name)
+        (self.staging / name).write_bytes(data)
+        self.names.append(name)
+        self.digest.update(f"{name}\n{hashlib.sha256(data).hexdigest()}\n".encode())
+
+    def finish(self) -> str:
+        for name in self.names:
+            os.replace(self.staging / name, self.out / name)
+        self.staging.rmdir()
+        return self.digest.hexdigest()
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+class _AtomicFile:
+    """A file written under a temporary name beside `path`, renamed to it when complete."""
+
+    def __init__(self, path: Path):
+        if path.is_dir():
+            raise ExportError(f"{path} is a folder; this format writes one file")
+        if not path.parent.is_dir():
+            raise ExportError(f"{path.parent} does not exist")
+        self.path = path
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self.temporary = Path(name)
+        self.file = os.fdopen(handle, "w+b")
+
+    def finish(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.replace(self.temporary, self.path)
+
+    def abort(self) -> None:
+        self.file.close()
+        self.temporary.unlink(missing_ok=True)
+
+
+class _ZipWriter:
+    def __init__(self, out: Path):
+        self.target = _AtomicFile(out)
+        self.archive = zipfile.ZipFile(self.target.file, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.names: set[str] = set()
+
+    def add(self, name: str, data: bytes) -> None:
+        _check_name(name)
+        # A fixed time stamp: the same articles always give the same archive.
+        entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        entry.external_attr = 0o644 << 16
+        self.archive.writestr(entry, data, compresslevel=1)
+
+    def finish(self) -> str:
+        self.archive.close()
+        self.target.file.seek(0)
+        digest = hashlib.file_digest(self.target.file, "sha256").hexdigest()
+        self.target.finish()
+        return digest
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.archive.close()
+        self.target.abort()
+
+
+class _StreamWriter:
+    """The YAML stream: to a file (atomically) or to a stream such as stdout (as it goes)."""
+
+    def __init__(self, out: Path | BinaryIO):
+        self.target = _AtomicFile(out) if isinstance(out, Path) else None
+        self.file = self.target.file if self.target else out
+        self.digest = hashlib.sha256()
+
+    def add(self, _name: str, document: bytes) -> None:
+        self.file.write(document)
+        self.digest.update(document)
+
+    def finish(self) -> str:
+        self.file.flush()
+        if self.target:
+            self.target.finish()
+        return self.digest.hexdigest()
+
+    def abort(self) -> None:
+        if self.target:
+            self.target.abort()

@@ -1,0 +1,285 @@
+"""Approved articles back into the seed format, rewriting only what moderation changed.
+
+Each article keeps the text of the seed it came from. The export edits that text in place
+at the positions libyaml reports for the nodes it changes, so quoting, blank lines, key
+order, unknown keys, `secured` and the body come out exactly as they came in:
+
+- `published` becomes `true`; `heat` is the moderator's (a line is added after the seed's
+  last scalar field before it when the seed had none, unless heat is still unset);
+- related entries merged into another are taken out of the list and written, as they
+  were, under `mergedFrom` on the entry they were merged into, so no URL is lost;
+- `copydesk` (seeds.MODERATION_KEY) is added at the end: approvedBy, approvedAt,
+  exportRun, and in the YAML-stream format the body.
+
+The result is parsed again and compared with the values it must hold; should an edit ever
+come out wrong, the document is written whole from those values instead (same data, the
+seed's layout lost), so an export is never lossy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import yaml
+
+from .seeds import MODERATION_KEY, _node_value, _SeedLoader, front_matter_span, load_front_matter
+
+MERGED_KEY = "mergedFrom"
+HEAT_UNSET = -1
+# Where `heat` and `published` go when a seed lacks them: after the nearest of these.
+_SCALAR_FIELDS_BEFORE_HEAT = ("quality", "type", "cdnAmpWebUrl", "ampWebUrl", "webUrl", "originalUrl",
+                              "publishedDateTime", "excerpt", "title", "category")
+_NEEDS_ESCAPE = re.compile('[\\x00-\\x1f"\\\\\\x7f-\\x9f\\u2028\\u2029\\ufeff\\ufffe\\uffff\\ud800-\\udfff]')
+
+
+@dataclass(frozen=True, slots=True)
+class Moderation:
+    """The facts a downstream reader gets under the `copydesk` key."""
+
+    approved_by: str | None
+    approved_at: datetime | None
+    export_run: int
+    body: str | None = None  # only in the YAML-stream format
+
+    def as_mapping(self) -> dict[str, Any]:
+        mapping: dict[str, Any] = {
+            "approvedBy": self.approved_by,
+            "approvedAt": self.approved_at,
+            "exportRun": self.export_run,
+        }
+        if self.body is not None:
+            mapping["body"] = self.body
+        return mapping
+
+    def as_yaml(self, newline: str) -> str:
+        lines = [f"{MODERATION_KEY}:"]
+        for key, value in self.as_mapping().items():
+            lines.append(f"  {key}: {scalar(value)}")
+        return newline.join(lines) + newline
+
+
+def exported_seed(
+    source_text: str, *, heat: int, moderation: Moderation, merges: dict[int, list[int]] | None = None
+) -> str:
+    """The seed file for an approved article: its source text with moderation's changes.
+
+    `merges` maps the position of each canonical related entry to the positions of the
+    entries merged into it.
+    """
+    bom = "\ufeff" if source_text.startswith("\ufeff") else ""
+    text = source_text[len(bom):]
+    start, end, _ = front_matter_span(text)
+    front_matter = exported_front_matter(text[start:end], heat=heat, moderation=moderation, merges=merges)
+    return bom + text[:start] + front_matter + text[end:]
+
+
+def exported_front_matter(
+    front_matter: str, *, heat: int, moderation: Moderation, merges: dict[int, list[int]] | None = None
+) -> str:
+    """The front matter's YAML with moderation's changes; see the module docstring."""
+    loader = _SeedLoader(front_matter)
+    try:
+        root = loader.get_single_node()
+        original = _node_value(loader, root, set())
+    finally:
+        loader.dispose()
+    expected = _expected_mapping(original, heat, moderation, merges or {})
+    try:
+        edited = _FrontMatterEdit(front_matter, root, heat, moderation, merges or {}).apply()
+        if load_front_matter(edited) == expected:
+            return edited
+    except (yaml.YAMLError, ValueError, IndexError):
+        pass
+    return dump_mapping(expected)
+
+
+def _expected_mapping(
+    original: dict[str, Any], heat: int, moderation: Moderation, merges: dict[int, list[int]]
+) -> dict[str, Any]:
+    expected = {key: value for key, value in original.items() if key != MODERATION_KEY}
+    if "heat" in expected or heat != HEAT_UNSET:
+        expected = _with_key_after(expected, "heat", heat, _SCALAR_FIELDS_BEFORE_HEAT)
+    expected = _with_key_after(expected, "published", True, ("heat", *_SCALAR_FIELDS_BEFORE_HEAT))
+    if merges:
+        entries = expected["related"]
+        hidden = {position for merged in merges.values() for position in merged}
+        related = []
+        for position, entry in enumerate(entries):
+            if position in hidden:
+                continue
+            if position in merges:
+                entry = {**entry, MERGED_KEY: [entries[p] for p in sorted(merges[position])]}
+            related.append(entry)
+        expected["related"] = related
+    expected[MODERATION_KEY] = moderation.as_mapping()
+    return expected
+
+
+def _with_key_after(mapping: dict[str, Any], key: str, value: Any, after: tuple[str, ...]) -> dict[str, Any]:
+    if key in mapping:
+        return {**mapping, key: value}
+    anchor = next((name for name in after if name in mapping and _is_scalar(mapping[name])), None)
+    if anchor is None:
+        return {**mapping, key: value}
+    result = {}
+    for name, existing in mapping.items():
+        result[name] = existing
+        if name == anchor:
+            result[key] = value
+    return result
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, (list, dict))
+
+
+class _FrontMatterEdit:
+    """Text edits at node positions, applied from the end so earlier positions stay valid."""
+
+    def __init__(self, text: str, root, heat: int, moderation: Moderation, merges: dict[int, list[int]]):
+        self.text = text
+        self.root = root
+        self.heat = heat
+        self.moderation = moderation
+        self.merges = merges
+        self.newline = "\r\n" if "\r\n" in text else "\n"
+        self.edits: list[tuple[int, int, str]] = []
+        self.fields = {key.value: (key, value) for key, value in root.value}
+
+    def apply(self) -> str:
+        self._published_and_heat()
+        if self.merges:
+            self._merge_related()
+        self._moderation_key()
+        text = self.text
+        for start, end, replacement in sorted(self.edits, key=lambda edit: (edit[0], edit[1]), reverse=True):
+            text = text[:start] + replacement + text[end:]
+        return text
+
+    def _published_and_heat(self) -> None:
+        added = []
+        if "heat" in self.fields:
+            self._replace_scalar("heat", str(self.heat))
+        elif self.heat != HEAT_UNSET:
+            added.append(f"heat: {self.heat}")
+        if "published" in self.fields:
+            self._replace_scalar("published", "true")
+        else:
+            added.append("published: true")
+        if not added:
+            return
+        anchors = ("heat", *_SCALAR_FIELDS_BEFORE_HEAT) if "heat" in self.fields else _SCALAR_FIELDS_BEFORE_HEAT
+        lines = self.newline.join(added) + self.newline
+        anchor = next((self.fields[name][1] for name in anchors
+                       if name in self.fields and self.fields[name][1].id == "scalar"), None)
+        position = self._end_of_line(anchor.end_mark.index) if anchor else self._content_end(len(self.text))
+        self.edits.append((position, position, lines))
+
+    def _replace_scalar(self, name: str, replacement: str) -> None:
+        value = self.fields[name][1]
+        if value.id != "scalar":
+            raise ValueError(f"{name} is not a scalar")
+        self.edits.append((value.start_mark.index, value.end_mark.index, replacement))
+
+    def _merge_related(self) -> None:
+        related = self.fields["related"][1]
+        items = related.value
+        for canonical, merged in self.merges.items():
+            entry = items[canonical]
+            indent = entry.start_mark.column
+            block = [" " * indent + f"{MERGED_KEY}:"]
+            for position in sorted(merged):
+                block.append(self._reindented_item(items, position, indent + 2))
+            position = self._content_end(entry.end_mark.index)
+            self.edits.append((position, position, self.newline.join(block) + self.newline))
+        for position in sorted(p for merged in self.merges.values() for p in merged):
+            start, end = self._item_span(items, position)
+            self.edits.append((start, end, ""))
+
+    def _item_span(self, items, position: int) -> tuple[int, int]:
+        item = items[position]
+        start = self.text.rfind("\n", 0, item.start_mark.index) + 1
+        if self.text[start:item.start_mark.index].strip() != "-":
+            raise ValueError("related entry does not start on its '-' line")
+        return start, self._content_end(item.end_mark.index)
+
+    def _reindented_item(self, items, position: int, dash_column: int) -> str:
+        start, end = self._item_span(items, position)
+        lines = self.text[start:end].rstrip("\r\n").split("\n")
+        shift = dash_column - lines[0].index("-")
+        if shift < 0:
+            raise ValueError("cannot indent a merged entry less")
+        pad = " " * shift
+        return "\n".join(pad + line if line.strip() else line for line in lines)
+
+    def _moderation_key(self) -> None:
+        block = self.moderation.as_yaml(self.newline)
+        existing = self.fields.get(MODERATION_KEY)
+        if existing:
+            key, value = existing
+            self.edits.append((key.start_mark.index, self._content_end(value.end_mark.index), block))
+            return
+        end = self._content_end(len(self.text))
+        before = self.text[:end]
+        separator = "" if before.endswith(self.newline * 2) or not before else self.newline
+        self.edits.append((end, len(self.text), separator + block + self.text[end:]))
+
+    def _end_of_line(self, index: int) -> int:
+        newline = self.text.find("\n", index)
+        return len(self.text) if newline < 0 else newline + 1
+
+    def _content_end(self, index: int) -> int:
+        """Just after the line break of the last non-blank line before `index`."""
+        last = len(self.text[:index].rstrip())
+        return self._end_of_line(last) if last else 0
+
+
+def scalar(value: Any) -> str:
+    """One YAML scalar in the seed's style: timestamps as `2023-10-19T13:22:00Z`, text double-quoted."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return timestamp(value)
+    return double_quoted(str(value))
+
+
+def timestamp(value: datetime) -> str:
+    value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + (f".{value.microsecond:06d}" if value.microsecond else "") + "Z"
+
+
+def double_quoted(text: str) -> str:
+    """A YAML double-quoted scalar: every character YAML would fold or refuse is escaped."""
+    return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
+
+
+def _escape(match: re.Match) -> str:
+    character = match.group()
+    if character in '"\\':
+        return "\\" + character
+    if character == "\n":
+        return "\\n"
+    if character == "\t":
+        return "\\t"
+    return f"\\u{ord(character):04x}"
+
+
+class _SeedDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    pass
+
+
+_SeedDumper.add_representer(
+    datetime, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:timestamp", timestamp(value))
+)
+
+
+def dump_mapping(mapping: dict[str, Any]) -> str:
+    """A whole front matter written from values: the fallback when editing the text fails."""
+    return yaml.dump(mapping, Dumper=_SeedDumper, allow_unicode=True, sort_keys=False, width=2**31 - 1)
