@@ -28,7 +28,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import BinaryIO
 
@@ -85,6 +85,30 @@ def parse_time(text: str, name: str) -> datetime:
     except ValueError:
         raise ExportError(f"{name}: {text!r} is not a date or time like 2023-10-19 or 2023-10-19T13:22:00Z") from None
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def parse_filters(values) -> tuple[ExportFilters, dict[str, str]]:
+    """Filters from the Export page's form: dates approved from and to (both days included)."""
+    errors: dict[str, str] = {}
+    bounds = {}
+    for name, label in (("approved_from", "Approved from"), ("approved_to", "Approved to")):
+        text = (values.get(name) or "").strip()
+        if text:
+            try:
+                bounds[name] = datetime.combine(date.fromisoformat(text), time(), timezone.utc)
+            except ValueError:
+                errors[name] = f"{label}: {text!r} is not a date like 2023-10-19"
+    until = bounds["approved_to"] + timedelta(days=1) if "approved_to" in bounds else None
+    filters = ExportFilters(
+        since=bounds.get("approved_from"),
+        until=until,
+        topic=(values.get("topic") or "").strip() or None,
+        provider=(values.get("provider") or "").strip() or None,
+        category=(values.get("category") or "").strip() or None,
+    )
+    if filters.since and filters.until and filters.since >= filters.until:
+        errors["approved_to"] = "Approved to: must be on or after the day approved from"
+    return filters, errors
 
 
 def _conditions(filters: ExportFilters) -> list:
