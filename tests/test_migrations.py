@@ -60,8 +60,15 @@ def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
                 "VALUES ('a', 'a.md', 'h', 't', 'news', 'T', '2024-01-01 00:00:00', 'https://e.com', -1, 'P', '[]', '', "
                 "'approved', 1, 2, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
             ))
+            for position in (0, 1):
+                connection.execute(text(
+                    "INSERT INTO related_links (article_id, position, title, web_url, key_order) "
+                    f"VALUES (1, {position}, 'Login.gov to add facial recognition tech', 'https://e{position}.com/x', '[]')"
+                ))
         upgrade()
         with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT suggestion_count FROM articles")).scalar() == 1
+            assert connection.execute(text("SELECT positions, reason FROM duplicate_suggestions")).one() == ("[0, 1]", "same headline")
             token = connection.execute(text("SELECT session_token FROM users")).scalar()
             assert len(token) == 32
             assert connection.execute(text("SELECT decided_by_id FROM articles")).scalar() == 1

@@ -32,6 +32,7 @@ class QueueFilters:
     published_from: date | None = None
     published_to: date | None = None
     stale: bool = False
+    duplicates: bool = False
 
     def as_args(self) -> dict[str, str]:
         """The filters that differ from the defaults, as URL query arguments."""
@@ -72,6 +73,7 @@ def parse_filters(args) -> tuple[QueueFilters, dict[str, str]]:
             except ValueError:
                 errors[name] = f"{raw!r} is not a date like 2023-10-19."
     values["stale"] = args.get("stale") in ("1", "on", "true")
+    values["duplicates"] = args.get("duplicates") in ("1", "on", "true")
     return QueueFilters(**values), errors
 
 
@@ -112,7 +114,7 @@ def _rows_query():
     query = select(
         Article.id, Article.title, Article.provider_name, Article.published_at, Article.quality, Article.heat,
         Article.status, Article.seed_published, Article.version, decider.username.label("decided_by"),
-        related_count.label("related_count"),
+        related_count.label("related_count"), Article.suggestion_count,
     ).outerjoin(decider, decider.id == Article.decided_by_id)
     return with_live_claim(query)
 
@@ -132,6 +134,7 @@ FILTERS = {
     "category": lambda: Article.category == bindparam("category"),
     "published_from": lambda: Article.published_at >= bindparam("published_from", type_=Article.published_at.type),
     "published_to": lambda: Article.published_at < bindparam("published_to", type_=Article.published_at.type),
+    "duplicates": lambda: Article.suggestion_count > 0,
     "stale_before": lambda: (Article.status == PENDING) & (Article.published_at < bindparam("stale_before", type_=Article.published_at.type)),
 }
 
@@ -151,6 +154,8 @@ def _filter_values(filters: QueueFilters, stale_before: datetime) -> dict:
         values["published_to"] = _midnight(filters.published_to + timedelta(days=1))
     if filters.stale:
         values["stale_before"] = stale_before
+    if filters.duplicates:
+        values["duplicates"] = True
     return values
 
 

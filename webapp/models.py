@@ -187,6 +187,8 @@ class Article(db.Model):
     extra: Mapped[dict | None] = mapped_column(SeedData)
     key_order: Mapped[list] = mapped_column(SeedData)
     body: Mapped[str] = mapped_column(Text, default="")
+    # Groups of duplicate related links suggested (duplicates.py), kept here for the queue's rows.
+    suggestion_count: Mapped[int] = mapped_column(Integer, default=0)
 
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -202,6 +204,7 @@ class Article(db.Model):
     related: Mapped[list[RelatedLink]] = relationship(
         back_populates="article", order_by="RelatedLink.position", cascade="all, delete-orphan"
     )
+    suggestions: Mapped[list[DuplicateSuggestion]] = relationship(order_by="DuplicateSuggestion.id", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -248,6 +251,18 @@ class RelatedLink(db.Model):
 
     article: Mapped[Article] = relationship(back_populates="related")
     merged_into: Mapped[RelatedLink | None] = relationship(remote_side=[id])
+
+
+class DuplicateSuggestion(db.Model):
+    """Related links of one article that look like one article: stored at import, not per page view."""
+
+    __tablename__ = "duplicate_suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    positions: Mapped[list] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(40))
+    score: Mapped[int] = mapped_column(Integer)
 
 
 class AuditEvent(db.Model):

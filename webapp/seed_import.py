@@ -16,7 +16,8 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from .models import PENDING, Article, AuditEvent, RelatedLink, Topic, article_topics, db, utcnow
+from .duplicates import LinkFields, Suggestion, related_suggestions
+from .models import PENDING, Article, AuditEvent, DuplicateSuggestion, RelatedLink, Topic, article_topics, db, utcnow
 from .seeds import Seed, SeedError, check_size, parse_bytes
 
 SEED_SUFFIXES = (".md", ".txt")
@@ -59,6 +60,7 @@ class _SeedFile:
     seed: Seed | None = None
     article_id: int | None = None
     version: int | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
 
 
 def find_seed_files(specs: Iterable[str], report: ImportReport) -> list[Path]:
@@ -228,6 +230,7 @@ class _Importer:
         if result.rowcount != 1:
             return False
         db.session.execute(delete(RelatedLink.__table__).where(RelatedLink.article_id == seed_file.article_id))
+        db.session.execute(delete(DuplicateSuggestion.__table__).where(DuplicateSuggestion.article_id == seed_file.article_id))
         db.session.execute(delete(article_topics).where(article_topics.c.article_id == seed_file.article_id))
         return True
 
@@ -235,6 +238,13 @@ class _Importer:
         related = [row for f in files for row in related_rows(f.article_id, f.seed)]
         if related:
             db.session.execute(insert(RelatedLink.__table__), related)
+        suggestions = [
+            {"article_id": f.article_id, "positions": list(found.positions), "reason": found.reason, "score": found.score}
+            for f in files
+            for found in f.suggestions
+        ]
+        if suggestions:
+            db.session.execute(insert(DuplicateSuggestion.__table__), suggestions)
         topic_rows = []
         self._ensure_topics({name for f in files for name in f.seed.topics or ()})
         for seed_file in files:
@@ -262,8 +272,12 @@ class _Importer:
 
 
 def article_row(seed_file: _SeedFile, now) -> dict:
-    """The `articles` row for a parsed seed file."""
+    """The `articles` row for a parsed seed file (its duplicate suggestions found on the way)."""
     seed = seed_file.seed
+    seed_file.suggestions = related_suggestions(
+        LinkFields(position, entry.title, entry.web_url, entry.amp_web_url, entry.cdn_amp_web_url)
+        for position, entry in enumerate(seed.related or ())
+    )
     return {
         "identity": seed_file.identity,
         "source_name": seed_file.path.name,
@@ -289,6 +303,7 @@ def article_row(seed_file: _SeedFile, now) -> dict:
         "extra": seed.extra or None,
         "key_order": seed.key_order,
         "body": seed.body,
+        "suggestion_count": len(seed_file.suggestions),
         "imported_at": now,
         "updated_at": now,
     }

@@ -1,0 +1,87 @@
+"""Duplicate related links: which entries of one article's `related` list are the same article.
+
+Two signals, each a reason shown to the moderator:
+
+- "same URL": any of the entries' URLs (webUrl, ampWebUrl, cdnAmpWebUrl) have the same
+  canonical form (see canonical_url);
+- "same headline": the headlines have the same words (see headlines.headline_key); this is
+  syndication, the same article published by several outlets. Generic headlines never match.
+
+Entries linked by either signal form one group. Different outlets' different articles on
+one story are what a related list is for, and are never suggested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .canonical_url import canonical_url
+from .headlines import headline_key
+
+SAME_URL, SAME_HEADLINE = "same URL", "same headline"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFields:
+    """What the suggestions read of a related entry."""
+
+    position: int
+    title: str
+    web_url: str | None
+    amp_web_url: str | None = None
+    cdn_amp_web_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A group of entries that look like one article, with the strongest reason found."""
+
+    positions: tuple[int, ...]
+    reason: str
+    score: int  # 100 for the exact signals
+
+
+def related_suggestions(links: Iterable[LinkFields]) -> list[Suggestion]:
+    """The duplicate groups among one article's visible related entries, in list order."""
+    links = list(links)
+    parent = {link.position: link.position for link in links}
+    reasons: dict[frozenset, str] = {}
+
+    def root(position: int) -> int:
+        while parent[position] != position:
+            parent[position] = parent[parent[position]]
+            position = parent[position]
+        return position
+
+    def join(first: int, second: int, reason: str) -> None:
+        parent[root(second)] = root(first)
+        reasons.setdefault(frozenset((first, second)), reason)
+
+    for reason, keys_of in ((SAME_URL, _url_keys), (SAME_HEADLINE, _headline_keys)):
+        first_with_key: dict[str, int] = {}
+        for link in links:
+            for key in keys_of(link):
+                if key in first_with_key and root(first_with_key[key]) != root(link.position):
+                    join(first_with_key[key], link.position, reason)
+                first_with_key.setdefault(key, link.position)
+
+    groups: dict[int, list[int]] = {}
+    for link in links:
+        groups.setdefault(root(link.position), []).append(link.position)
+    suggestions = []
+    for members in groups.values():
+        if len(members) > 1:
+            found = {reason for pair, reason in reasons.items() if pair <= set(members)}
+            suggestions.append(Suggestion(tuple(members), SAME_URL if SAME_URL in found else SAME_HEADLINE, 100))
+    return suggestions
+
+
+def _url_keys(link: LinkFields) -> set[str]:
+    keys = (canonical_url(url) for url in (link.web_url, link.amp_web_url, link.cdn_amp_web_url) if url)
+    return {key for key in keys if key}
+
+
+def _headline_keys(link: LinkFields) -> set[str]:
+    key = headline_key(link.title)
+    return {key} if key else set()
