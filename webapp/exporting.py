@@ -169,9 +169,10 @@ def export(
     db.session.commit()
     run_id = run.id
     writer = _writer(fmt, out, run_id)
+    rows = _approved_rows(filters)
     try:
         written = []
-        for row, merges in _approved_rows(filters):
+        for row, merges in rows:
             moderation = Moderation(row.approved_by, row.decided_at, run_id)
             if fmt == "yaml":
                 writer.add(row.source_name, _stream_document(row, moderation, merges))
@@ -189,6 +190,7 @@ def export(
         )
         db.session.commit()
     except BaseException as error:
+        rows.close()  # closes the database cursor before the rollback
         writer.abort()
         db.session.rollback()
         db.session.execute(
@@ -215,8 +217,12 @@ def _approved_rows(filters: ExportFilters) -> Iterator[tuple]:
         .order_by(Article.decided_at, Article.id)
         .execution_options(yield_per=BATCH_SIZE)
     )
-    for row in db.session.execute(statement):
-        yield row, merges.get(row.id)
+    result = db.session.execute(statement)
+    try:
+        for row in result:
+            yield row, merges.get(row.id)
+    finally:
+        result.close()
 
 
 def _merges(conditions: list) -> dict[int, dict[int, list[int]]]:
