@@ -95,7 +95,8 @@ def test_import_stores_the_suggestions_and_the_queue_shows_and_filters_them(clie
     assert [row["id"] for row in filtered.select("tr.row")] == [f"article-{real.id}"]
     assert filtered.find("input", attrs={"name": "duplicates"}).has_attr("checked")
     panel = BeautifulSoup(client.get(f"/articles/{real.id}").get_data(as_text=True), "html.parser")
-    assert " ".join(panel.find("ul", class_="suggestions").get_text(" ", strip=True).split()) == "Entries 3 and 4 look like one article: same headline"
+    [suggestion] = panel.select("form.suggestion > p")
+    assert " ".join(suggestion.get_text(" ", strip=True).split()) == "Entries 3 and 4 look like one article: same headline"
 
 
 def test_a_changed_seed_gets_its_suggestions_again(app, tmp_path):

@@ -45,6 +45,7 @@ ROUTES = [
     ("GET", "/articles/{id}"),
     ("GET", "/articles/{id}/row"),
     ("GET", "/articles/{id}/history"),
+    ("GET", "/articles/{id}/related"),
     ("GET", "/decisions/recent"),
     ("GET", "/queue/changes?since=2020-01-01T00:00:00%2B00:00"),
     ("POST", "/articles/{id}/claim"),
@@ -118,7 +119,8 @@ def test_approve_with_htmx_swaps_the_moderation_block_and_signals_row_and_histor
     block = soup(response).find("div", id=f"moderation-{article.id}")
     assert block.find(class_="status").get_text() == "Approved" and block.find("button", string="Return to pending")
     assert json.loads(response.headers["HX-Trigger"]) == {
-        "rows-stale": {"ids": [article.id]}, f"history-stale-{article.id}": True, "decisions-changed": True, "notice-changed": True,
+        "rows-stale": {"ids": [article.id]}, f"history-stale-{article.id}": True, f"related-stale-{article.id}": True,
+        "decisions-changed": True, "notice-changed": True,
     }
     notice = soup(client.get("/notice", headers=HX)).find(id="notice")
     assert notice["hx-trigger"] == "notice-changed from:body" and notice.find("button", string="Undo")

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from . import claims, moderation
+from . import claims, merging, moderation
 from .auth import role_required, safe_next
 from .listing import queue_rows
 from .models import APPROVED, REJECTED, Article, AuditEvent, db, utcnow
@@ -17,10 +17,9 @@ bp = Blueprint("articles", __name__)
 
 
 def get_article(article_id: int) -> Article:
-    """The article with its related links and topics, or 404."""
-    article = db.session.get(
-        Article, article_id, options=[selectinload(Article.related), selectinload(Article.topics)], populate_existing=True
-    )
+    """The article with its related links, suggestions and topics, or 404."""
+    options = [selectinload(Article.related), selectinload(Article.topics), selectinload(Article.suggestions)]
+    article = db.session.get(Article, article_id, options=options, populate_existing=True)
     if article is None:
         abort(404, f"There is no article {article_id}: it may have been removed.")
     return article
@@ -47,7 +46,10 @@ def moderation_context(state, **extra) -> dict:
 
 def article_context(article: Article, **extra) -> dict:
     context = moderation_context(get_moderation_state(article.id), **extra)
-    return {**context, "article": article, "history": moderation.history(article.id), "stale_after": stale_after()}
+    return {
+        **context, "article": article, "related": merging.related_view(article),
+        "history": moderation.history(article.id), "stale_after": stale_after(),
+    }
 
 
 @bp.get("/articles/<int:article_id>")
@@ -120,6 +122,36 @@ def heat(article_id: int):
     return _act(article_id, lambda version: moderation.set_heat(article_id, current_user, value, version, heat_max))
 
 
+@bp.get("/articles/<int:article_id>/related")
+@role_required("moderator")
+def related(article_id: int):
+    """The related list with its suggestions and merges, refreshed after a change (a browser gets the article page)."""
+    if not wants_fragment():
+        return redirect(url_for("articles.show", article_id=article_id))
+    article = get_article(article_id)
+    return render_template("articles/_related.html", **article_context(article))
+
+
+@bp.post("/articles/<int:article_id>/merge")
+@role_required("moderator")
+def merge(article_id: int):
+    """Merge the chosen related entries into one (the chosen `canonical`, or the best)."""
+    positions = [int(value) for value in request.form.getlist("position") if value.isdigit()]
+    canonical = request.form.get("canonical", "")
+    keep = int(canonical) if canonical.isdigit() else None
+    return _act(article_id, lambda version: merging.merge(article_id, current_user, version, positions, keep))
+
+
+@bp.post("/articles/<int:article_id>/unmerge")
+@role_required("moderator")
+def unmerge(article_id: int):
+    """Show the entries merged into one related entry again, where they were."""
+    canonical = request.form.get("canonical", "")
+    if not canonical.isdigit():
+        abort(400, "The form did not say which related entry to unmerge: reload the page and try again.")
+    return _act(article_id, lambda version: merging.unmerge(article_id, current_user, version, int(canonical)))
+
+
 @bp.post("/events/<int:event_id>/undo")
 @role_required("moderator")
 def undo(event_id: int):
@@ -160,11 +192,16 @@ def _answer(article_id: int, status: int, **extra):
     if source == "row":
         body = render_template("queue/_rows.html", rows=queue_rows([article_id]), now=utcnow(), stale_after=stale_after())
         triggers = {f"panel-stale-{article_id}": True}
+    elif source == "related":
+        if extra.get("conflict"):
+            extra["last_event"] = moderation.last_event(article_id)
+        body = render_template("articles/_panel.html", **article_context(get_article(article_id), **extra))
+        triggers = {"rows-stale": {"ids": [article_id]}}
     elif source == "panel":
         if extra.get("conflict"):
             extra["last_event"] = moderation.last_event(article_id)
         body = render_template("articles/_moderation.html", **moderation_context(get_moderation_state(article_id), **extra))
-        triggers = {"rows-stale": {"ids": [article_id]}, f"history-stale-{article_id}": True}
+        triggers = {"rows-stale": {"ids": [article_id]}, f"history-stale-{article_id}": True, f"related-stale-{article_id}": True}
     else:
         # The notice's Undo swaps nothing in place: whatever shows the article refreshes itself.
         body = ""

@@ -20,10 +20,13 @@ from .models import APPROVED, PENDING, REJECTED, Article, AuditEvent, User, db, 
 
 STATE = (Article.status, Article.heat, Article.decided_by_id, Article.decided_at, Article.reject_reason)
 MODERATION_COLUMNS = (*STATE, Article.version)
-UNDOABLE = ("approve", "reject", "reopen", "heat", "undo")
+UNDOABLE = ("approve", "reject", "reopen", "heat", "merge", "unmerge", "undo")
 VERDICT_ACTIONS = {APPROVED: "approve", REJECTED: "reject"}
 # How an action reads in "approved by maria 12 s ago".
-ACTION_DONE = {"approve": "approved", "reject": "rejected", "reopen": "returned to pending", "heat": "heat set", "undo": "a change undone"}
+ACTION_DONE = {
+    "approve": "approved", "reject": "rejected", "reopen": "returned to pending", "heat": "heat set",
+    "merge": "related links merged", "unmerge": "related links unmerged", "undo": "a change undone",
+}
 
 
 class Conflict(Exception):
@@ -96,8 +99,21 @@ def undo(event_id: int, user: User) -> dict:
         raise LookupError(f"no change of yours numbered {event_id} can be undone")
     restored = {name: event.before[name] for name in ("status", "heat", "decided_by_id", "reject_reason")}
     restored["decided_at"] = _datetime(event.before["decided_at"])
-    outcome = _change([(event.article_id, event.after["version"])], user, "undo", restored, undoes=event.id)
+    extra = {}
+    if "merges" in event.before:
+        from .merging import restore
+
+        merges = event.before["merges"]
+        extra = {"before": {"merges": event.after["merges"]}, "after": {"merges": merges},
+                 "apply": lambda: restore(event.article_id, merges)}
+    outcome = _change([(event.article_id, event.after["version"])], user, "undo", restored, undoes=event.id, **extra)
     return _single(outcome, event.article_id)
+
+
+def change_with_extra(article_id: int, version: int, user: User, action: str, before: dict, after: dict, apply) -> dict:
+    """A change to more than the article's own columns: `apply()` makes it, in the same transaction,
+    once the version check has passed; `before` and `after` go into the audit event."""
+    return _single(_change([(article_id, version)], user, action, {}, before=before, after=after, apply=apply), article_id)
 
 
 def _single(outcome: Outcome, article_id: int) -> dict:
@@ -108,7 +124,8 @@ def _single(outcome: Outcome, article_id: int) -> dict:
     return outcome.events[0]
 
 
-def _change(items, user: User, action: str, changes: dict, release_claims=False, undoes=None) -> Outcome:
+def _change(items, user: User, action: str, changes: dict, release_claims=False, undoes=None,
+            before=None, after=None, apply=None) -> Outcome:
     now = utcnow()
     ids = [article_id for article_id, _ in items]
     current = {row.id: row for row in db.session.execute(_STATEMENTS.current_state(), {"ids": ids})}
@@ -121,12 +138,15 @@ def _change(items, user: User, action: str, changes: dict, release_claims=False,
         if row.version != seen_version or not _update(article_id, seen_version, changes, now):
             outcome.skipped.append(article_id)
             continue
-        before = _state(row._mapping, row.version)
-        after = _state({**before, **changes}, seen_version + 1)
+        if apply is not None:
+            apply()
+        state_before = _state(row._mapping, row.version) | (before or {})
+        state_after = _state({**state_before, **changes}, seen_version + 1) | (after or {})
         if undoes is not None:
-            after["undoes"] = undoes
+            state_after["undoes"] = undoes
         outcome.events.append(
-            {"created_at": now, "actor_id": user.id, "action": action, "article_id": article_id, "before": before, "after": after}
+            {"created_at": now, "actor_id": user.id, "action": action, "article_id": article_id,
+             "before": state_before, "after": state_after}
         )
     if release_claims and outcome.events:
         claims.release_all([event["article_id"] for event in outcome.events])

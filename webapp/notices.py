@@ -11,7 +11,10 @@ from .auth import role_required
 from .models import AuditEvent
 from .moderation import latest_undoable
 
-ACTION_WORDS = {"approve": "Approved", "reject": "Rejected", "reopen": "Returned to pending", "heat": "Heat set on", "undo": "Undid a change on"}
+ACTION_WORDS = {
+    "approve": "Approved", "reject": "Rejected", "reopen": "Returned to pending", "heat": "Heat set on",
+    "merge": "Merged related links on", "unmerge": "Unmerged related links on", "undo": "Undid a change on",
+}
 
 
 bp = Blueprint("notices", __name__)

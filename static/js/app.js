@@ -59,9 +59,17 @@
     h: () => { const heat = document.querySelector('#panel input[name="heat"]'); if (heat) heat.focus(); },
     x: () => { const box = focusedRow() && focusedRow().querySelector('input[type="checkbox"]'); if (box) box.click(); },
     u: () => click(document.querySelector("#notice [data-undo] button")),
+    m: () => mergeSuggestion(),
     "/": () => { const search = document.getElementById("q"); if (search) { search.focus(); search.select(); } },
     "?": () => toggleShortcuts(),
   };
+
+  // `m` merges the suggestion the focus is in, or else the open panel's first one.
+  function mergeSuggestion() {
+    const inside = document.activeElement && document.activeElement.closest("#panel [data-suggestion]");
+    const suggestion = inside || document.querySelector("#panel [data-suggestion]");
+    if (suggestion) click(suggestion.querySelector('[data-action="merge"]'));
+  }
 
   function toggleShortcuts() {
     const dialog = document.getElementById("shortcuts");

@@ -1,0 +1,146 @@
+"""Merging duplicate related links of one article, and unmerging them.
+
+A merge keeps every entry: the others point at the canonical one (`merged_into`) and are
+shown collapsed under it; unmerging clears that, so the list is again exactly as imported.
+Merges and unmerges are moderation changes like the others (moderation._change): they
+carry the article's version, write an AuditEvent whose before/after hold the whole merge
+map (position -> canonical position), and can be undone. The article's duplicate
+suggestions are computed again after each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select, update
+
+from . import moderation
+from .duplicates import LinkFields, related_suggestions
+from .models import Article, DuplicateSuggestion, RelatedLink, User, db
+
+MergeMap = dict[str, int | None]  # position (as JSON keys are text) -> canonical position, or None when visible
+
+
+def merge(article_id: int, user: User, version: int, positions: list[int], canonical: int | None = None) -> dict:
+    """Merge the entries at `positions` into one; `canonical` stays (default: the best, see `default_canonical`)."""
+    links = _links(article_id)
+    by_position = {link.position: link for link in links}
+    chosen = sorted(set(positions))
+    if len(chosen) < 2:
+        raise moderation.InvalidInput("merge", "Choose at least two related entries to merge.")
+    for position in chosen:
+        link = by_position.get(position)
+        if link is None:
+            raise moderation.InvalidInput("merge", f"There is no related entry {position + 1}.")
+        if link.merged_into_id is not None:
+            raise moderation.InvalidInput("merge", f"Entry {position + 1} is already merged into another; unmerge it first.")
+    if canonical is None:
+        canonical = default_canonical([by_position[p] for p in chosen]).position
+    elif canonical not in chosen:
+        raise moderation.InvalidInput("merge", f"The entry to keep ({canonical + 1}) must be one of those merged.")
+    before = merge_map(links)
+    after = dict(before)
+    for position, target in before.items():
+        if int(position) in chosen or target in chosen:
+            after[position] = None if int(position) == canonical else canonical
+    return _apply(article_id, user, version, "merge", before, after)
+
+
+def unmerge(article_id: int, user: User, version: int, canonical: int) -> dict:
+    """Show the entries merged into the one at `canonical` again, where they were."""
+    before = merge_map(_links(article_id))
+    if canonical not in before.values():
+        raise moderation.InvalidInput("merge", f"Nothing is merged into entry {canonical + 1}.")
+    after = {position: None if target == canonical else target for position, target in before.items()}
+    return _apply(article_id, user, version, "unmerge", before, after)
+
+
+def default_canonical(links: list[RelatedLink]) -> RelatedLink:
+    """The entry a merge keeps unless the moderator picks: highest quality, then earliest published, then first."""
+    return min(
+        links,
+        key=lambda link: (
+            -(link.quality if link.quality is not None else -1),
+            link.published_at is None,
+            link.published_at or 0,
+            link.position,
+        ),
+    )
+
+
+def merge_map(links: list[RelatedLink]) -> MergeMap:
+    position_of = {link.id: link.position for link in links}
+    return {str(link.position): position_of.get(link.merged_into_id) for link in links}
+
+
+def restore(article_id: int, merges: MergeMap) -> None:
+    """Set the article's links to `merges` and compute its suggestions again (inside the caller's transaction)."""
+    links = _links(article_id)
+    id_at = {link.position: link.id for link in links}
+    for link in links:
+        target = merges.get(str(link.position))
+        merged_into = id_at.get(target) if target is not None else None
+        if link.merged_into_id != merged_into:
+            db.session.execute(update(RelatedLink.__table__).where(RelatedLink.id == link.id).values(merged_into_id=merged_into))
+    refresh_suggestions(article_id)
+
+
+def refresh_suggestions(article_id: int) -> None:
+    """Store the article's duplicate suggestions anew, from its visible related links."""
+    visible = db.session.execute(
+        select(RelatedLink.position, RelatedLink.title, RelatedLink.web_url, RelatedLink.amp_web_url, RelatedLink.cdn_amp_web_url)
+        .where(RelatedLink.article_id == article_id, RelatedLink.merged_into_id.is_(None))
+        .order_by(RelatedLink.position)
+    ).all()
+    found = related_suggestions(LinkFields(*row) for row in visible)
+    db.session.execute(delete(DuplicateSuggestion.__table__).where(DuplicateSuggestion.article_id == article_id))
+    if found:
+        db.session.execute(insert(DuplicateSuggestion.__table__), [
+            {"article_id": article_id, "positions": list(s.positions), "reason": s.reason, "score": s.score} for s in found
+        ])
+    db.session.execute(update(Article.__table__).where(Article.id == article_id).values(suggestion_count=len(found)))
+
+
+def _apply(article_id: int, user: User, version: int, action: str, before: MergeMap, after: MergeMap) -> dict:
+    return moderation.change_with_extra(
+        article_id, version, user, action, before={"merges": before}, after={"merges": after},
+        apply=lambda: restore(article_id, after),
+    )
+
+
+def _links(article_id: int) -> list[RelatedLink]:
+    return list(db.session.scalars(
+        select(RelatedLink).where(RelatedLink.article_id == article_id).order_by(RelatedLink.position)
+        .execution_options(populate_existing=True)
+    ))
+
+
+@dataclass
+class SuggestionView:
+    suggestion: DuplicateSuggestion
+    links: list[RelatedLink]
+    keep: int  # the position a merge keeps unless the moderator picks another
+
+
+@dataclass
+class RelatedView:
+    """An article's related list as the panel shows it: visible entries, what is merged under each, suggestions."""
+
+    visible: list[RelatedLink]
+    merged_under: dict[int, list[RelatedLink]]
+    suggestions: list[SuggestionView]
+
+
+def related_view(article: Article) -> RelatedView:
+    by_position = {link.position: link for link in article.related}
+    merged_under: dict[int, list[RelatedLink]] = {}
+    for link in article.related:
+        if link.merged_into_id is not None:
+            merged_under.setdefault(link.merged_into_id, []).append(link)
+    suggestions = []
+    for suggestion in article.suggestions:
+        members = [by_position[p] for p in suggestion.positions if p in by_position]
+        if len(members) > 1:
+            suggestions.append(SuggestionView(suggestion, members, default_canonical(members).position))
+    visible = [link for link in article.related if link.merged_into_id is None]
+    return RelatedView(visible, merged_under, suggestions)
