@@ -137,7 +137,7 @@ def test_merge_with_htmx_answers_with_the_panel_and_offers_undo(client, login, a
     from bs4 import BeautifulSoup
 
     login()
-    response = post(client, f"/articles/{article.id}/merge", HX, version=1, position=["2", "3"], canonical="2", **{"from": "related"})
+    response = post(client, f"/articles/{article.id}/merge", HX, version=1, position=["2", "3"], canonical="2", **{"from": "article"})
     assert response.status_code == 200
     panel = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     assert panel.find("section", id="panel") and panel.find("html") is None
@@ -165,7 +165,7 @@ def test_merge_and_unmerge_as_plain_forms(client, login, article):
 def test_merge_with_a_stale_version_is_409_with_the_current_state(client, login, article, make_user):
     login()
     moderation.decide(article.id, make_user("ana"), APPROVED, 1)
-    response = post(client, f"/articles/{article.id}/merge", HX, version=1, position=["2", "3"], **{"from": "related"})
+    response = post(client, f"/articles/{article.id}/merge", HX, version=1, position=["2", "3"], **{"from": "article"})
     assert response.status_code == 409
     assert "approved by ana" in response.get_data(as_text=True)
     assert all(link.merged_into_id is None for link in links(article.id))
@@ -175,7 +175,7 @@ def test_a_bad_merge_is_422_with_the_message_in_the_panel(client, login, article
     from bs4 import BeautifulSoup
 
     login()
-    response = post(client, f"/articles/{article.id}/merge", HX, version=1, position=["2"], **{"from": "related"})
+    response = post(client, f"/articles/{article.id}/merge", HX, version=1, position=["2"], **{"from": "article"})
     assert response.status_code == 422
     error = BeautifulSoup(response.get_data(as_text=True), "html.parser").find(id="error-merge")
     assert error.get_text(strip=True) == "Choose at least two related entries to merge."

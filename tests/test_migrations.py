@@ -60,6 +60,12 @@ def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
                 "VALUES ('a', 'a.md', 'h', 't', 'news', 'T', '2024-01-01 00:00:00', 'https://e.com', -1, 'P', '[]', '', "
                 "'approved', 1, 2, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
             ))
+            connection.execute(text(
+                "INSERT INTO articles (identity, source_name, content_hash, source_text, category, title, published_at, "
+                "web_url, heat, provider_name, key_order, body, status, version, imported_at, updated_at) "
+                "VALUES ('b', 'b.md', 'h', 't', 'news', 'T', '2024-01-01 00:00:00', 'http://www.e.com/', -1, 'P', '[]', '', "
+                "'pending', 1, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+            ))
             for position in (0, 1):
                 connection.execute(text(
                     "INSERT INTO related_links (article_id, position, title, web_url, key_order) "
@@ -67,7 +73,11 @@ def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
                 ))
         upgrade()
         with db.engine.connect() as connection:
-            assert connection.execute(text("SELECT suggestion_count FROM articles")).scalar() == 1
+            assert connection.execute(text("SELECT suggestion_count FROM articles WHERE identity = 'a'")).scalar() == 1
+            # The story index (0006) finds the two articles at one address.
+            assert connection.execute(text("SELECT article_id, other_id, reason FROM story_matches ORDER BY 1")).all() == [
+                (1, 2, "same URL"), (2, 1, "same URL")]
+            assert connection.execute(text("SELECT duplicate_of_id FROM articles ORDER BY id")).scalars().all() == [2, 1]
             assert connection.execute(text("SELECT positions, reason FROM duplicate_suggestions")).one() == ("[0, 1]", "same headline")
             token = connection.execute(text("SELECT session_token FROM users")).scalar()
             assert len(token) == 32

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from . import claims, merging, moderation
+from . import claims, merging, moderation, story_index
 from .auth import role_required, safe_next
 from .listing import queue_rows
 from .models import APPROVED, REJECTED, Article, AuditEvent, db, utcnow
@@ -48,6 +48,7 @@ def article_context(article: Article, **extra) -> dict:
     context = moderation_context(get_moderation_state(article.id), **extra)
     return {
         **context, "article": article, "related": merging.related_view(article),
+        "matches": story_index.matches_for(article.id),
         "history": moderation.history(article.id), "stale_after": stale_after(),
     }
 
@@ -152,6 +153,13 @@ def unmerge(article_id: int):
     return _act(article_id, lambda version: merging.unmerge(article_id, current_user, version, int(canonical)))
 
 
+@bp.post("/articles/<int:article_id>/duplicate-of/<int:other_id>")
+@role_required("moderator")
+def mark_duplicate(article_id: int, other_id: int):
+    """Reject the article as a duplicate of another ("duplicate of #12 “…”")."""
+    return _act(article_id, lambda version: story_index.mark_duplicate(article_id, other_id, current_user, version))
+
+
 @bp.post("/events/<int:event_id>/undo")
 @role_required("moderator")
 def undo(event_id: int):
@@ -192,7 +200,7 @@ def _answer(article_id: int, status: int, **extra):
     if source == "row":
         body = render_template("queue/_rows.html", rows=queue_rows([article_id]), now=utcnow(), stale_after=stale_after())
         triggers = {f"panel-stale-{article_id}": True}
-    elif source == "related":
+    elif source == "article":
         if extra.get("conflict"):
             extra["last_event"] = moderation.last_event(article_id)
         body = render_template("articles/_panel.html", **article_context(get_article(article_id), **extra))

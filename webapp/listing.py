@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from .claims import with_live_claim
-from .models import PENDING, QUALITY_SORT_KEY, STATUSES, Article, RelatedLink, Topic, User, article_topics, db
+from .models import PENDING, QUALITY_SORT_KEY, STATUSES, Article, RelatedLink, StoryMatch, Topic, User, article_topics, db
 
 PAGE_SIZE = 50
 SORTS = {
@@ -106,6 +106,7 @@ def _rows_query():
     # Rows rather than ORM objects, and the decider, related count and live claim in the same
     # query, built once: the list is the hottest page of the app.
     decider = aliased(User)
+    original = aliased(Article)
     related_count = (
         select(func.count(RelatedLink.id))
         .where(RelatedLink.article_id == Article.id, RelatedLink.merged_into_id.is_(None))
@@ -115,7 +116,10 @@ def _rows_query():
         Article.id, Article.title, Article.provider_name, Article.published_at, Article.quality, Article.heat,
         Article.status, Article.seed_published, Article.version, decider.username.label("decided_by"),
         related_count.label("related_count"), Article.suggestion_count,
-    ).outerjoin(decider, decider.id == Article.decided_by_id)
+        Article.duplicate_of_id, original.title.label("duplicate_of_title"), StoryMatch.reason.label("duplicate_reason"),
+    ).outerjoin(decider, decider.id == Article.decided_by_id).outerjoin(
+        original, original.id == Article.duplicate_of_id
+    ).outerjoin(StoryMatch, (StoryMatch.article_id == Article.id) & (StoryMatch.other_id == Article.duplicate_of_id))
     return with_live_claim(query)
 
 
@@ -134,7 +138,7 @@ FILTERS = {
     "category": lambda: Article.category == bindparam("category"),
     "published_from": lambda: Article.published_at >= bindparam("published_from", type_=Article.published_at.type),
     "published_to": lambda: Article.published_at < bindparam("published_to", type_=Article.published_at.type),
-    "duplicates": lambda: Article.suggestion_count > 0,
+    "duplicates": lambda: (Article.suggestion_count > 0) | Article.duplicate_of_id.is_not(None),
     "stale_before": lambda: (Article.status == PENDING) & (Article.published_at < bindparam("stale_before", type_=Article.published_at.type)),
 }
 

@@ -12,6 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
     func,
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -189,6 +190,8 @@ class Article(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     # Groups of duplicate related links suggested (duplicates.py), kept here for the queue's rows.
     suggestion_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The oldest article this one may duplicate (story_index.py), kept here for the queue's rows.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
 
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -263,6 +266,28 @@ class DuplicateSuggestion(db.Model):
     positions: Mapped[list] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(String(40))
     score: Mapped[int] = mapped_column(Integer)
+
+
+class StoryKey(db.Model):
+    """A 64-bit key of an article's own URL or headline (position -1) or of one of its related entries."""
+
+    __tablename__ = "story_keys"
+    __table_args__ = (Index("ix_story_keys_key_hash", "key_hash"),)
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
+class StoryMatch(db.Model):
+    """`article_id` may be a duplicate of `other_id`, for `reason`."""
+
+    __tablename__ = "story_matches"
+    __table_args__ = (Index("ix_story_matches_other_id", "other_id"),)
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))
 
 
 class AuditEvent(db.Model):

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .duplicates import LinkFields, Suggestion, related_suggestions
 from .models import PENDING, Article, AuditEvent, DuplicateSuggestion, RelatedLink, Topic, article_topics, db, utcnow
 from .seeds import Seed, SeedError, check_size, parse_bytes
+from .story_index import OWN, KeySource, forget_articles, index_articles
 
 SEED_SUFFIXES = (".md", ".txt")
 BATCH_SIZE = 500
@@ -212,6 +213,7 @@ class _Importer:
             for seed_file, article_id in zip(fresh, ids):
                 seed_file.article_id = article_id
         self._insert_children(fresh + updated)
+        index_articles({f.article_id: key_sources(f.seed) for f in fresh + updated})
         db.session.commit()
         self.report.imported += len(fresh)
         self.report.updated += len(updated)
@@ -232,6 +234,7 @@ class _Importer:
         db.session.execute(delete(RelatedLink.__table__).where(RelatedLink.article_id == seed_file.article_id))
         db.session.execute(delete(DuplicateSuggestion.__table__).where(DuplicateSuggestion.article_id == seed_file.article_id))
         db.session.execute(delete(article_topics).where(article_topics.c.article_id == seed_file.article_id))
+        forget_articles([seed_file.article_id])
         return True
 
     def _insert_children(self, files: list[_SeedFile]) -> None:
@@ -332,6 +335,15 @@ def related_rows(article_id: int, seed: Seed) -> Iterator[dict]:
             "key_order": entry.key_order,
             "merged_into_id": None,
         }
+
+
+def key_sources(seed: Seed) -> list[KeySource]:
+    """What the story index keys a seed by: its own URLs and headline, and its related entries'."""
+    own = KeySource(OWN, seed.title, (seed.web_url, seed.original_url, seed.amp_web_url, seed.cdn_amp_web_url))
+    return [own] + [
+        KeySource(position, entry.title, (entry.web_url, entry.amp_web_url, entry.cdn_amp_web_url))
+        for position, entry in enumerate(seed.related or ())
+    ]
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

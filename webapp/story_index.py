@@ -1,0 +1,168 @@
+"""The same story across the queue: which articles duplicate another article, found at import.
+
+Every article's own URLs and headline, and those of its related entries, are stored as
+64-bit keys (`story_keys`, indexed), so a new seed is matched with a few indexed lookups,
+never a rescan of the queue. An article is a possible duplicate of another when:
+
+- its own URL (canonical form) or headline (same words, not generic) is the other's:
+  the same story arrived as two seeds ("same URL" / "same headline"); both are flagged;
+- it is one of the other's related entries (its URL or headline is that entry's):
+  the other already covers it ("related entry of it").
+
+Related entries of two articles that match each other say only that both cover one event,
+which is what related lists are for, and flag nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+
+from .canonical_url import canonical_url
+from .headlines import headline_key
+from .models import REJECTED, Article, StoryKey, StoryMatch, db
+from .moderation import InvalidInput, decide
+
+OWN = -1  # the position of an article's own keys; related entries use theirs (0, 1, ...)
+SAME_URL, SAME_HEADLINE, RELATED_ENTRY = "same URL", "same headline", "related entry of it"
+
+
+@dataclass(frozen=True, slots=True)
+class KeySource:
+    """The fields keys are made from: an article's own, or one related entry's."""
+
+    position: int
+    title: str
+    urls: tuple[str | None, ...]
+
+
+def key_hash(kind: str, text: str) -> int:
+    """A signed 64-bit key: `u` for canonical URLs, `h` for headline keys."""
+    digest = hashlib.blake2b(f"{kind}:{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def keys_of(source: KeySource) -> dict[int, str]:
+    """key hash -> the reason a match on it gives."""
+    keys = {}
+    for url in source.urls:
+        canonical = canonical_url(url) if url else None
+        if canonical:
+            keys[key_hash("u", canonical)] = SAME_URL
+    headline = headline_key(source.title)
+    if headline:
+        keys.setdefault(key_hash("h", headline), SAME_HEADLINE)
+    return keys
+
+
+def index_articles(sources: dict[int, list[KeySource]], connection=None) -> None:
+    """Store the keys of these (new or re-imported) articles and record the matches they make.
+
+    `sources` maps each article id to its own KeySource (position OWN) and its related
+    entries'. Runs inside the caller's transaction (the session's, or `connection`'s).
+    """
+    execute = (connection or db.session).execute
+    rows = []
+    reason_of: dict[tuple[int, int, int], str] = {}
+    for article_id, article_sources in sources.items():
+        for source in article_sources:
+            for key, reason in keys_of(source).items():
+                rows.append({"key_hash": key, "article_id": article_id, "position": source.position})
+                reason_of[(article_id, source.position, key)] = reason
+    if not rows:
+        return
+    execute(insert(StoryKey.__table__), rows)
+    hashes = list({row["key_hash"] for row in rows})
+    found = []
+    for start in range(0, len(hashes), 500):
+        found += execute(_lookup(), {"hashes": hashes[start:start + 500]}).all()
+    by_key: dict[int, list[tuple[int, int]]] = {}
+    for key, article_id, position in found:
+        by_key.setdefault(key, []).append((article_id, position))
+    matches: dict[tuple[int, int], str] = {}
+    for (article_id, position, key), reason in reason_of.items():
+        for other_id, other_position in by_key.get(key, ()):
+            if other_id == article_id:
+                continue
+            if position == OWN and other_position == OWN:
+                matches.setdefault((article_id, other_id), reason)
+                matches.setdefault((other_id, article_id), reason)
+            elif position == OWN:
+                matches.setdefault((article_id, other_id), RELATED_ENTRY)
+            elif other_position == OWN:
+                matches.setdefault((other_id, article_id), RELATED_ENTRY)
+    _record(matches, execute)
+
+
+def forget_articles(article_ids: Iterable[int]) -> None:
+    """Drop the keys and matches of articles about to be indexed again (a changed seed)."""
+    ids = list(article_ids)
+    if not ids:
+        return
+    others = db.session.scalars(select(StoryMatch.article_id).where(StoryMatch.other_id.in_(ids))).all()
+    db.session.execute(delete(StoryKey.__table__).where(StoryKey.article_id.in_(ids)))
+    db.session.execute(delete(StoryMatch.__table__).where(or_(StoryMatch.article_id.in_(ids), StoryMatch.other_id.in_(ids))))
+    _refresh_duplicate_of(set(others) | set(ids), db.session.execute)
+
+
+def matches_for(article_id: int) -> list:
+    """The articles this one may duplicate: id, title, status and the reason, oldest first."""
+    return db.session.execute(
+        select(Article.id, Article.title, Article.status, Article.provider_name, StoryMatch.reason)
+        .join(StoryMatch, StoryMatch.other_id == Article.id)
+        .where(StoryMatch.article_id == article_id)
+        .order_by(Article.id)
+    ).all()
+
+
+def _lookup():
+    return select(StoryKey.key_hash, StoryKey.article_id, StoryKey.position).where(
+        StoryKey.key_hash.in_(bindparam("hashes", expanding=True))
+    )
+
+
+def _record(matches: dict[tuple[int, int], str], execute) -> None:
+    if not matches:
+        return
+    pairs = list(matches)
+    existing = set()
+    article_ids = list({article_id for article_id, _ in pairs})
+    for start in range(0, len(article_ids), 500):
+        existing |= set(execute(
+            select(StoryMatch.article_id, StoryMatch.other_id).where(StoryMatch.article_id.in_(article_ids[start:start + 500]))
+        ).all())
+    fresh = [{"article_id": a, "other_id": o, "reason": matches[(a, o)]} for a, o in pairs if (a, o) not in existing]
+    if fresh:
+        execute(insert(StoryMatch.__table__), fresh)
+    _refresh_duplicate_of(set(article_ids), execute)
+
+
+def _refresh_duplicate_of(article_ids: set[int], execute) -> None:
+    """Each article's `duplicate_of_id`: the oldest article it may duplicate, or none."""
+    if not article_ids:
+        return
+    first = (
+        select(func.min(StoryMatch.other_id))
+        .where(StoryMatch.article_id == Article.id)
+        .scalar_subquery()
+    )
+    ids = list(article_ids)
+    for start in range(0, len(ids), 500):
+        execute(
+            update(Article.__table__).where(Article.id.in_(ids[start:start + 500])).values(duplicate_of_id=first)
+        )
+
+
+def mark_duplicate(article_id: int, other_id: int, user, version: int) -> dict:
+    """Reject the article as a duplicate of another, naming it in the reason."""
+    other = db.session.get(Article, other_id)
+    if other is None or other_id == article_id:
+        raise InvalidInput("duplicate", f"There is no other article {other_id} to mark this one a duplicate of.")
+    return decide(article_id, user, REJECTED, version, duplicate_reason(other))
+
+
+def duplicate_reason(other: Article) -> str:
+    return f"duplicate of #{other.id} “{other.title}”"[:500]
