@@ -136,3 +136,32 @@ def test_a_layout_the_editor_cannot_handle_is_written_whole_and_loses_nothing():
 @given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",))))
 def test_double_quoted_text_reads_back_exactly(value):
     assert yaml.safe_load(f"key: {double_quoted(value)}") == {"key": value}
+
+
+ADDED = {
+    "title": "Shops fear loss of parking near new lanes",
+    "publishedDateTime": datetime(2023, 10, 18, 9, 0, tzinfo=timezone.utc),
+    "webUrl": "https://shops.example/parking",
+    "provider": {"name": "Shops Weekly", "domain": "shops.example"},
+    "images": [{"url": "https://shops.example/p.jpg", "width": 400, "height": 300, "isCached": True}],
+}
+
+
+def test_entries_taken_from_a_duplicate_follow_the_seeds_own(no_fallback):
+    text = REAL_SEED.read_text(encoding="utf-8")
+    exported = exported_seed(text, heat=5, moderation=MODERATION, added={7: ADDED})
+    related = load_front_matter(split_front_matter(exported)[0])["related"]
+    original = load_front_matter(split_front_matter(text)[0])["related"]
+    assert related == original + [ADDED]
+    removed, added_lines = changed_lines(text, exported)
+    assert removed == ["heat: -1", "published: false"]
+    assert "  - title: Shops fear loss of parking near new lanes" in added_lines
+    assert "      - url: https://shops.example/p.jpg" in added_lines
+
+
+def test_a_seed_without_related_gets_the_list(no_fallback):
+    text = '---\ncategory: news\ntitle: "T"\nprovider:\n  name: P\n---\n'
+    exported = exported_seed(text, heat=5, moderation=MODERATION, added={0: ADDED})
+    mapping = load_front_matter(split_front_matter(exported)[0])
+    assert list(mapping) == ["category", "title", "heat", "published", "provider", "related", "copydesk"]
+    assert mapping["related"] == [ADDED]

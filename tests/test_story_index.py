@@ -132,3 +132,52 @@ def test_marking_a_duplicate_of_nothing_is_refused(app, make_user, tmp_path):
         story_index.mark_duplicate(article.id, 999, make_user("maria"), article.version)
     with pytest.raises(moderation.InvalidInput):
         story_index.mark_duplicate(article.id, article.id, make_user("ana"), article.version)
+
+
+def test_a_duplicates_related_links_are_added_undone_and_exported(client, login, make_user, tmp_path):
+    from webapp import merging
+    from webapp.exporting import ExportFilters, export
+    from webapp.models import APPROVED, AuditEvent, RelatedLink
+    from webapp.seeds import parse
+
+    seed(tmp_path, "first", title="Council approves new cycle lanes for the city centre", url="https://example.com/lanes",
+         related=[("Cyclists welcome the council decision on lanes", "https://news.example/cyclists")])
+    seed(tmp_path, "second", title="Council approves new cycle lanes for the city centre", url="https://other.example/lanes",
+         provider="Other", related=[("Cyclists welcome council decision on lanes", "https://www.news.example/cyclists?utm_source=x"),
+                                    ("Shops fear loss of parking near new lanes", "https://shops.example/parking")])
+    articles = load(tmp_path)
+    first, second = articles["first"], articles["second"]
+    login()
+    token = csrf_token(client, "/")
+    client.post(f"/articles/{second.id}/duplicate-of/{first.id}", data={"csrf_token": token, "version": 1, "from": "article"}, headers=HX)
+    panel = BeautifulSoup(client.get(f"/articles/{second.id}", headers=HX).get_data(as_text=True), "html.parser")
+    offer = panel.find("button", attrs={"data-action": "absorb"})
+    assert offer.get_text(strip=True) == f"Add its 2 related links to #{first.id}"
+
+    response = client.post(f"/articles/{first.id}/absorb/{second.id}", data={"csrf_token": token, "version": 1, "from": "article"}, headers=HX)
+    assert response.status_code == 200
+    answer = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert answer.find("div", class_="related-block").find("h3").get_text(strip=True) == "Related coverage (3)"
+    assert "look like one article: same URL" in answer.find("form", class_="suggestion").get_text(" ", strip=True)
+    db.session.expire_all()
+    added = db.session.scalars(select(RelatedLink).where(RelatedLink.source_article_id == second.id)).all()
+    assert [(link.article_id, link.position) for link in added] == [(first.id, 1), (first.id, 2)]
+
+    again = client.post(f"/articles/{first.id}/absorb/{second.id}", data={"csrf_token": token, "version": 2, "from": "article"}, headers=HX)
+    assert again.status_code == 422 and "already added here" in again.get_data(as_text=True)
+
+    maria = db.session.scalar(select(moderation.User).where(moderation.User.username == "maria"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "absorb"))
+    undone = moderation.undo(event.id, maria)
+    assert db.session.scalar(select(RelatedLink).where(RelatedLink.source_article_id == second.id)) is None
+    moderation.undo(undone["id"], maria)
+    assert len(db.session.scalars(select(RelatedLink).where(RelatedLink.source_article_id == second.id)).all()) == 2
+
+    merging.merge(first.id, maria, 4, [0, 1], canonical=0)
+    moderation.decide(first.id, maria, APPROVED, 5)
+    out = tmp_path / "out"
+    export(out, "dir", ExportFilters(), requested_by="test")
+    exported = parse((out / "first.md").read_text(encoding="utf-8"))
+    assert [entry.title for entry in exported.related] == [
+        "Cyclists welcome the council decision on lanes", "Shops fear loss of parking near new lanes"]
+    assert exported.related[0].extra["mergedFrom"][0]["webUrl"] == "https://www.news.example/cyclists?utm_source=x"

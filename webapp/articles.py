@@ -49,6 +49,7 @@ def article_context(article: Article, **extra) -> dict:
     return {
         **context, "article": article, "related": merging.related_view(article),
         "matches": story_index.matches_for(article.id),
+        "duplicate_of": story_index.marked_duplicate_of(article.status, article.reject_reason),
         "history": moderation.history(article.id), "stale_after": stale_after(),
     }
 
@@ -158,6 +159,13 @@ def unmerge(article_id: int):
 def mark_duplicate(article_id: int, other_id: int):
     """Reject the article as a duplicate of another ("duplicate of #12 “…”")."""
     return _act(article_id, lambda version: story_index.mark_duplicate(article_id, other_id, current_user, version))
+
+
+@bp.post("/articles/<int:article_id>/absorb/<int:source_id>")
+@role_required("moderator")
+def absorb(article_id: int, source_id: int):
+    """Add the related links of a duplicate (`source_id`) to this article's; answers with this article's panel."""
+    return _act(article_id, lambda version: merging.absorb(article_id, current_user, version, source_id))
 
 
 @bp.post("/events/<int:event_id>/undo")

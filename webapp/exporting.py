@@ -172,12 +172,12 @@ def export(
     rows = _approved_rows(filters)
     try:
         written = []
-        for row, merges in rows:
+        for row, merges, added in rows:
             moderation = Moderation(row.approved_by, row.decided_at, run_id)
             if fmt == "yaml":
-                writer.add(row.source_name, _stream_document(row, moderation, merges))
+                writer.add(row.source_name, _stream_document(row, moderation, merges, added))
             else:
-                text = exported_seed(row.source_text, heat=row.heat, moderation=moderation, merges=merges)
+                text = exported_seed(row.source_text, heat=row.heat, moderation=moderation, merges=merges, added=added)
                 writer.add(row.source_name, text.encode("utf-8"))
             written.append({"run_id": run_id, "article_id": row.id, "version": row.version})
         digest = writer.finish()
@@ -204,9 +204,10 @@ def export(
 
 
 def _approved_rows(filters: ExportFilters) -> Iterator[tuple]:
-    """(row, merges) per article, oldest approval first, read in batches."""
+    """(row, merges, added related entries) per article, oldest approval first, read in batches."""
     conditions = _conditions(filters)
     merges = _merges(conditions)
+    added = _added_entries(conditions)
     statement = (
         select(
             Article.id, Article.version, Article.source_name, Article.source_text, Article.heat,
@@ -220,7 +221,7 @@ def _approved_rows(filters: ExportFilters) -> Iterator[tuple]:
     result = db.session.execute(statement)
     try:
         for row in result:
-            yield row, merges.get(row.id)
+            yield row, merges.get(row.id), added.get(row.id)
     finally:
         result.close()
 
@@ -240,12 +241,42 @@ def _merges(conditions: list) -> dict[int, dict[int, list[int]]]:
     return {article_id: dict(groups) for article_id, groups in merges.items()}
 
 
-def _stream_document(row, moderation: Moderation, merges) -> bytes:
+def _added_entries(conditions: list) -> dict[int, dict[int, dict]]:
+    """Related entries taken in from duplicate articles (not in the seed's text), as the seed format writes them."""
+    links = db.session.scalars(
+        select(RelatedLink)
+        .join(Article, Article.id == RelatedLink.article_id)
+        .where(and_(*conditions), RelatedLink.source_article_id.is_not(None))
+    )
+    added: dict[int, dict[int, dict]] = defaultdict(dict)
+    for link in links:
+        added[link.article_id][link.position] = seed_entry(link)
+    return dict(added)
+
+
+def seed_entry(link: RelatedLink) -> dict:
+    """A stored related link back as the mapping its seed held, keys in the seed's order."""
+    provider = None
+    if link.provider_name is not None or link.provider_domain is not None or link.provider_extra:
+        provider = {"name": link.provider_name}
+        if link.provider_domain is not None:
+            provider["domain"] = link.provider_domain
+        provider |= link.provider_extra or {}
+    known = {
+        "title": link.title, "excerpt": link.excerpt, "publishedDateTime": link.published_at, "webUrl": link.web_url,
+        "ampWebUrl": link.amp_web_url, "cdnAmpWebUrl": link.cdn_amp_web_url, "type": link.type, "quality": link.quality,
+        "provider": provider, "images": link.images,
+    }
+    extra = link.extra or {}
+    return {key: known[key] if key in known else extra[key] for key in link.key_order if key in extra or key in known}
+
+
+def _stream_document(row, moderation: Moderation, merges, added) -> bytes:
     text = row.source_text.removeprefix("\ufeff")
     start, end, body_start = front_matter_span(text)
     body = text[body_start:]
     moderation = Moderation(moderation.approved_by, moderation.approved_at, moderation.export_run, body or None)
-    front_matter = exported_front_matter(text[start:end], heat=row.heat, moderation=moderation, merges=merges)
+    front_matter = exported_front_matter(text[start:end], heat=row.heat, moderation=moderation, merges=merges, added=added)
     return ("---\n" + front_matter).encode("utf-8")
 
 

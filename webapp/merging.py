@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from . import moderation
 from .duplicates import LinkFields, related_suggestions
-from .models import Article, DuplicateSuggestion, RelatedLink, User, db
+from .models import Article, DuplicateSuggestion, RelatedLink, StoryKey, User, db
+from .story_index import KeySource, index_articles
 
 MergeMap = dict[str, int | None]  # position (as JSON keys are text) -> canonical position, or None when visible
 
@@ -144,3 +145,56 @@ def related_view(article: Article) -> RelatedView:
             suggestions.append(SuggestionView(suggestion, members, default_canonical(members).position))
     visible = [link for link in article.related if link.merged_into_id is None]
     return RelatedView(visible, merged_under, suggestions)
+
+
+# Taking in a duplicate article's related links.
+
+LINK_COPY_FIELDS = (
+    "title", "excerpt", "published_at", "web_url", "amp_web_url", "cdn_amp_web_url", "type", "quality",
+    "provider_name", "provider_domain", "provider_extra", "images", "extra", "key_order",
+)
+
+
+def absorb(article_id: int, user: User, version: int, source_id: int) -> dict:
+    """Add the visible related links of `source_id` (a duplicate of this article) to this article's list."""
+    if source_id == article_id or db.session.get(Article, source_id) is None:
+        raise moderation.InvalidInput("absorb", f"There is no other article {source_id} to take related links from.")
+    if db.session.scalar(select(RelatedLink.id).where(RelatedLink.article_id == article_id, RelatedLink.source_article_id == source_id).limit(1)):
+        raise moderation.InvalidInput("absorb", f"The related links of #{source_id} were already added here.")
+    wanted = {"from": source_id}
+    return moderation.change_with_extra(
+        article_id, version, user, "absorb", before={"absorbed": None}, after={"absorbed": wanted},
+        apply=lambda: set_absorbed(article_id, None, wanted),
+    )
+
+
+def set_absorbed(article_id: int, current: dict | None, wanted: dict | None) -> None:
+    """Add (wanted) or take away (current) the related links taken from another article; used by undo too."""
+    if current is not None:
+        positions = db.session.scalars(
+            select(RelatedLink.position).where(RelatedLink.article_id == article_id, RelatedLink.source_article_id == current["from"])
+        ).all()
+        db.session.execute(delete(StoryKey.__table__).where(StoryKey.article_id == article_id, StoryKey.position.in_(positions)))
+        db.session.execute(
+            delete(RelatedLink.__table__).where(RelatedLink.article_id == article_id, RelatedLink.source_article_id == current["from"])
+        )
+    if wanted is not None:
+        source_links = db.session.scalars(
+            select(RelatedLink)
+            .where(RelatedLink.article_id == wanted["from"], RelatedLink.merged_into_id.is_(None))
+            .order_by(RelatedLink.position)
+        ).all()
+        start = db.session.scalar(
+            select(func.coalesce(func.max(RelatedLink.position) + 1, 0)).where(RelatedLink.article_id == article_id)
+        )
+        rows = [
+            {"article_id": article_id, "position": start + index, "source_article_id": wanted["from"],
+             **{name: getattr(link, name) for name in LINK_COPY_FIELDS}}
+            for index, link in enumerate(source_links)
+        ]
+        if rows:
+            db.session.execute(insert(RelatedLink.__table__), rows)
+            index_articles({article_id: [
+                KeySource(row["position"], row["title"], (row["web_url"], row["amp_web_url"], row["cdn_amp_web_url"])) for row in rows
+            ]})
+    refresh_suggestions(article_id)

@@ -205,7 +205,8 @@ class Article(db.Model):
         secondary=article_topics, order_by=article_topics.c.position, viewonly=True
     )
     related: Mapped[list[RelatedLink]] = relationship(
-        back_populates="article", order_by="RelatedLink.position", cascade="all, delete-orphan"
+        back_populates="article", order_by="RelatedLink.position", cascade="all, delete-orphan",
+        foreign_keys="RelatedLink.article_id",
     )
     suggestions: Mapped[list[DuplicateSuggestion]] = relationship(order_by="DuplicateSuggestion.id", viewonly=True)
 
@@ -251,8 +252,10 @@ class RelatedLink(db.Model):
     extra: Mapped[dict | None] = mapped_column(SeedData)
     key_order: Mapped[list] = mapped_column(SeedData)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("related_links.id", ondelete="SET NULL"))
+    # Set on entries added from another article's list (a duplicate of this one): not in the seed's text.
+    source_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
 
-    article: Mapped[Article] = relationship(back_populates="related")
+    article: Mapped[Article] = relationship(back_populates="related", foreign_keys=[article_id])
     merged_into: Mapped[RelatedLink | None] = relationship(remote_side=[id])
 
 

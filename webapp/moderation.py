@@ -20,12 +20,13 @@ from .models import APPROVED, PENDING, REJECTED, Article, AuditEvent, User, db, 
 
 STATE = (Article.status, Article.heat, Article.decided_by_id, Article.decided_at, Article.reject_reason)
 MODERATION_COLUMNS = (*STATE, Article.version)
-UNDOABLE = ("approve", "reject", "reopen", "heat", "merge", "unmerge", "undo")
+UNDOABLE = ("approve", "reject", "reopen", "heat", "merge", "unmerge", "absorb", "undo")
 VERDICT_ACTIONS = {APPROVED: "approve", REJECTED: "reject"}
 # How an action reads in "approved by maria 12 s ago".
 ACTION_DONE = {
     "approve": "approved", "reject": "rejected", "reopen": "returned to pending", "heat": "heat set",
-    "merge": "related links merged", "unmerge": "related links unmerged", "undo": "a change undone",
+    "merge": "related links merged", "unmerge": "related links unmerged",
+    "absorb": "related links added from a duplicate", "undo": "a change undone",
 }
 
 
@@ -106,6 +107,12 @@ def undo(event_id: int, user: User) -> dict:
         merges = event.before["merges"]
         extra = {"before": {"merges": event.after["merges"]}, "after": {"merges": merges},
                  "apply": lambda: restore(event.article_id, merges)}
+    elif "absorbed" in event.before:
+        from .merging import set_absorbed
+
+        current, wanted = event.after["absorbed"], event.before["absorbed"]
+        extra = {"before": {"absorbed": current}, "after": {"absorbed": wanted},
+                 "apply": lambda: set_absorbed(event.article_id, current, wanted)}
     outcome = _change([(event.article_id, event.after["version"])], user, "undo", restored, undoes=event.id, **extra)
     return _single(outcome, event.article_id)
 

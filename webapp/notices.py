@@ -13,7 +13,8 @@ from .moderation import latest_undoable
 
 ACTION_WORDS = {
     "approve": "Approved", "reject": "Rejected", "reopen": "Returned to pending", "heat": "Heat set on",
-    "merge": "Merged related links on", "unmerge": "Unmerged related links on", "undo": "Undid a change on",
+    "merge": "Merged related links on", "unmerge": "Unmerged related links on",
+    "absorb": "Added a duplicate's related links to", "undo": "Undid a change on",
 }
 
 

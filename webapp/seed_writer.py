@@ -62,22 +62,25 @@ class Moderation:
 
 
 def exported_seed(
-    source_text: str, *, heat: int, moderation: Moderation, merges: dict[int, list[int]] | None = None
+    source_text: str, *, heat: int, moderation: Moderation, merges: dict[int, list[int]] | None = None,
+    added: dict[int, dict[str, Any]] | None = None,
 ) -> str:
     """The seed file for an approved article: its source text with moderation's changes.
 
     `merges` maps the position of each canonical related entry to the positions of the
-    entries merged into it.
+    entries merged into it; `added` holds the related entries taken in from a duplicate
+    article (position -> the entry as the seed format writes it), which follow the seed's own.
     """
     bom = "\ufeff" if source_text.startswith("\ufeff") else ""
     text = source_text[len(bom):]
     start, end, _ = front_matter_span(text)
-    front_matter = exported_front_matter(text[start:end], heat=heat, moderation=moderation, merges=merges)
+    front_matter = exported_front_matter(text[start:end], heat=heat, moderation=moderation, merges=merges, added=added)
     return bom + text[:start] + front_matter + text[end:]
 
 
 def exported_front_matter(
-    front_matter: str, *, heat: int, moderation: Moderation, merges: dict[int, list[int]] | None = None
+    front_matter: str, *, heat: int, moderation: Moderation, merges: dict[int, list[int]] | None = None,
+    added: dict[int, dict[str, Any]] | None = None,
 ) -> str:
     """The front matter's YAML with moderation's changes; see the module docstring."""
     loader = _SeedLoader(front_matter)
@@ -86,9 +89,9 @@ def exported_front_matter(
         original = _node_value(loader, root, set())
     finally:
         loader.dispose()
-    expected = _expected_mapping(original, heat, moderation, merges or {})
+    expected = _expected_mapping(original, heat, moderation, merges or {}, added or {})
     try:
-        edited = _FrontMatterEdit(front_matter, root, heat, moderation, merges or {}).apply()
+        edited = _FrontMatterEdit(front_matter, root, heat, moderation, merges or {}, added or {}).apply()
         if load_front_matter(edited) == expected:
             return edited
     except (yaml.YAMLError, ValueError, IndexError):
@@ -97,23 +100,25 @@ def exported_front_matter(
 
 
 def _expected_mapping(
-    original: dict[str, Any], heat: int, moderation: Moderation, merges: dict[int, list[int]]
+    original: dict[str, Any], heat: int, moderation: Moderation, merges: dict[int, list[int]], added: dict[int, dict]
 ) -> dict[str, Any]:
     expected = {key: value for key, value in original.items() if key != MODERATION_KEY}
     if "heat" in expected or heat != HEAT_UNSET:
         expected = _with_key_after(expected, "heat", heat, _SCALAR_FIELDS_BEFORE_HEAT)
     expected = _with_key_after(expected, "published", True, ("heat", *_SCALAR_FIELDS_BEFORE_HEAT))
-    if merges:
-        entries = expected["related"]
+    if merges or added:
+        entries = dict(enumerate(expected.get("related") or [])) | added
         hidden = {position for merged in merges.values() for position in merged}
         related = []
-        for position, entry in enumerate(entries):
+        for position in sorted(entries):
             if position in hidden:
                 continue
+            entry = entries[position]
             if position in merges:
                 entry = {**entry, MERGED_KEY: [entries[p] for p in sorted(merges[position])]}
             related.append(entry)
-        expected["related"] = related
+        if related or "related" in expected:
+            expected["related"] = related  # a seed without related gets the list at its end
     expected[MODERATION_KEY] = moderation.as_mapping()
     return expected
 
@@ -139,23 +144,27 @@ def _is_scalar(value: Any) -> bool:
 class _FrontMatterEdit:
     """Text edits at node positions, applied from the end so earlier positions stay valid."""
 
-    def __init__(self, text: str, root, heat: int, moderation: Moderation, merges: dict[int, list[int]]):
+    def __init__(self, text: str, root, heat: int, moderation: Moderation, merges: dict[int, list[int]], added: dict[int, dict]):
         self.text = text
         self.root = root
         self.heat = heat
         self.moderation = moderation
         self.merges = merges
+        self.added = added
         self.newline = "\r\n" if "\r\n" in text else "\n"
         self.edits: list[tuple[int, int, str]] = []
         self.fields = {key.value: (key, value) for key, value in root.value}
 
     def apply(self) -> str:
         self._published_and_heat()
-        if self.merges:
+        if self.merges or self.added:
             self._merge_related()
         self._moderation_key()
+        # From the end, so earlier positions stay valid; at one position the edit made last goes in
+        # first, so insertions come out in the order they were made.
         text = self.text
-        for start, end, replacement in sorted(self.edits, key=lambda edit: (edit[0], edit[1]), reverse=True):
+        ordered = sorted(enumerate(self.edits), key=lambda item: (item[1][0], item[1][1], item[0]), reverse=True)
+        for _, (start, end, replacement) in ordered:
             text = text[:start] + replacement + text[end:]
         return text
 
@@ -185,19 +194,52 @@ class _FrontMatterEdit:
         self.edits.append((value.start_mark.index, value.end_mark.index, replacement))
 
     def _merge_related(self) -> None:
-        related = self.fields["related"][1]
-        items = related.value
+        field = self.fields.get("related")
+        items = field[1].value if field else []
+        if field and field[1].id != "sequence":
+            raise ValueError("related is not a list")
+        hidden = {position for merged in self.merges.values() for position in merged}
         for canonical, merged in self.merges.items():
+            if canonical >= len(items):
+                continue  # an added entry: written whole below, its merged entries with it
             entry = items[canonical]
             indent = entry.start_mark.column
             block = [" " * indent + f"{MERGED_KEY}:"]
             for position in sorted(merged):
-                block.append(self._reindented_item(items, position, indent + 2))
+                if position < len(items):
+                    block.append(self._reindented_item(items, position, indent + 2))
+                else:
+                    block.append(_entry_lines([self.added[position]], indent + 2))
             position = self._content_end(entry.end_mark.index)
             self.edits.append((position, position, self.newline.join(block) + self.newline))
-        for position in sorted(p for merged in self.merges.values() for p in merged):
+        for position in sorted(p for p in hidden if p < len(items)):
             start, end = self._item_span(items, position)
             self.edits.append((start, end, ""))
+        appended = [
+            {**self.added[p], **({MERGED_KEY: [self._entry_value(m) for m in sorted(self.merges[p])]} if p in self.merges else {})}
+            for p in sorted(self.added) if p not in hidden
+        ]
+        if not appended:
+            return
+        if items:
+            dash_column = self.text.rfind("-", 0, items[0].start_mark.index) - (self.text.rfind("\n", 0, items[0].start_mark.index) + 1)
+            position = self._content_end(field[1].end_mark.index)
+            self.edits.append((position, position, _entry_lines(appended, dash_column, self.newline) + self.newline))
+        elif field:
+            raise ValueError("an empty related list to add to")
+        else:
+            position = self._content_end(len(self.text))
+            lines = self.newline + "related:" + self.newline + _entry_lines(appended, 2, self.newline) + self.newline
+            self.edits.append((position, position, lines))
+
+    def _entry_value(self, position: int) -> dict:
+        if position in self.added:
+            return self.added[position]
+        loader = _SeedLoader("")
+        try:
+            return _node_value(loader, self.fields["related"][1].value[position], set())
+        finally:
+            loader.dispose()
 
     def _item_span(self, items, position: int) -> tuple[int, int]:
         item = items[position]
@@ -278,6 +320,26 @@ class _SeedDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
 _SeedDumper.add_representer(
     datetime, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:timestamp", timestamp(value))
 )
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Block style with lists indented under their key, as the seeds write them."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
+_BlockDumper.add_representer(
+    datetime, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:timestamp", timestamp(value))
+)
+
+
+def _entry_lines(entries: list[dict[str, Any]], dash_column: int, newline: str = "\n") -> str:
+    """Related entries written from values, as list items whose dash is at `dash_column`."""
+    text = yaml.dump(entries, Dumper=_BlockDumper, allow_unicode=True, sort_keys=False, width=2**31 - 1,
+                     default_flow_style=False)
+    pad = " " * dash_column
+    return newline.join(pad + line for line in text.rstrip("\n").split("\n"))
 
 
 def dump_mapping(mapping: dict[str, Any]) -> str:

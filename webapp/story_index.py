@@ -16,6 +16,7 @@ which is what related lists are for, and flag nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from .headlines import headline_key
 from .models import REJECTED, Article, StoryKey, StoryMatch, db
 from .moderation import InvalidInput, decide
 
+_DUPLICATE_REASON = re.compile(r"duplicate of #(\d+) ")
 OWN = -1  # the position of an article's own keys; related entries use theirs (0, 1, ...)
 SAME_URL, SAME_HEADLINE, RELATED_ENTRY = "same URL", "same headline", "related entry of it"
 
@@ -111,7 +113,7 @@ def forget_articles(article_ids: Iterable[int]) -> None:
 def matches_for(article_id: int) -> list:
     """The articles this one may duplicate: id, title, status and the reason, oldest first."""
     return db.session.execute(
-        select(Article.id, Article.title, Article.status, Article.provider_name, StoryMatch.reason)
+        select(Article.id, Article.title, Article.status, Article.version, Article.provider_name, StoryMatch.reason)
         .join(StoryMatch, StoryMatch.other_id == Article.id)
         .where(StoryMatch.article_id == article_id)
         .order_by(Article.id)
@@ -166,3 +168,11 @@ def mark_duplicate(article_id: int, other_id: int, user, version: int) -> dict:
 
 def duplicate_reason(other: Article) -> str:
     return f"duplicate of #{other.id} “{other.title}”"[:500]
+
+
+def marked_duplicate_of(status: str, reject_reason: str | None) -> int | None:
+    """The article this one was rejected as a duplicate of (see `duplicate_reason`), if it was."""
+    if status != REJECTED or not reject_reason:
+        return None
+    match = _DUPLICATE_REASON.match(reject_reason)
+    return int(match.group(1)) if match else None
