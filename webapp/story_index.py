@@ -67,25 +67,36 @@ def index_articles(sources: dict[int, list[KeySource]], connection=None) -> None
     entries'. Runs inside the caller's transaction (the session's, or `connection`'s).
     """
     execute = (connection or db.session).execute
-    rows = []
-    reason_of: dict[tuple[int, int, int], str] = {}
-    for article_id, article_sources in sources.items():
-        for source in article_sources:
-            for key, reason in keys_of(source).items():
-                rows.append({"key_hash": key, "article_id": article_id, "position": source.position})
-                reason_of[(article_id, source.position, key)] = reason
-    if not rows:
+    keyed = article_keys(sources)
+    if not keyed:
         return
-    execute(insert(StoryKey.__table__), rows)
-    hashes = list({row["key_hash"] for row in rows})
+    execute(insert(StoryKey.__table__), [
+        {"key_hash": key, "article_id": article_id, "position": position} for article_id, position, key in keyed
+    ])
+    hashes = list({key for _, _, key in keyed})
     found = []
     for start in range(0, len(hashes), 500):
         found += execute(_lookup(), {"hashes": hashes[start:start + 500]}).all()
     by_key: dict[int, list[tuple[int, int]]] = {}
     for key, article_id, position in found:
         by_key.setdefault(key, []).append((article_id, position))
+    _record(matches_among(keyed, by_key), execute)
+
+
+def article_keys(sources: dict[int, list[KeySource]]) -> dict[tuple[int, int, int], str]:
+    """(article id, position, key hash) -> the reason a match on that key gives."""
+    keyed = {}
+    for article_id, article_sources in sources.items():
+        for source in article_sources:
+            for key, reason in keys_of(source).items():
+                keyed[(article_id, source.position, key)] = reason
+    return keyed
+
+
+def matches_among(keyed: dict[tuple[int, int, int], str], by_key: dict[int, list[tuple[int, int]]]) -> dict[tuple[int, int], str]:
+    """(article, the article it may duplicate) -> reason, for new keys and every (article, position) holding each key."""
     matches: dict[tuple[int, int], str] = {}
-    for (article_id, position, key), reason in reason_of.items():
+    for (article_id, position, key), reason in keyed.items():
         for other_id, other_position in by_key.get(key, ()):
             if other_id == article_id:
                 continue
@@ -96,7 +107,7 @@ def index_articles(sources: dict[int, list[KeySource]], connection=None) -> None
                 matches.setdefault((article_id, other_id), RELATED_ENTRY)
             elif other_position == OWN:
                 matches.setdefault((other_id, article_id), RELATED_ENTRY)
-    _record(matches, execute)
+    return matches
 
 
 def forget_articles(article_ids: Iterable[int]) -> None:
