@@ -19,6 +19,7 @@ test: setup-dev
 bench: setup-dev
 	$(BIN)/python -m bench.import_seeds $(BENCH_ARGS)
 	$(BIN)/python -m bench.load_queue $(BENCH_ARGS)
+	$(BIN)/python -m bench.export $(BENCH_EXPORT_ARGS)
 
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev

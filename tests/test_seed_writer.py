@@ -13,6 +13,7 @@ from webapp.seed_writer import MERGED_KEY, Moderation, double_quoted, exported_s
 from webapp.seeds import load_front_matter, parse, split_front_matter
 
 from .conftest import REAL_SEED
+from .test_seed_import import seed_mappings
 
 APPROVED_AT = datetime(2026, 11, 29, 16, 5, 30, tzinfo=timezone.utc)
 MODERATION = Moderation("maria", APPROVED_AT, 7)
@@ -165,3 +166,46 @@ def test_a_seed_without_related_gets_the_list(no_fallback):
     mapping = load_front_matter(split_front_matter(exported)[0])
     assert list(mapping) == ["category", "title", "heat", "published", "provider", "related", "copydesk"]
     assert mapping["related"] == [ADDED]
+
+
+def expected_values(text: str, heat: int) -> dict:
+    front = split_front_matter(text.removeprefix("\ufeff"))[0]
+    return seed_writer._expected_mapping(load_front_matter(front), heat, MODERATION, {}, {})
+
+
+def test_the_unchecked_plain_edit_reads_back_as_the_values_it_must_hold_on_every_real_seed(shared):
+    paths = [REAL_SEED, *sorted(p for p in (shared / "real-seeds").iterdir() if p.suffix in (".md", ".txt"))]
+    for path in paths:
+        text = path.read_bytes().decode("utf-8")
+        front = split_front_matter(text.removeprefix("\ufeff"))[0]
+        for heat in (-1, 0, 199):
+            edited = seed_writer._plain_edit(front, heat, MODERATION)
+            assert edited is not None, path.name
+            assert load_front_matter(edited) == expected_values(text, heat), path.name
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        'category: news\ntitle: "T"\nbody: |+\n  kept\n\n',  # a kept final line break
+        '{category: news, title: "T"}\n',  # a flow mapping
+        'category: news\nheat: "5"\ntitle: "T"\n',  # heat not a plain scalar
+        'category: news\ntitle: "T"\ncopydesk: [1, 2]\n',  # our key in another shape
+    ],
+)
+def test_other_layouts_take_the_checked_edit_and_still_hold_the_right_values(front):
+    assert seed_writer._plain_edit(front, 7, MODERATION) is None
+    exported = seed_writer.exported_front_matter(front, heat=7, moderation=MODERATION)
+    mapping = load_front_matter(exported)
+    assert mapping["heat"] == 7 and mapping["published"] is True and mapping["copydesk"] == MODERATION.as_mapping()
+    assert mapping.get("body", "kept\n\n") == "kept\n\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(mapping=seed_mappings, heat=st.integers(-1, 200), width=st.sampled_from([40, 2**31 - 1]))
+def test_generated_front_matter_reads_back_right(mapping, heat, width):
+    # A narrow width makes PyYAML fold long text over several lines.
+    front = yaml.dump(mapping, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False, width=width)
+    exported = seed_writer.exported_front_matter(front, heat=heat, moderation=MODERATION)
+    expected = seed_writer._expected_mapping(load_front_matter(front), heat, MODERATION, {}, {})
+    assert load_front_matter(exported) == expected

@@ -25,6 +25,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -171,7 +172,7 @@ def export(
     writer = _writer(fmt, out, run_id)
     rows = _approved_rows(filters)
     try:
-        written = []
+        written_ids, written_versions = array("q"), array("q")  # 16 bytes an article, inserted at the end
         for row, merges, added in rows:
             moderation = Moderation(row.approved_by, row.decided_at, run_id)
             if fmt == "yaml":
@@ -179,13 +180,19 @@ def export(
             else:
                 text = exported_seed(row.source_text, heat=row.heat, moderation=moderation, merges=merges, added=added)
                 writer.add(row.source_name, text.encode("utf-8"))
-            written.append({"run_id": run_id, "article_id": row.id, "version": row.version})
+            written_ids.append(row.id)
+            written_versions.append(row.version)
         digest = writer.finish()
-        if written:
-            db.session.execute(insert(ExportedArticle), written)
+        # Recorded only now, in one short write: SQLite would otherwise hold its write lock,
+        # and keep moderators waiting, for the whole export.
+        for start in range(0, len(written_ids), 5000):
+            db.session.execute(insert(ExportedArticle), [
+                {"run_id": run_id, "article_id": article_id, "version": version}
+                for article_id, version in zip(written_ids[start:start + 5000], written_versions[start:start + 5000])
+            ])
         db.session.execute(
             update(ExportRun).where(ExportRun.id == run_id).values(
-                status="complete", finished_at=utcnow(), count=len(written), sha256=digest
+                status="complete", finished_at=utcnow(), count=len(written_ids), sha256=digest
             )
         )
         db.session.commit()
@@ -304,10 +311,14 @@ class _FolderWriter:
         self.staging = out / f"{STAGING_PREFIX}{run_id}.tmp"
         self.staging.mkdir()
         self.names: list[str] = []
+        self.taken: set[str] = set()
         self.digest = hashlib.sha256()
 
     def add(self, name: str, data: bytes) -> None:
         _check_name(name)
+        if name in self.taken:
+            raise ExportError(f"two articles would be written as {name!r}")
+        self.taken.add(name)
         (self.staging / name).write_bytes(data)
         self.names.append(name)
         self.digest.update(f"{name}\n{hashlib.sha256(data).hexdigest()}\n".encode())
