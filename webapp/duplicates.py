@@ -1,14 +1,19 @@
 """Duplicate related links: which entries of one article's `related` list are the same article.
 
-Two signals, each a reason shown to the moderator:
+Three signals, each a reason shown to the moderator:
 
 - "same URL": any of the entries' URLs (webUrl, ampWebUrl, cdnAmpWebUrl) have the same
   canonical form (see canonical_url);
 - "same headline": the headlines have the same words (see headlines.headline_key); this is
   syndication, the same article published by several outlets. Generic headlines never match.
+- "similar headline (93%)": among the entries in no group of the first two, headlines that
+  look like one article's lightly reworded (see headlines.headline_similarity); the number is
+  the rapidfuzz score, the weakest link when more than two entries are grouped.
 
-Entries linked by either signal form one group. Different outlets' different articles on
-one story are what a related list is for, and are never suggested.
+Entries linked by the exact signals form one group; similar headlines form groups of their
+own, never mixed with those. Suggestions are only shown: nothing is merged without a
+moderator. Different outlets' different articles on one story are what a related list is
+for, and are never suggested.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .canonical_url import canonical_url
-from .headlines import headline_key
+from .headlines import headline_key, headline_profile, near_headline_score
 
 SAME_URL, SAME_HEADLINE = "same URL", "same headline"
+SIMILAR_HEADLINE = "similar headline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +43,9 @@ class LinkFields:
 class Suggestion:
     """A group of entries that look like one article, with the strongest reason found."""
 
-    positions: tuple[int, ...]
+    positions: tuple[int, ...]  # sorted
     reason: str
-    score: int  # 100 for the exact signals
+    score: int  # 100 for the exact signals, the headline similarity (0-100) for "similar headline"
 
 
 def related_suggestions(links: Iterable[LinkFields]) -> list[Suggestion]:
@@ -74,7 +80,38 @@ def related_suggestions(links: Iterable[LinkFields]) -> list[Suggestion]:
         if len(members) > 1:
             found = {reason for pair, reason in reasons.items() if pair <= set(members)}
             suggestions.append(Suggestion(tuple(members), SAME_URL if SAME_URL in found else SAME_HEADLINE, 100))
+    grouped = {position for suggestion in suggestions for position in suggestion.positions}
+    suggestions += _similar_headlines([link for link in links if link.position not in grouped])
+    return sorted(suggestions, key=lambda suggestion: suggestion.positions)
+
+
+def _similar_headlines(links: list[LinkFields]) -> list[Suggestion]:
+    """Entries whose headlines are similar: a group when all of them are similar to each other
+    (scored by the weakest pair), else one suggestion per similar pair."""
+    profiles = [(link.position, headline_profile(link.title)) for link in links]
+    profiles = [(position, profile) for position, profile in profiles if profile]
+    scores: dict[tuple[int, int], int] = {}
+    for index, (first, first_profile) in enumerate(profiles):
+        for second, second_profile in profiles[index + 1:]:
+            score = near_headline_score(first_profile, second_profile)
+            if score is not None:
+                scores[(min(first, second), max(first, second))] = score
+    suggestions = []
+    for members in _connected(scores):
+        pairs = [(pair, score) for pair, score in scores.items() if pair[0] in members]
+        if len(pairs) == len(members) * (len(members) - 1) // 2:
+            pairs = [(tuple(sorted(members)), min(score for _, score in pairs))]
+        suggestions += [Suggestion(positions, f"{SIMILAR_HEADLINE} ({score}%)", score) for positions, score in pairs]
     return suggestions
+
+
+def _connected(pairs: Iterable[tuple[int, int]]) -> list[set[int]]:
+    group_of: dict[int, set[int]] = {}
+    for first, second in pairs:
+        merged = group_of.get(first, {first}) | group_of.get(second, {second})
+        for position in merged:
+            group_of[position] = merged
+    return list({id(group): group for group in group_of.values()}.values())
 
 
 def _url_keys(link: LinkFields) -> set[str]:
