@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import event
 
-from . import articles, auth, cli, errors, exports, notices, queue, security, templating
+from . import articles, auth, cli, errors, exports, notices, queue, reports, security, templating
 from .config import from_environment
 from .models import db
 
@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(articles.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(reports.bp)
     cli.init_app(app)
     return app
 

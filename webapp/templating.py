@@ -45,8 +45,34 @@ def _row_html(template, article, published_ago: str, stale: bool, claimed_by_oth
     )
 
 
+def stat(value, format: str = "int") -> str:
+    """A figure as the dashboard shows it: counts with separators, rates as percentages, durations in words."""
+    if value is None:
+        return "—"
+    if format == "percent":
+        return f"{value:.1%}"
+    if format == "duration":
+        return duration(value)
+    if format == "int":
+        return f"{value:,}"
+    return str(value)
+
+
+def duration(seconds: int) -> str:
+    """3 min, 2 h 5 min, 3 d 4 h."""
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if days:
+        return f"{days} d {hours - days * 24} h"
+    if hours:
+        return f"{hours} h {minutes - hours * 60} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{seconds} s"
+
+
 def init_app(app) -> None:
     app.add_template_filter(ago)
+    app.add_template_filter(stat)
     app.add_template_filter(utc)
     app.add_template_filter(heat_label)
     app.add_template_test(is_http_url, "http_url")

@@ -1,0 +1,123 @@
+"""The audit log: every moderation event, newest first, filtered, in keyset pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import literal, select, tuple_
+
+from .models import Article, AuditEvent, User, db
+from .moderation import UNDOABLE
+
+ACTIONS = UNDOABLE
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    moderator: str = ""
+    action: str = ""
+    article: int | None = None
+    start: date | None = None
+    end: date | None = None
+
+    def as_args(self) -> dict[str, str]:
+        args = {"moderator": self.moderator, "action": self.action}
+        args |= {"article": str(self.article) if self.article else "", "from": self.start.isoformat() if self.start else "",
+                 "to": self.end.isoformat() if self.end else ""}
+        return {key: value for key, value in args.items() if value}
+
+
+class InvalidCursor(ValueError):
+    """An `after=` value that no page of ours produced."""
+
+
+def parse_filters(args) -> tuple[AuditFilters, dict[str, str]]:
+    errors: dict[str, str] = {}
+    action = args.get("action", "").strip()
+    if action and action not in ACTIONS:
+        errors["action"] = f"Action must be one of {', '.join(ACTIONS)}."
+        action = ""
+    article_text = args.get("article", "").strip().lstrip("#")
+    article = None
+    if article_text:
+        if article_text.isdigit():
+            article = int(article_text)
+        else:
+            errors["article"] = f"Article: {article_text!r} is not an article number."
+    days = {}
+    for name, label in (("from", "From"), ("to", "To")):
+        text = args.get(name, "").strip()
+        if text:
+            try:
+                days[name] = date.fromisoformat(text)
+            except ValueError:
+                errors[name] = f"{label}: {text!r} is not a date like 2023-10-19."
+    filters = AuditFilters(args.get("moderator", "").strip()[:80], action, article, days.get("from"), days.get("to"))
+    return filters, errors
+
+
+def audit_page(filters: AuditFilters, after: str | None, limit: int | None = None) -> tuple[list, str | None]:
+    """One page of events newest first, after the cursor `after`; and the next page's cursor."""
+    limit = limit or PAGE_SIZE
+    query = (
+        select(AuditEvent.id, AuditEvent.created_at, AuditEvent.action, AuditEvent.article_id, AuditEvent.before,
+               AuditEvent.after, User.username.label("actor"), Article.title.label("title"))
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .outerjoin(Article, Article.id == AuditEvent.article_id)
+    )
+    if filters.moderator:
+        query = query.where(AuditEvent.actor_id == select(User.id).where(User.username == filters.moderator).scalar_subquery())
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.article:
+        query = query.where(AuditEvent.article_id == filters.article)
+    if filters.start:
+        query = query.where(AuditEvent.created_at >= _midnight(filters.start))
+    if filters.end:
+        query = query.where(AuditEvent.created_at < _midnight(filters.end + timedelta(days=1)))
+    if after:
+        moment, event_id = _parse_cursor(after)
+        position = tuple_(literal(moment, AuditEvent.created_at.type), literal(event_id))
+        query = query.where(tuple_(AuditEvent.created_at, AuditEvent.id) < position)
+    rows = db.session.execute(query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit + 1)).all()
+    next_cursor = f"{rows[limit - 1].created_at.isoformat()}~{rows[limit - 1].id}" if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def change_summary(action: str, before: dict | None, after: dict | None) -> str:
+    """What an event changed, in a few words: "pending → approved", "heat 40 → 120"."""
+    before, after = before or {}, after or {}
+    parts = []
+    if before.get("status") != after.get("status") and after.get("status"):
+        parts.append(f"{before.get('status')} → {after.get('status')}")
+    if before.get("heat") != after.get("heat") and "heat" in after:
+        parts.append(f"heat {_heat(before.get('heat'))} → {_heat(after.get('heat'))}")
+    if after.get("reject_reason"):
+        parts.append(f"reason: {after['reject_reason']}")
+    if "merges" in after:
+        merged = sum(1 for target in after["merges"].values() if target is not None)
+        parts.append(f"{merged} related links merged")
+    if after.get("absorbed"):
+        parts.append(f"related links added from #{after['absorbed']['from']}")
+    return "; ".join(parts) or action
+
+
+def _heat(value) -> str:
+    return "not set" if value is None or value < 0 else str(value)
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        moment, event_id = cursor.rsplit("~", 1)
+        value = datetime.fromisoformat(moment)
+        if value.tzinfo is None:
+            raise ValueError("a cursor's time has a zone")
+        return value, int(event_id)
+    except ValueError:
+        raise InvalidCursor(cursor) from None
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=timezone.utc)
