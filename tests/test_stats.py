@@ -94,7 +94,7 @@ def test_per_moderator_backlog_and_distributions(history):
     ]
     assert [row["pending"] for row in result.backlog] == [0, 0, 1, 1, 2, 2, 2]
     times = {row["bucket"]: row["count"] for row in result.time_to_decision if row["count"]}
-    assert times == {"10–30 min": 1, "30–60 min": 2, "2–7 days": 1}
+    assert times == {"10–30 min": 1, "30–60 min": 2, "2–7 d": 1}
     heat = {row["bucket"]: row["count"] for row in result.heat if row["count"]}
     assert heat == {"not set": 1, "40–59": 1, "120–139": 1}
     assert result.by_topic == [{"name": "AI", "count": 2}, {"name": "Vision", "count": 1}]

@@ -40,8 +40,9 @@ class Chart:
 
 
 def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1
+    """A round top for an axis of counts, at least 4 so that its 4 ticks are whole numbers."""
+    if value <= 4:
+        return 4
     power = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 2.5, 5, 10):
         if value <= step * power:

@@ -22,9 +22,9 @@ PERIODS = {"today": "Today", "7d": "Last 7 days", "30d": "Last 30 days", "custom
 TOP_TOPICS = TOP_PROVIDERS = 10
 TOP_OUTLETS = 20
 MAX_DAYS = 366
-TIME_BUCKETS = (  # upper bounds in seconds, and labels
-    (600, "under 10 min"), (1800, "10–30 min"), (3600, "30–60 min"), (7200, "1–2 h"), (21600, "2–6 h"),
-    (43200, "6–12 h"), (86400, "12–24 h"), (172800, "1–2 days"), (604800, "2–7 days"), (None, "over 7 days"),
+TIME_BUCKETS = (  # upper bounds in seconds, and labels short enough for the chart's axis
+    (600, "< 10 min"), (1800, "10–30 min"), (3600, "30–60 min"), (7200, "1–2 h"), (21600, "2–6 h"),
+    (43200, "6–12 h"), (86400, "12–24 h"), (172800, "1–2 d"), (604800, "2–7 d"), (None, "> 7 d"),
 )
 HEAT_BUCKET = 20
 
