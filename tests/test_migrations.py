@@ -81,6 +81,6 @@ def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
             assert connection.execute(text("SELECT positions, reason FROM duplicate_suggestions")).one() == ("[0, 1]", "same headline")
             token = connection.execute(text("SELECT session_token FROM users")).scalar()
             assert len(token) == 32
-            assert connection.execute(text("SELECT decided_by_id FROM articles")).scalar() == 1
+            assert connection.execute(text("SELECT decided_by_id FROM articles WHERE identity = 'a'")).scalar() == 1
             assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
         db.engine.dispose()

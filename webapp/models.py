@@ -159,6 +159,7 @@ class Article(db.Model):
     __table_args__ = (
         Index("ix_articles_queue_published", "status", "published_at", "id"),
         Index("ix_articles_queue_heat", "status", "heat", "id"),
+        Index("ix_articles_decider_decided", "decided_by_id", "decided_at"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
     )
 
@@ -198,7 +199,7 @@ class Article(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     reject_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     topics: Mapped[list[Topic]] = relationship(
