@@ -18,7 +18,7 @@ for, and are never suggested.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 from .canonical_url import canonical_url
@@ -26,6 +26,8 @@ from .headlines import headline_key, headline_profile, near_headline_score
 
 SAME_URL, SAME_HEADLINE = "same URL", "same headline"
 SIMILAR_HEADLINE = "similar headline"
+# A link's exact-signal keys, as stored at import: (its URL keys, its headline key or None).
+LinkKeys = tuple[Iterable[Hashable], Hashable | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +50,14 @@ class Suggestion:
     score: int  # 100 for the exact signals, the headline similarity (0-100) for "similar headline"
 
 
-def related_suggestions(links: Iterable[LinkFields]) -> list[Suggestion]:
-    """The duplicate groups among one article's visible related entries, in list order."""
+def related_suggestions(links: Iterable[LinkFields], keys: Mapping[int, LinkKeys] | None = None) -> list[Suggestion]:
+    """The duplicate groups among one article's visible related entries, in list order.
+
+    `keys`, when given, maps each link's position to its exact-signal keys as the import stores
+    them, (URL keys, headline key or None), e.g. story_index's hashes (any sequence indexed by
+    position will do too); the exact signals then compare those instead of computing canonical
+    URLs and headline keys from the fields. Near headlines are found from the titles either way.
+    """
     links = list(links)
     parent = {link.position: link.position for link in links}
     reasons: dict[frozenset, str] = {}
@@ -64,8 +72,13 @@ def related_suggestions(links: Iterable[LinkFields]) -> list[Suggestion]:
         parent[root(second)] = root(first)
         reasons.setdefault(frozenset((first, second)), reason)
 
-    for reason, keys_of in ((SAME_URL, _url_keys), (SAME_HEADLINE, _headline_keys)):
-        first_with_key: dict[str, int] = {}
+    if keys is None:
+        signals = ((SAME_URL, _url_keys), (SAME_HEADLINE, _headline_keys))
+    else:
+        signals = ((SAME_URL, lambda link: keys[link.position][0]),
+                   (SAME_HEADLINE, lambda link: _present(keys[link.position][1])))
+    for reason, keys_of in signals:
+        first_with_key: dict[Hashable, int] = {}
         for link in links:
             for key in keys_of(link):
                 if key in first_with_key and root(first_with_key[key]) != root(link.position):
@@ -122,3 +135,7 @@ def _url_keys(link: LinkFields) -> set[str]:
 def _headline_keys(link: LinkFields) -> set[str]:
     key = headline_key(link.title)
     return {key} if key else set()
+
+
+def _present(key: Hashable | None) -> tuple[Hashable, ...]:
+    return () if key is None else (key,)
