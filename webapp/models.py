@@ -159,7 +159,8 @@ class Article(db.Model):
     __table_args__ = (
         Index("ix_articles_queue_published", "status", "published_at", "id"),
         Index("ix_articles_queue_heat", "status", "heat", "id"),
-        Index("ix_articles_decider_decided", "decided_by_id", "decided_at"),
+        # Covers the stats' read of the decisions in a period (stats._decided_window).
+        Index("ix_articles_decisions", "decided_at", "status", "decided_by_id", "provider_name", "heat", "imported_at"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
     )
 
@@ -301,6 +302,7 @@ class AuditEvent(db.Model):
     __table_args__ = (
         Index("ix_audit_events_actor_created", "actor_id", "created_at"),
         Index("ix_audit_events_article_created", "article_id", "created_at"),
+        Index("ix_audit_events_action_created", "action", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
