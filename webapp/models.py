@@ -160,7 +160,7 @@ class Article(db.Model):
         Index("ix_articles_queue_published", "status", "published_at", "id"),
         Index("ix_articles_queue_heat", "status", "heat", "id"),
         # Covers the stats' read of the decisions in a period (stats._decided_window).
-        Index("ix_articles_decisions", "decided_at", "status", "decided_by_id", "provider_name", "heat", "imported_at"),
+        Index("ix_articles_decisions", "decided_at", "status", "decided_by_id", "provider_name", "heat", "imported_at", "id"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
     )
 

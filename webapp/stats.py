@@ -223,6 +223,11 @@ def _percentiles(window, ranks: tuple[float, ...], total: int) -> list[int | Non
     """Nearest-rank percentiles of the seconds to decision, from one sort."""
     if not total:
         return [None for _ in ranks]
+    if _has_percentile_disc():
+        found = db.session.execute(select(*(
+            func.percentile_disc(rank).within_group(window.c.seconds) for rank in ranks
+        ))).one()
+        return [round(value) for value in found]
     wanted = {math.ceil(rank * total) for rank in ranks}
     ordered = select(window.c.seconds, func.row_number().over(order_by=window.c.seconds).label("n")).subquery()
     found = dict(db.session.execute(select(ordered.c.n, ordered.c.seconds).where(ordered.c.n.in_(wanted))).all())
@@ -349,6 +354,12 @@ def _per_outlet(window) -> list[dict]:
         .order_by(func.count().desc(), window.c.provider_name).limit(TOP_OUTLETS)
     ).all()
     median_rank = {provider: (decided + 1) // 2 for provider, decided, _ in volume}
+    if _has_percentile_disc() and median_rank:
+        median_of = dict(db.session.execute(
+            select(window.c.provider_name, func.percentile_disc(0.5).within_group(window.c.seconds))
+            .where(window.c.provider_name.in_(list(median_rank))).group_by(window.c.provider_name)
+        ).all())
+        return _outlet_rows(volume, median_of)
     ranked = (
         select(window.c.provider_name.label("provider"), window.c.seconds,
                func.row_number().over(partition_by=window.c.provider_name, order_by=window.c.seconds).label("rank"))
@@ -358,12 +369,21 @@ def _per_outlet(window) -> list[dict]:
     medians = select(ranked.c.provider, ranked.c.seconds).where(
         tuple_(ranked.c.provider, ranked.c.rank).in_(list(median_rank.items()))
     ) if median_rank else None
-    median_of = {provider: round(value) for provider, value in db.session.execute(medians).all()} if medians is not None else {}
+    median_of = dict(db.session.execute(medians).all()) if medians is not None else {}
+    return _outlet_rows(volume, median_of)
+
+
+def _outlet_rows(volume: list, median_of: dict) -> list[dict]:
     return [
         {"outlet": provider, "decided": decided, "approval_rate": _rate(approved, decided),
-         "median_seconds_to_decision": median_of.get(provider)}
+         "median_seconds_to_decision": None if median_of.get(provider) is None else round(median_of[provider])}
         for provider, decided, approved in volume
     ]
+
+
+def _has_percentile_disc() -> bool:
+    """PostgreSQL computes nearest-rank percentiles itself (percentile_disc); SQLite gets a window function."""
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -18,7 +18,7 @@ def upgrade():
     # Plain CREATE INDEX, no batch: a rebuild of articles on SQLite would lose its expression index.
     op.create_index('ix_articles_imported_at', 'articles', ['imported_at'], unique=False)
     op.create_index('ix_articles_decisions', 'articles',
-                    ['decided_at', 'status', 'decided_by_id', 'provider_name', 'heat', 'imported_at'], unique=False)
+                    ['decided_at', 'status', 'decided_by_id', 'provider_name', 'heat', 'imported_at', 'id'], unique=False)
     op.create_index('ix_audit_events_action_created', 'audit_events', ['action', 'created_at'], unique=False)
 
 
