@@ -12,7 +12,8 @@ import pytest
 from bench.headline_threshold import calibrate, load_pairs, split
 from webapp.duplicates import SAME_HEADLINE, SAME_URL, LinkFields, related_suggestions
 from webapp.headlines import (
-    GENERIC_WORDS, MIN_CONTENT_OVERLAP, NEAR_HEADLINE_THRESHOLD, STOPWORDS, headline_similarity, words,
+    GENERIC_WORDS, MIN_CONTENT_OVERLAP, NEAR_HEADLINE_THRESHOLD, STOPWORDS, compare_headlines, headline_profile,
+    headline_similarity, near_headline_score, words,
 )
 from webapp.seeds import parse
 
@@ -61,6 +62,18 @@ def test_the_threshold_is_the_one_calibrated_on_the_even_lines():
     threshold, overlap, result = calibrate(calibration, "token_sort_ratio")
     assert (threshold, overlap) == (NEAR_HEADLINE_THRESHOLD, MIN_CONTENT_OVERLAP)
     assert result.precision >= 0.99
+
+
+def test_the_score_is_the_verdict_of_compare_headlines_on_every_labelled_pair():
+    """near_headline_score takes the cheapest tests first, but says what compare_headlines says."""
+    for row in labelled_pairs():
+        first, second = headline_profile(row["title_a"]), headline_profile(row["title_b"])
+        for one, other in ((first, second), (second, first)) if first and second else ():
+            comparison = compare_headlines(one, other)
+            score = round(comparison.token_sort)
+            similar = not comparison.blocked_by and comparison.overlap >= MIN_CONTENT_OVERLAP
+            expected = score if similar and score >= NEAR_HEADLINE_THRESHOLD else None
+            assert near_headline_score(one, other) == expected, (row["title_a"], row["title_b"])
 
 
 @pytest.mark.parametrize("first, second", [

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz
 
 # Typographic quotes, apostrophes and dashes as their plain forms, before punctuation goes.
-_TYPOGRAPHY = str.maketrans({
+_TYPOGRAPHY = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
-})
-_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
-_NOT_WORD = re.compile(r"[\W_]+")
+}
+_TYPOGRAPHIC = re.compile(f"[{re.escape(''.join(_TYPOGRAPHY))}]")
+# An apostrophe inside a word ("it's"). The pattern starts with the apostrophe itself, so that the
+# regex engine only stops at apostrophes.
+_APOSTROPHE = re.compile(r"'(?<=\w')(?=\w)")
+_WORD = re.compile(r"[^\W_]+")
 STOPWORDS = frozenset(
     "a an the and or but of to in on at for from by with as is are was were be been it its this that these those "
     "into over after before about than then so not no vs via up out new says said".split()
@@ -33,15 +36,15 @@ MIN_CONTENT_WORDS = 3
 
 def words(title: str) -> list[str]:
     """The headline's words: NFKC, case-folded, typography mapped, punctuation dropped."""
-    text = unicodedata.normalize("NFKC", title).translate(_TYPOGRAPHY).casefold()
-    return _NOT_WORD.sub(" ", _APOSTROPHE.sub("", text)).split()
+    text = _plain_typography(unicodedata.normalize("NFKC", title)).casefold()
+    return _WORD.findall(_APOSTROPHE.sub("", text))
 
 
 def headline_key(title: str) -> str | None:
     """One key for headlines with the same words; None for generic ones (under 3 content words),
     which different stories share too often to say anything."""
     found = words(title)
-    if sum(word not in STOPWORDS and word not in GENERIC_WORDS for word in found) < MIN_CONTENT_WORDS:
+    if len([word for word in found if word not in STOPWORDS and word not in GENERIC_WORDS]) < MIN_CONTENT_WORDS:
         return None
     return " ".join(found)
 
@@ -83,6 +86,7 @@ _MULTIPLIER = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "
 _NUMBER_WORDS = {word: str(value) for value, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split()) if value > 1}
 _NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b")
+_DIGIT = re.compile(r"\d")
 # Words that date or count: two headlines naming different ones are different articles.
 _COUNT_WORDS = frozenset(
     "dozens hundreds thousands millions billions monday tuesday wednesday thursday friday saturday "
@@ -114,10 +118,17 @@ _FUTURE = frozenset({"to", "will"})
 _FOLLOW_UP = frozenset("again still second third another keep keeps continue continues more further".split())
 # Words of series, listings and roundups, beyond GENERIC_WORDS: no content of their own.
 _NEAR_GENERIC = frozenset("top stories story headlines papers roundup highlights things".split())
+# Words with no content of their own: STOPWORDS, GENERIC_WORDS and their plurals ("today's"), _NEAR_GENERIC.
+_GENERIC = STOPWORDS | GENERIC_WORDS | _NEAR_GENERIC | {word + "s" for word in GENERIC_WORDS}
 # A headline opening with these is a question, an explainer or a feature ("Inside …"), not the news.
 _OPENING_FORMS = frozenset("why how what who where when is are can should will does do could would inside".split())
 # First-person words: a quote ("Boss: “We had to …”"), an interview rather than the story.
 _FIRST_PERSON = frozenset("we i our my me ive im weve".split())
+# _names reads a headline as (what came since the previous word, the word), what came without
+# the quotes and brackets that open the word; and capitalised words, or their part after an
+# apostrophe ("d'Artagnan").
+_WORD_AFTER = re.compile(r"([\W\d_]*?)[ \"'(\[]*([^\W\d_][\w']*)")
+_CAPITALISED = re.compile(r"\b[^\W\d_a-z][\w']*")
 _SCOPE_WORDS = frozenset("in across at from for near off throughout by until".split())
 # Adjectives and nouns that end like the adverbs ("quietly rolls out") the adverb guard looks for.
 _NOT_ADVERBS = frozenset(
@@ -156,21 +167,37 @@ _CONTRASTS = tuple(pair.split("/") for pair in (
 ).split())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HeadlineProfile:
-    """What the near-headline signal reads of one headline."""
+    """What the near-headline signal reads of one headline: what the first guards read, and the
+    rest (`details`) computed when a pair first gets that far, which few do."""
 
-    words: tuple[str, ...]  # normalised: numbers as values, US spelling, decoration and series label off
+    text: str  # the headline proper: decoration, series label and source off
+    normal: tuple[str, ...]  # its words normalised: numbers as values, US spelling
+    words: tuple[str, ...]  # the same without page-kind phrases ("what we know", "latest" at the end)
     content: frozenset[str]  # stems of the content words
-    opening: tuple[str, ...]  # the same in order, after a label such as "Storm Ciara:"
     counts: tuple[str, ...]  # numbers, weekdays, months, "hundreds": sorted
+    forms: frozenset[str]  # "live", "opinion", "what we know", a series label's words
+    series: bool  # the headline of one page of a series: "Morning briefing: …"
+    negated: bool
+    _details: HeadlineDetails | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def details(self) -> HeadlineDetails:
+        if self._details is None:
+            self._details = _headline_details(self)
+        return self._details
+
+
+@dataclass(frozen=True, slots=True)
+class HeadlineDetails:
+    """What the later guards read of a headline: its names and its verbs' tenses."""
+
+    opening: tuple[str, ...]  # stems of the content words in order, after a label such as "Storm Ciara:"
     names: frozenset[str]  # capitalised words inside a sentence-case headline
     capitals: frozenset[str]  # those and the capitalised words that start a sentence
     cased: bool  # sentence case: a word without a capital is no name
     scopes: frozenset[tuple[str, ...]]  # names right after "in", "across", …: "in Scotland"
-    forms: frozenset[str]  # "live", "opinion", "what we know", a series label's words
-    series: bool  # the headline of one page of a series: "Morning briefing: …"
-    negated: bool
     future: frozenset[str]  # stems said with "to"/"will": "to close"
     done: frozenset[str]  # stems said as done, right after a content word: "bank closes"
 
@@ -191,28 +218,20 @@ class HeadlineComparison:
 def headline_profile(title: str) -> HeadlineProfile | None:
     """The headline as the near-headline signal compares it; None for generic ones (under 3 content words)."""
     text, forms = _headline_proper(title)
-    found, more_forms = _forms_in(_normal_words(text))
-    content = [word for word in found if not _generic(word)]
+    normal = _normal_words(text)
+    found, more_forms = _forms_in(normal)
+    content = [word for word in found if word not in _GENERIC]
     if len(content) < MIN_CONTENT_WORDS:
         return None
-    cased, names, scopes = _names(text)
-    capitals = {word for match in re.finditer(r"\b[^\W\d_a-z][\w']*", text) for word in _normal_words(match.group(0))}
-    kicker = _LABEL.match(text)
-    future, done = _tenses(found)
     return HeadlineProfile(
+        text=text,
+        normal=tuple(normal),
         words=tuple(found),
-        content=frozenset(_stem(word) for word in content),
-        opening=tuple(_stem(word) for word in _normal_words(text[kicker.end():] if kicker else text) if not _generic(word)),
-        counts=tuple(sorted(word for word in found if word[0].isdigit() or word in _COUNT_WORDS)),
-        names=frozenset(names),
-        capitals=frozenset(names | capitals if cased else ()),
-        cased=cased,
-        scopes=frozenset(scopes),
+        content=frozenset(map(_stem, content)),
+        counts=tuple(sorted([word for word in found if word in _COUNT_WORDS or word[0].isdigit()])),
         forms=frozenset(forms | more_forms),
         series=bool(forms & _SERIES_WORDS or {word.rstrip("s") for word in forms} & _COUNT_WORDS),
-        negated=any(word in _NEGATIONS for word in found),
-        future=future,
-        done=done,
+        negated=not _NEGATIONS.isdisjoint(found),
     )
 
 
@@ -221,7 +240,7 @@ def compare_headlines(first: HeadlineProfile, second: HeadlineProfile) -> Headli
     one, other = " ".join(first.words), " ".join(second.words)
     token_sort, ratio = fuzz.token_sort_ratio(one, other), fuzz.ratio(one, other)
     blocked_by = _blocked_by(first, second)
-    if not blocked_by and ratio < REORDERED_RATIO and token_sort < REORDERED_TOKEN_SORT:
+    if not blocked_by and _reordered(token_sort, ratio):
         blocked_by = "reordered"
     return HeadlineComparison(token_sort, ratio, fuzz.token_set_ratio(one, other),
                               _overlap(first.content, second.content), blocked_by)
@@ -231,11 +250,13 @@ def near_headline_score(first: HeadlineProfile, second: HeadlineProfile) -> int 
     """The 0-100 similarity when the two headlines look like one article's, else None."""
     if _overlap(first.content, second.content) < MIN_CONTENT_OVERLAP:
         return None  # most pairs of a related list: no need to score them
-    comparison = compare_headlines(first, second)
-    if comparison.blocked_by or comparison.overlap < MIN_CONTENT_OVERLAP:
+    # compare_headlines' verdict, the cheapest tests first: most pairs that get here score under
+    # the threshold, and only the later guards read the profiles' details.
+    one, other = " ".join(first.words), " ".join(second.words)
+    token_sort = fuzz.token_sort_ratio(one, other)
+    if round(token_sort) < NEAR_HEADLINE_THRESHOLD or _blocked_by(first, second):
         return None
-    score = round(comparison.token_sort)
-    return score if score >= NEAR_HEADLINE_THRESHOLD else None
+    return None if _reordered(token_sort, fuzz.ratio(one, other)) else round(token_sort)
 
 
 def headline_similarity(title_a: str, title_b: str) -> int | None:
@@ -244,31 +265,59 @@ def headline_similarity(title_a: str, title_b: str) -> int | None:
     return near_headline_score(first, second) if first and second else None
 
 
+def _headline_details(profile: HeadlineProfile) -> HeadlineDetails:
+    cased, names, capitals, scopes = _names(profile.text)
+    kicker = _label(profile.text)
+    opening = _normal_words(profile.text[kicker.end():]) if kicker else profile.normal
+    future, done = _tenses(profile.words)
+    return HeadlineDetails(
+        opening=tuple([_stem(word) for word in opening if word not in _GENERIC]),
+        names=frozenset(names),
+        capitals=frozenset(capitals),
+        cased=cased,
+        scopes=frozenset(scopes),
+        future=future,
+        done=done,
+    )
+
+
 def _headline_proper(title: str) -> tuple[str, set[str]]:
     """The headline without decoration ("EXCLUSIVE:", "(VIDEO)"), series label ("Morning briefing:")
     or source ("| Reuters"), and the page-kind markers found in those."""
-    text = unicodedata.normalize("NFKC", title).translate(_TYPOGRAPHY)
-    text = _strip_decoration(_ACRONYM.sub(lambda match: match.group(0).replace(".", ""), text))
+    text = _plain_typography(unicodedata.normalize("NFKC", title))
+    if "." in text:
+        text = _ACRONYM.sub(lambda match: match.group(0).replace(".", ""), text)
+    text = _strip_decoration(text)
     forms: set[str] = set()
-    label = _LABEL.match(text)
+    label = _label(text)
     if label and _kind_label(label.group(1)):
         forms |= set(words(label.group(1)))
         text = text[label.end():]
     elif label:
         forms |= _EDGE_FORMS & set(words(label.group(1)))  # "Storm Isha latest: …"
-    suffix = _SOURCE_SUFFIX.search(text)
+    suffix = _SOURCE_SUFFIX.search(text) if "|" in text or "-" in text else None
     if suffix and len(words(suffix.group(1))) <= 3 and len(words(text[:suffix.start()])) >= 4:
         forms |= _EDGE_FORMS & set(words(suffix.group(1)))
         text = text[:suffix.start()]
     return text, forms
 
 
+def _plain_typography(text: str) -> str:
+    if text.isascii():  # most headlines: the grave accent is the one ASCII character to map
+        return text.replace("`", "'")
+    return _TYPOGRAPHIC.sub(lambda match: _TYPOGRAPHY[match.group(0)], text)
+
+
 def _forms_in(found: list[str]) -> tuple[list[str], set[str]]:
-    """The words without page-kind phrases ("what we know", "latest" at the end), and the markers."""
+    """The words (a new list) without page-kind phrases ("what we know", "latest" at the end), and the markers."""
     forms = set()
     if found and found[-1] in _EDGE_FORMS:
-        forms.add(found.pop())
+        forms.add(found[-1])
+        found = found[:-1]
+    present = set(found)
     for phrase in _FORM_PHRASES:
+        if not present.issuperset(phrase):
+            continue  # most headlines: no need to look for the phrase
         for start in range(len(found) - len(phrase) + 1):
             if found[start:start + len(phrase)] == phrase:
                 forms.add(" ".join(phrase))
@@ -276,14 +325,21 @@ def _forms_in(found: list[str]) -> tuple[list[str], set[str]]:
                 break
     if found and found[0] in _OPENING_FORMS:
         forms.add(found[0])
-    if _FIRST_PERSON & set(found):
+    if not _FIRST_PERSON.isdisjoint(found):
         forms.add("quote")
     return found, forms
 
 
+def _label(text: str) -> re.Match | None:
+    """The label before the headline proper ("Storm Isha latest:"), if any."""
+    return _LABEL.match(text) if ":" in text or "-" in text or "|" in text else None
+
+
 def _strip_decoration(text: str) -> str:
     while True:
-        stripped = _TRAILING_DECORATION.sub("", _LEADING_DECORATION.sub("", text, count=1).strip(), count=1)
+        stripped = _LEADING_DECORATION.sub("", text, count=1).strip()
+        if stripped.endswith((")", "]")):  # "(VIDEO)"
+            stripped = _TRAILING_DECORATION.sub("", stripped, count=1)
         if stripped == text:
             return text
         text = stripped
@@ -297,24 +353,29 @@ def _kind_label(label: str) -> bool:
     )
 
 
-def _generic(word: str) -> bool:
-    if word.endswith("s") and word[:-1] in GENERIC_WORDS:  # "today's"
-        return True
-    return word in STOPWORDS or word in GENERIC_WORDS or word in _NEAR_GENERIC
-
-
 def _count_word(word: str) -> bool:
     return word in _COUNT_WORDS or word.rstrip("s") in _COUNT_WORDS
 
 
 def _normal_words(text: str) -> list[str]:
+    """The words with numbers as values ("5m" as "5000000", "ten" as "10"), US spelling, "mondays" as "monday"."""
     text = _NUMBER_WORD.sub(lambda match: _NUMBER_WORDS[match.group(0)], text.casefold())
-    text = _NUMBER.sub(_number_token, text)
-    found = []
-    for word in words(text):
-        word = word[:-1] if word.endswith("s") and word[:-1] in _COUNT_WORDS else word
-        found.extend(_SPELLING.get(word, _us_spelling(word)).split())
-    return found
+    if _DIGIT.search(text):
+        text = _NUMBER.sub(_number_token, text)
+    return [normal for word in words(text) for normal in _normal_word(word)]
+
+
+@lru_cache(maxsize=65536)
+def _normal_name(word: str) -> tuple[str, ...]:
+    """_normal_words of one capitalised word: headlines share their names."""
+    return tuple(_normal_words(word))
+
+
+@lru_cache(maxsize=65536)
+def _normal_word(word: str) -> tuple[str, ...]:
+    """One word of _normal_words: US spelling, "mondays" as "monday", "carmaker" as two words."""
+    word = word[:-1] if word.endswith("s") and word[:-1] in _COUNT_WORDS else word
+    return tuple((_SPELLING[word] if word in _SPELLING else _us_spelling(word)).split())
 
 
 def _number_token(match: re.Match) -> str:
@@ -328,7 +389,6 @@ def _plain(value: float) -> str:
     return str(int(value)) if value == int(value) else str(round(value, 6)).replace(".", "p")
 
 
-@lru_cache(maxsize=65536)
 def _us_spelling(word: str) -> str:
     if len(word) < 5 or word[0].isdigit():
         return word
@@ -337,37 +397,40 @@ def _us_spelling(word: str) -> str:
     return word
 
 
-def _names(text: str) -> tuple[bool, set[str], set[tuple[str, ...]]]:
+def _names(text: str) -> tuple[bool, set[str], set[str], set[tuple[str, ...]]]:
     """Whether the headline is in sentence case; if so its capitalised words, but for those that
-    only start a sentence, and the runs of them right after "in", "across", "at", …"""
-    tokens = list(re.finditer(r"[^\W\d_][\w']*", text))
-    later = [match.group(0) for match in tokens[1:] if len(match.group(0)) >= 4]
-    if not later or sum(word[0].islower() for word in later) < 0.2 * len(later):
-        return False, set(), set()  # Title Case or ALL CAPS: capitals say nothing
+    only start a sentence (names), all its capitalised words (capitals), and the runs of names
+    right after "in", "across", "at", … (scopes)."""
+    found = _WORD_AFTER.findall(text)
+    lowercase = [word[0].islower() for _, word in found[1:] if len(word) >= 4]
+    if not lowercase or sum(lowercase) < 0.2 * len(lowercase):
+        return False, set(), set(), set()  # Title Case or ALL CAPS: capitals say nothing
     names, scopes, run, scoped = set(), set(), [], False
-    for index, match in enumerate(tokens):
-        word = match.group(0)
-        following = tokens[index + 1] if index + 1 < len(tokens) else None
-        if word[0].isupper() and _initial(text, match) and not word.isupper() and not (
-            following and following.group(0)[0].isupper() and not _initial(text, following)
+    for index, (_, word) in enumerate(found):
+        if not word[0].isupper():
+            if run and scoped:
+                scopes.add(tuple(run))
+            folded = word.casefold()
+            run, scoped = [], folded in _SCOPE_WORDS or (
+                folded == "the" and index > 0 and found[index - 1][1].casefold() in _SCOPE_WORDS
+            )
+        # A capital that starts a sentence is no name, unless a name follows: "Belix Bank".
+        elif not _starts_sentence(found, index) or word.isupper() or (
+            index + 1 < len(found) and found[index + 1][1][0].isupper() and not _starts_sentence(found, index + 1)
         ):
-            continue  # a capital that starts a sentence, unless a name follows: "Belix Bank"
-        if word[0].isupper():
-            names.update(_normal_words(word))
-            run.extend(_normal_words(word))
-            continue
-        if run and scoped:
-            scopes.add(tuple(run))
-        previous = tokens[index - 1].group(0).casefold() if index else ""
-        run, scoped = [], word.casefold() in _SCOPE_WORDS or (word.casefold() == "the" and previous in _SCOPE_WORDS)
+            normal = _normal_name(word)
+            names.update(normal)
+            run.extend(normal)
     if run and scoped:
         scopes.add(tuple(run))
-    return True, names, scopes
+    capitals = names.union(*map(_normal_name, _CAPITALISED.findall(text)))
+    return True, names, capitals, scopes
 
 
-def _initial(text: str, match: re.Match) -> bool:
-    before = text[:match.start()].rstrip(" \"'([")
-    return not before or before[-1] in ":|-.?!;"
+def _starts_sentence(found: list[tuple[str, str]], index: int) -> bool:
+    """Whether the word is the headline's first, or one after a colon, a dash, a full stop, …"""
+    before = found[index][0]
+    return before[-1] in ":|-.?!;" if before else index == 0
 
 
 @lru_cache(maxsize=65536)
@@ -383,19 +446,25 @@ def _stem(word: str) -> str:
 _CONTRAST_STEMS = frozenset(frozenset((_stem(one), _stem(other))) for one, other in _CONTRASTS)
 
 
-def _tenses(found: list[str]) -> tuple[frozenset[str], frozenset[str]]:
+def _tenses(found: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
     future, done = set(), set()
-    for index, word in enumerate(found):
-        before = found[max(0, index - 2):index]
-        if before[-1:] and before[-1] in _FUTURE or before == ["to", "be"] or before == ["will", "be"]:
+    two_before = before = None
+    for word in found:
+        if before in _FUTURE or (before == "be" and two_before in _FUTURE):  # "to close", "will be closed"
             future.add(_stem(word))
-        elif index and found[index - 1] not in STOPWORDS and word not in STOPWORDS:
+        elif before is not None and before not in STOPWORDS and word not in STOPWORDS:
             done.add(_stem(word))
+        two_before, before = before, word
     return frozenset(future), frozenset(done)
 
 
 def _overlap(first: frozenset[str], second: frozenset[str]) -> float:
-    return len(first & second) / len(first | second)
+    shared = len(first & second)
+    return shared / (len(first) + len(second) - shared)
+
+
+def _reordered(token_sort: float, ratio: float) -> bool:
+    return ratio < REORDERED_RATIO and token_sort < REORDERED_TOKEN_SORT
 
 
 def _blocked_by(first: HeadlineProfile, second: HeadlineProfile) -> str | None:
@@ -418,6 +487,7 @@ def _opposite(first: HeadlineProfile, second: HeadlineProfile) -> bool:
 
 def _other_tense(first: HeadlineProfile, second: HeadlineProfile) -> bool:
     """Whether the first says as a plan what the second says as done: "Bank to close" against "Bank closes"."""
+    first, second = first.details, second.details
     return bool((first.future & second.done) - second.future)
 
 
@@ -426,31 +496,33 @@ def _adverb(word: str) -> bool:
 
 
 def _other_names(first: HeadlineProfile, second: HeadlineProfile) -> set[str]:
-    return {name for name in first.names if not _named_in(name, second)}
+    return {name for name in first.details.names if not _named_in(name, second)}
 
 
 def _other_capitals(first: HeadlineProfile, second: HeadlineProfile) -> set[str]:
-    return {word for word in first.capitals if not _named_in(word, second)}
+    return {word for word in first.details.capitals if not _named_in(word, second)}
 
 
 def _new_subject(first: HeadlineProfile, second: HeadlineProfile) -> bool:
     """Whether the first headline puts words of its own before the second's opening word:
     "Paris residents react as Iois funds loans" against "Iois funds loans in Paris"."""
-    if not second.opening or second.opening[0] not in first.opening:
+    opening, other_opening = first.details.opening, second.details.opening
+    if not other_opening or other_opening[0] not in opening:
         return False
-    before = first.opening[:first.opening.index(second.opening[0])]
+    before = opening[:opening.index(other_opening[0])]
     return sum(word not in second.content for word in before) >= 2
 
 
 def _other_scope(first: HeadlineProfile, second: HeadlineProfile) -> bool:
-    return any(not any(_named_in(name, second) for name in scope) for scope in first.scopes)
+    return any(not any(_named_in(name, second) for name in scope) for scope in first.details.scopes)
 
 
 def _named_in(name: str, headline: HeadlineProfile) -> bool:
     """Whether the headline has the name: the same word, or a capitalised one close to it
     ("Libya", "Libyan"); any close word when the headline is in Title Case."""
+    details = headline.details
     return name in headline.words or any(
-        _same_name(name, word) for word in (headline.capitals if headline.cased else headline.words)
+        _same_name(name, word) for word in (details.capitals if details.cased else headline.words)
     )
 
 
