@@ -59,18 +59,18 @@ import cProfile
 import gc
 import json
 import math
-import os
 import pickle
 import pstats
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from itertools import combinations
 from pathlib import Path
+
+from .children import BenchmarkError, run_child
 
 TARGETS = {"stored_seconds": 30.0, "raw_seconds": 60.0, "peak_rss_mb": 1536.0, "lookup_p99_ms": 1.0,
            "precision": 0.99, "recall": 0.90}
@@ -78,8 +78,6 @@ WARMUP_SEEDS = 20
 INSERT_BATCH = 50_000
 PROFILE_LINES = 25
 EXAMPLES = 10
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CHILD_ENTRY = "import sys; from bench.duplicates import child; child(*sys.argv[1:])"
 OWN = -1  # story_index.OWN: the position of a seed's own keys
 SIMILAR = "similar headline"
 # Widening the generator's actors (see the module docstring): added in this order, an ending
@@ -89,10 +87,6 @@ EXTRA_KINDS = [" Holdings", " Partners", " Logistics", " Pharma", " Media", " Fo
                " Materials", " Mining", " Telecom", " Software", " Insurance", " Shipping", " Retail"]
 STORIES_PER_SEED = 2.1  # new stories a generated seed draws, on average (its own and siblings)
 MAX_FILL, WIDEN_ABOVE = 0.5, 0.75
-
-
-class BenchmarkError(RuntimeError):
-    """The benchmark cannot run; the message says why."""
 
 
 def log(message: str) -> None:
@@ -474,7 +468,7 @@ def _percentiles(seconds: list[float]) -> dict[str, float]:
 
 
 def child(task: str, *arguments: str) -> None:
-    """A child process's entry point (see CHILD_ENTRY)."""
+    """A child process's entry point (see bench/children.py)."""
     tasks = {"generate": child_generate, "raw": child_raw, "stored": child_stored, "lookups": child_lookups}
     print(json.dumps(tasks[task](*arguments)), flush=True)
 
@@ -555,35 +549,23 @@ def child_lookups(scratch: str) -> dict:
 # --- In the parent.
 
 
-def run_child(task: str, *arguments) -> tuple[dict, float]:
-    """Run one task in a child Python: its figures, and its peak RSS in MiB."""
-    command = [sys.executable, "-c", CHILD_ENTRY, task, *map(str, arguments)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, cwd=PROJECT_ROOT) as process:
-        output = process.stdout.read()
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise BenchmarkError(f"the {task} step failed with exit status {process.returncode} (see above)")
-    return json.loads(output.decode().splitlines()[-1]), usage.ru_maxrss / 1024
-
-
 def run(args, scratch: Path) -> dict:
     started = time.perf_counter()
     log(f"generating seeds until their related lists hold {args.links:,} links (seed {args.seed})")
-    generated, generate_rss = run_child("generate", scratch, args.links, args.seed, args.lookups)
+    generated, generate_rss = run_child("duplicates", "generate", scratch, args.links, args.seed, args.lookups)
     if generated["widened"]:
         log(f"  widened the generator's actors: {generated['widened']}")
     log(f"  {generated['seeds']:,} seeds, {generated['links']:,} links in {generated['seconds']:.0f}s")
     log("grouping from raw fields")
-    raw, _ = run_child("raw", scratch)
+    raw, _ = run_child("duplicates", "raw", scratch)
     log(f"  {raw['seconds']:.1f}s, peak RSS {raw['peak_rss_mb']:.0f} MB")
     log("grouping from stored keys" + (", under cProfile" if args.profile else ""))
-    stored, _ = run_child("stored", scratch, "profile" if args.profile else "plain")
+    stored, _ = run_child("duplicates", "stored", scratch, "profile" if args.profile else "plain")
     log(f"  {stored['seconds']:.1f}s, peak RSS {stored['peak_rss_mb']:.0f} MB")
     if _comparable(raw["scores"]) != _comparable(stored["scores"]):
         raise BenchmarkError("grouping from stored keys suggested other pairs than from raw fields")
     log(f"lookups of {args.lookups:,} new seeds in the story index")
-    lookups, _ = run_child("lookups", scratch) if args.lookups else ({}, 0.0)
+    lookups, _ = run_child("duplicates", "lookups", scratch) if args.lookups else ({}, 0.0)
     took = time.perf_counter() - started
     return summary(args, generated, generate_rss, raw, stored, lookups, took)
 

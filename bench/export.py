@@ -48,12 +48,13 @@ import os
 import pstats
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
+
+from .children import BenchmarkError, run_child
 
 FORMATS = ("dir", "zip", "yaml")
 MAX_RATIO = 2.0
@@ -62,12 +63,6 @@ APPROVED_AT = datetime(2024, 1, 15, 9, 30, tzinfo=timezone.utc)
 HEAT_MODULUS = 199
 BATCH_SIZE = 500
 PROFILE_LINES = 25
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CHILD_ENTRY = "import sys; from bench.export import child; child(*sys.argv[1:])"
-
-
-class BenchmarkError(RuntimeError):
-    """The benchmark cannot run; the message says why."""
 
 
 def log(message: str) -> None:
@@ -78,7 +73,7 @@ def log(message: str) -> None:
 
 
 def child(task: str, *arguments: str) -> None:
-    """A child process's entry point (see CHILD_ENTRY)."""
+    """A child process's entry point (see bench/children.py)."""
     tasks = {"prepare": prepare_database, "baseline": dump_baseline, "export": run_export}
     print(json.dumps(tasks[task](*arguments)), flush=True)
 
@@ -194,23 +189,10 @@ def _size(path: Path) -> int:
 # --- In the parent.
 
 
-def run_child(task: str, *arguments) -> tuple[dict, float]:
-    """Run one task in a child Python: its figures, and its peak RSS in MiB."""
-    command = [sys.executable, "-c", CHILD_ENTRY, task, *map(str, arguments)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, cwd=PROJECT_ROOT) as process:
-        output = process.stdout.read()
-        # wait4 gives this child's own usage; RUSAGE_CHILDREN would give the largest child's so far.
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise BenchmarkError(f"the {task} step failed with exit status {process.returncode} (see above)")
-    return json.loads(output.decode().splitlines()[-1]), usage.ru_maxrss / 1024
-
-
 def measure_baseline(db_path: Path, scratch: Path) -> dict:
     log("baseline: CSafeDumper dump of every approved article's front matter")
     out = scratch / "baseline.yaml"
-    figures, peak_rss_mb = run_child("baseline", db_path, out)
+    figures, peak_rss_mb = run_child("export", "baseline", db_path, out)
     out.unlink()
     if not figures["articles"]:
         raise BenchmarkError(f"{db_path} holds no approved articles")
@@ -220,7 +202,7 @@ def measure_baseline(db_path: Path, scratch: Path) -> dict:
 def measure_export(db_path: Path, fmt: str, scratch: Path, profile: bool) -> dict:
     log(f"export: format {fmt}" + (", under cProfile" if profile else ""))
     out = scratch / ("export" if fmt == "dir" else f"export.{fmt}")
-    figures, peak_rss_mb = run_child("export", db_path, fmt, out, "profile" if profile else "plain")
+    figures, peak_rss_mb = run_child("export", "export", db_path, fmt, out, "profile" if profile else "plain")
     if out.is_dir():
         shutil.rmtree(out)
     else:
@@ -299,7 +281,7 @@ def run(args, scratch: Path) -> dict:
     started = time.perf_counter()
     db_path = (args.db or scratch / "export.db").resolve()
     log(f"database {db_path}: {args.n:,} articles")
-    run_child("prepare", db_path, args.n, args.unique, args.seed)
+    run_child("export", "prepare", db_path, args.n, args.unique, args.seed)
     prepared = time.perf_counter()
     baseline = measure_baseline(db_path, scratch)
     formats = FORMATS if args.format == "all" else (args.format,)
