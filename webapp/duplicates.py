@@ -139,3 +139,11 @@ def _headline_keys(link: LinkFields) -> set[str]:
 
 def _present(key: Hashable | None) -> tuple[Hashable, ...]:
     return () if key is None else (key,)
+
+
+def suggestion_rows(article_id: int, suggestions: Iterable[Suggestion]) -> list[dict]:
+    """The `duplicate_suggestions` rows that store an article's suggestions."""
+    return [
+        {"article_id": article_id, "positions": list(found.positions), "reason": found.reason, "score": found.score}
+        for found in suggestions
+    ]

@@ -310,17 +310,15 @@ class _FolderWriter:
         self.out = out
         self.staging = out / f"{STAGING_PREFIX}{run_id}.tmp"
         self.staging.mkdir()
-        self.names: list[str] = []
-        self.taken: set[str] = set()
+        self.names: dict[str, None] = {}  # in the order written
         self.digest = hashlib.sha256()
 
     def add(self, name: str, data: bytes) -> None:
         _check_name(name)
-        if name in self.taken:
+        if name in self.names:
             raise ExportError(f"two articles would be written as {name!r}")
-        self.taken.add(name)
         (self.staging / name).write_bytes(data)
-        self.names.append(name)
+        self.names[name] = None
         self.digest.update(f"{name}\n{hashlib.sha256(data).hexdigest()}\n".encode())
 
     def finish(self) -> str:
@@ -361,7 +359,6 @@ class _ZipWriter:
     def __init__(self, out: Path):
         self.target = _AtomicFile(out)
         self.archive = zipfile.ZipFile(self.target.file, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
-        self.names: set[str] = set()
 
     def add(self, name: str, data: bytes) -> None:
         _check_name(name)

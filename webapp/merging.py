@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select, update
 
 from . import moderation
-from .duplicates import LinkFields, related_suggestions
+from .duplicates import LinkFields, related_suggestions, suggestion_rows
 from .models import Article, DuplicateSuggestion, RelatedLink, StoryKey, User, db
 from .story_index import KeySource, index_articles
 
@@ -96,9 +96,7 @@ def refresh_suggestions(article_id: int) -> None:
     found = related_suggestions(LinkFields(*row) for row in visible)
     db.session.execute(delete(DuplicateSuggestion.__table__).where(DuplicateSuggestion.article_id == article_id))
     if found:
-        db.session.execute(insert(DuplicateSuggestion.__table__), [
-            {"article_id": article_id, "positions": list(s.positions), "reason": s.reason, "score": s.score} for s in found
-        ])
+        db.session.execute(insert(DuplicateSuggestion.__table__), suggestion_rows(article_id, found))
     db.session.execute(update(Article.__table__).where(Article.id == article_id).values(suggestion_count=len(found)))
 
 

@@ -8,10 +8,9 @@ from sqlalchemy import select
 
 from . import audit_log, charts, stats
 from .auth import role_required
-from .listing import filter_choices
-from .models import User, db, utcnow
+from .models import Topic, User, db, utcnow
 from .queue import stale_after
-from .rendering import render
+from .rendering import render, wants_fragment
 
 bp = Blueprint("reports", __name__)
 
@@ -21,11 +20,14 @@ def _dashboard():
     return stats.dashboard(filters, utcnow(), stale_after()), errors
 
 
-def _choices() -> dict:
+def _choices() -> dict | None:
+    """The filter menus' values; an htmx answer swaps no menus and gets none."""
+    if wants_fragment():
+        return None
     return {
         "periods": stats.PERIODS,
         "moderators": db.session.scalars(select(User.username).order_by(User.username)).all(),
-        "topics": filter_choices()["topics"],
+        "topics": db.session.scalars(select(Topic.name).order_by(Topic.name)).all(),
         "actions": audit_log.ACTIONS,
     }
 

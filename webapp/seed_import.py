@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from .duplicates import LinkFields, Suggestion, related_suggestions
+from .duplicates import LinkFields, Suggestion, related_suggestions, suggestion_rows
 from .models import PENDING, Article, AuditEvent, DuplicateSuggestion, RelatedLink, Topic, article_topics, db, utcnow
 from .seeds import Seed, SeedError, check_size, parse_bytes
 from .story_index import OWN, KeySource, forget_articles, index_articles
@@ -241,11 +241,7 @@ class _Importer:
         related = [row for f in files for row in related_rows(f.article_id, f.seed)]
         if related:
             db.session.execute(insert(RelatedLink.__table__), related)
-        suggestions = [
-            {"article_id": f.article_id, "positions": list(found.positions), "reason": found.reason, "score": found.score}
-            for f in files
-            for found in f.suggestions
-        ]
+        suggestions = [row for f in files for row in suggestion_rows(f.article_id, f.suggestions)]
         if suggestions:
             db.session.execute(insert(DuplicateSuggestion.__table__), suggestions)
         topic_rows = []

@@ -360,17 +360,8 @@ def _escape(match: re.Match) -> str:
     return f"\\u{ord(character):04x}"
 
 
-class _SeedDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
-    pass
-
-
-_SeedDumper.add_representer(
-    datetime, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:timestamp", timestamp(value))
-)
-
-
 class _BlockDumper(yaml.SafeDumper):
-    """Block style with lists indented under their key, as the seeds write them."""
+    """Block style with lists indented under their key and times as `2023-10-19T13:22:00Z`, as seeds write them."""
 
     def increase_indent(self, flow=False, indentless=False):
         return super().increase_indent(flow, False)
@@ -391,4 +382,5 @@ def _entry_lines(entries: list[dict[str, Any]], dash_column: int, newline: str =
 
 def dump_mapping(mapping: dict[str, Any]) -> str:
     """A whole front matter written from values: the fallback when editing the text fails."""
-    return yaml.dump(mapping, Dumper=_SeedDumper, allow_unicode=True, sort_keys=False, width=2**31 - 1)
+    return yaml.dump(mapping, Dumper=_BlockDumper, allow_unicode=True, sort_keys=False, width=2**31 - 1,
+                     default_flow_style=False)
