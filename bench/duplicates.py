@@ -206,7 +206,7 @@ def corpus_truth(duplicates: list[dict], near_misses: list[dict], index_of: dict
 
 def source_keys(title: str, urls: tuple) -> tuple[tuple[int, ...], int | None]:
     """One source's keys as the story index computes them: (URL key hashes, headline key hash or None)."""
-    from webapp.story_index import SAME_URL, KeySource, keys_of
+    from webapp.services.story_index import SAME_URL, KeySource, keys_of
 
     url_keys, headline = [], None
     for key, reason in keys_of(KeySource(0, title, urls)).items():
@@ -227,7 +227,7 @@ def compute_keys(seeds: list[tuple]) -> list[tuple]:
 
 def group(seeds: list[tuple], keys: list[tuple]) -> tuple[dict, dict, dict]:
     """(seed -> its suggestions, (article, article) -> reason across seeds, seconds of each half)."""
-    from webapp.duplicates import LinkFields, related_suggestions
+    from webapp.formats.duplicates import LinkFields, related_suggestions
 
     started = time.perf_counter()
     suggestions = {}
@@ -243,7 +243,7 @@ def group(seeds: list[tuple], keys: list[tuple]) -> tuple[dict, dict, dict]:
 
 def cross_matches(keys: list[tuple]) -> dict[tuple[int, int], str]:
     """The story index's matches among all seeds: key -> [(seed, position)], then matches_among."""
-    from webapp.story_index import SAME_HEADLINE, SAME_URL, matches_among
+    from webapp.services.story_index import SAME_HEADLINE, SAME_URL, matches_among
 
     holders: dict[int, tuple | list] = {}  # one holder as a tuple, more as a list: saves memory
     for index, (own, related) in enumerate(keys):
@@ -276,7 +276,7 @@ def peak_rss_mb() -> float:
 
 def predicted_pairs(suggestions: dict, matches: dict) -> tuple[dict, dict]:
     """In-seed {(seed, i, j): reason} and across seeds {(seed_a, seed_b): reason}, a < b."""
-    from webapp.story_index import SAME_HEADLINE, SAME_URL
+    from webapp.services.story_index import SAME_HEADLINE, SAME_URL
 
     in_seed = {}
     for index, found in suggestions.items():
@@ -385,7 +385,7 @@ def measure_lookups(db_path: Path, seeds: list[tuple], keys: list[tuple], new_se
 
     from webapp import create_app
     from webapp.models import Article, StoryKey, db
-    from webapp.story_index import KeySource, _lookup, article_keys, index_articles, matches_among
+    from webapp.services.story_index import KeySource, _lookup, article_keys, index_articles, matches_among
 
     started = time.perf_counter()
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path.resolve()}", "SECRET_KEY": "x"})

@@ -12,7 +12,7 @@ exits:
   `seeds.load_front_matter` untimed, then only the `yaml.dump(mapping, stream,
   Dumper=CSafeDumper, allow_unicode=True, sort_keys=False, explicit_start=True)` calls
   into one multi-document file are timed (the sum of each call's time);
-- export: `webapp.exporting.export(out, FORMAT, ExportFilters(), requested_by="bench")`,
+- export: `webapp.services.exporting.export(out, FORMAT, ExportFilters(), requested_by="bench")`,
   the whole call: reading, editing each seed, checking it and writing the output (a
   folder for `dir`, one file for `zip` and `yaml`). `--format all` exports in each format,
   one child each, against the one baseline.
@@ -141,7 +141,7 @@ def dump_baseline(db_path: str, out: str) -> dict:
     from sqlalchemy import select
 
     from webapp.models import APPROVED, Article, db
-    from webapp.seeds import load_front_matter, split_front_matter
+    from webapp.formats.seeds import load_front_matter, split_front_matter
 
     statement = (
         select(Article.source_text)
@@ -163,7 +163,7 @@ def dump_baseline(db_path: str, out: str) -> dict:
 
 def run_export(db_path: str, fmt: str, out: str, profile: str) -> dict:
     """Time one export of every approved article, under cProfile when `profile` is "profile"."""
-    from webapp.exporting import ExportFilters, export
+    from webapp.services.exporting import ExportFilters, export
 
     with _app(db_path).app_context():
         arguments = (Path(out), fmt, ExportFilters())

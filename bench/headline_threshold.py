@@ -6,7 +6,7 @@ The labelled set is a TSV with a header: label (1 = the same article reached twi
 articles), title_a, title_b, outlet_a, outlet_b, note.  It is split deterministically: even data
 lines (0, 2, 4, … after the header) calibrate, odd lines are held out.  For rapidfuzz's
 token_sort_ratio, ratio and token_set_ratio (and the mean of token_sort and ratio), with the
-guards of ``webapp.headlines`` and a floor on shared content words, the report shows precision and
+guards of ``webapp.formats.headlines`` and a floor on shared content words, the report shows precision and
 recall over thresholds on both halves, the best setting of each scorer on the calibration half
 (highest recall at precision >= 0.99) and token_sort_ratio without the guards, for comparison.
 It ends with the setting chosen and the module's constants, which should agree.
@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
-from webapp import headlines
-from webapp.duplicates import LinkFields, related_suggestions
-from webapp.headlines import HeadlineComparison, compare_headlines, headline_profile
-from webapp.seeds import parse
+from webapp.formats import headlines
+from webapp.formats.duplicates import LinkFields, related_suggestions
+from webapp.formats.headlines import HeadlineComparison, compare_headlines, headline_profile
+from webapp.formats.seeds import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT / "tests" / "data" / "headline_pairs.tsv"
@@ -160,7 +160,7 @@ def labelled_report(pairs: list[Pair]) -> str:
     if best:
         lines.append(f"chosen: token_sort_ratio >= {best[0]}, content overlap >= {best[1]:.1f}")
     used = (headlines.NEAR_HEADLINE_THRESHOLD, headlines.MIN_CONTENT_OVERLAP)
-    lines.append(f"webapp.headlines uses token_sort_ratio >= {used[0]}, content overlap >= {used[1]:.1f}"
+    lines.append(f"webapp.formats.headlines uses token_sort_ratio >= {used[0]}, content overlap >= {used[1]:.1f}"
                  + ("" if best and used == best[:2] else "  (differs from the calibration)"))
     for name, part in (("calibration", calibration), ("held out", held_out), ("whole", pairs)):
         lines.append(f"  {name:12} {measure(part, 'token_sort_ratio', *used)}")

@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from webapp import create_app
 from webapp.models import db
-from webapp.seed_import import import_paths
+from webapp.services.seed_import import import_paths
 
 from .generate import write_corpus
 

@@ -1,7 +1,7 @@
 """The load benchmark's SQLite database: N articles and a moderator, built once or reused.
 
 Building: migrate, generate `unique` seeds with `bench.generate.write_corpus`, import them
-with `webapp.seed_import.import_paths` (the real import), then copy those rows in SQL
+with `webapp.services.seed_import.import_paths` (the real import), then copy those rows in SQL
 until there are N articles. Copy k of article i gets id `i + k * max_id`, identity
 `<identity>~k`, and its own copies of i's related links and topic tags, so every copy is
 a consistent article; title, dates and text are the original's. Generating and importing
@@ -20,9 +20,9 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
 from webapp import create_app
-from webapp.accounts import create_user
+from webapp.services.accounts import create_user
 from webapp.models import PENDING, Article, AuditEvent, RelatedLink, User, article_topics, db
-from webapp.seed_import import import_paths
+from webapp.services.seed_import import import_paths
 
 from .generate import write_corpus
 

@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from webapp import create_app
-from webapp.accounts import create_user
+from webapp.services.accounts import create_user
 from webapp.models import db
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.models import User, db
-from webapp.seed_import import import_paths
+from webapp.services.seed_import import import_paths
 
 from .conftest import PASSWORD, csrf_token
 from .test_seeds import MINIMAL, seed_text

@@ -1,8 +1,8 @@
 """The duplicates benchmark's measuring functions on a tiny corpus, and its scoring on a hand-made truth."""
 
 from bench.duplicates import compute_keys, cross_matches, generate_corpus, group, predicted_pairs, score, scores
-from webapp.duplicates import LinkFields, Suggestion, related_suggestions
-from webapp.story_index import RELATED_ENTRY, SAME_HEADLINE, SAME_URL
+from webapp.formats.duplicates import LinkFields, Suggestion, related_suggestions
+from webapp.services.story_index import RELATED_ENTRY, SAME_HEADLINE, SAME_URL
 
 
 def test_score_counts_planted_pairs_near_misses_and_unplanted_pairs():

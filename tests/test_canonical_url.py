@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.canonical_url import canonical_url
-from webapp.seeds import parse
+from webapp.formats.canonical_url import canonical_url
+from webapp.formats.seeds import parse
 
 from .conftest import REAL_SEED
 

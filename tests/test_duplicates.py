@@ -4,11 +4,11 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from webapp.duplicates import SAME_HEADLINE, SAME_URL, LinkFields, related_suggestions
-from webapp.headlines import headline_key
+from webapp.formats.duplicates import SAME_HEADLINE, SAME_URL, LinkFields, related_suggestions
+from webapp.formats.headlines import headline_key
 from webapp.models import Article, DuplicateSuggestion, db
-from webapp.seed_import import import_paths
-from webapp.seeds import parse
+from webapp.services.seed_import import import_paths
+from webapp.formats.seeds import parse
 
 from .conftest import REAL_SEED, SEEDS
 

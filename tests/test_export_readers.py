@@ -10,11 +10,11 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from webapp import moderation
-from webapp.exporting import ExportFilters, export
+from webapp.services import moderation
+from webapp.services.exporting import ExportFilters, export
 from webapp.models import APPROVED, Article, db
-from webapp.seed_import import import_paths
-from webapp.seeds import split_front_matter
+from webapp.services.seed_import import import_paths
+from webapp.formats.seeds import split_front_matter
 
 from .conftest import ROOT, SEEDS
 

@@ -9,9 +9,9 @@ import yaml
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from webapp import moderation
+from webapp.services import moderation
 from webapp.models import APPROVED, Article, ExportRun, db
-from webapp.seed_import import import_paths
+from webapp.services.seed_import import import_paths
 
 from .conftest import REAL_SEED, SEEDS, csrf_token
 

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from webapp import exporting, moderation
-from webapp.exporting import ExportError, ExportFilters, export
+from webapp.services import exporting, moderation
+from webapp.services.exporting import ExportError, ExportFilters, export
 from webapp.models import APPROVED, Article, ExportedArticle, ExportRun, User, db
-from webapp.seed_import import import_paths
-from webapp.seeds import parse, split_front_matter
+from webapp.services.seed_import import import_paths
+from webapp.formats.seeds import parse, split_front_matter
 
 from .conftest import REAL_SEED, ROOT, SEEDS
 from .test_seed_import import seed_mappings
@@ -252,8 +252,9 @@ def test_a_killed_export_leaves_no_partial_file(app, corpus, tmp_path, fmt, data
     script = f"""
 import time
 from pathlib import Path
-from webapp import create_app, exporting
-from webapp.exporting import ExportFilters, export
+from webapp import create_app
+from webapp.services import exporting
+from webapp.services.exporting import ExportFilters, export
 real = exporting.exported_seed
 written = []
 def slow(*args, **kwargs):

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash
 
 from bench.history import LEAD, PASSWORD, STAFF, describe, write_history
 from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, RelatedLink, Topic, User, article_topics
-from webapp.seeds import parse
+from webapp.formats.seeds import parse
 
 ARTICLES, EVENTS, DAYS = 300, 1500, 10
 END = datetime(2025, 3, 14, 16, 30, tzinfo=timezone.utc)

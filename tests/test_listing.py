@@ -5,10 +5,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from webapp import moderation
-from webapp.listing import InvalidCursor, QueueFilters, changed_since, parse_filters, queue_page
+from webapp.services import moderation
+from webapp.services.listing import InvalidCursor, QueueFilters, changed_since, parse_filters, queue_page
 from webapp.models import APPROVED, Article, db
-from webapp.seed_import import import_paths
+from webapp.services.seed_import import import_paths
 
 STALE = timedelta(hours=48)
 

@@ -4,11 +4,11 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from webapp import merging, moderation
-from webapp.exporting import ExportFilters, export
+from webapp.services import merging, moderation
+from webapp.services.exporting import ExportFilters, export
 from webapp.models import APPROVED, Article, AuditEvent, DuplicateSuggestion, RelatedLink, db
-from webapp.seed_import import import_paths
-from webapp.seeds import split_front_matter
+from webapp.services.seed_import import import_paths
+from webapp.formats.seeds import split_front_matter
 
 from .conftest import REAL_SEED, SEEDS
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from webapp import claims, moderation
+from webapp.services import claims, moderation
 from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Claim, db
-from webapp.seed_import import import_paths
+from webapp.services.seed_import import import_paths
 
 from .conftest import REAL_SEED, SEEDS
 

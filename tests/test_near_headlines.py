@@ -10,12 +10,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from bench.headline_threshold import calibrate, load_pairs, split
-from webapp.duplicates import SAME_HEADLINE, SAME_URL, LinkFields, related_suggestions
-from webapp.headlines import (
+from webapp.formats.duplicates import SAME_HEADLINE, SAME_URL, LinkFields, related_suggestions
+from webapp.formats.headlines import (
     GENERIC_WORDS, MIN_CONTENT_OVERLAP, NEAR_HEADLINE_THRESHOLD, STOPWORDS, compare_headlines, headline_profile,
     headline_similarity, near_headline_score, words,
 )
-from webapp.seeds import parse
+from webapp.formats.seeds import parse
 
 PAIRS = Path(__file__).resolve().parent / "data" / "headline_pairs.tsv"
 SIMILAR = re.compile(r"similar headline \((\d{1,3})%\)")

@@ -7,9 +7,9 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from webapp import claims, moderation
+from webapp.services import claims, moderation
 from webapp.models import APPROVED, PENDING, Article, AuditEvent, db
-from webapp.seed_import import import_paths
+from webapp.services.seed_import import import_paths
 
 from .conftest import PASSWORD, REAL_SEED, SEEDS, FreshRequestClient, csrf_token
 from .test_listing import write_seed

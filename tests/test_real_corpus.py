@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from webapp.models import Article, RelatedLink, db
-from webapp.seed_import import import_paths
-from webapp.seeds import parse, split_front_matter
+from webapp.services.seed_import import import_paths
+from webapp.formats.seeds import parse, split_front_matter
 
 
 def test_the_whole_real_corpus_imports(app, shared):

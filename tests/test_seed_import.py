@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from webapp.models import APPROVED, Article, AuditEvent, RelatedLink, Topic, article_topics, db
-from webapp.seed_import import import_paths
+from webapp.services.seed_import import import_paths
 
 from .conftest import REAL_SEED, SEEDS
 from .test_seeds import BAD_SEEDS, MINIMAL, seed_text
@@ -209,7 +209,7 @@ def test_cli_uses_seed_max_bytes_from_config(app, runner):
 def test_a_database_failure_in_a_batch_keeps_the_other_files(app, tmp_path, monkeypatch):
     for name in ("a", "b", "c"):
         shutil.copy(REAL_SEED, tmp_path / f"{name}.txt")
-    from webapp import seed_import
+    from webapp.services import seed_import
 
     real_row = seed_import.article_row
 

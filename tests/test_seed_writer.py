@@ -8,9 +8,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp import seed_writer
-from webapp.seed_writer import MERGED_KEY, Moderation, double_quoted, exported_seed
-from webapp.seeds import load_front_matter, parse, split_front_matter
+from webapp.formats import seed_writer
+from webapp.formats.seed_writer import MERGED_KEY, Moderation, double_quoted, exported_seed
+from webapp.formats.seeds import load_front_matter, parse, split_front_matter
 
 from .conftest import REAL_SEED
 from .test_seed_import import seed_mappings

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.seeds import Seed, SeedError, parse, parse_bytes, split_front_matter
+from webapp.formats.seeds import Seed, SeedError, parse, parse_bytes, split_front_matter
 
 from .conftest import REAL_SEED
 
@@ -231,7 +231,7 @@ yaml_values = st.recursive(
 def test_values_are_those_yaml_safe_load_gives(mapping):
     import yaml
 
-    from webapp.seeds import load_front_matter
+    from webapp.formats.seeds import load_front_matter
 
     text = yaml.dump(mapping, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False)
     assert load_front_matter(text) == yaml.safe_load(text)
@@ -240,7 +240,7 @@ def test_values_are_those_yaml_safe_load_gives(mapping):
 def test_real_seed_values_are_those_yaml_safe_load_gives():
     import yaml
 
-    from webapp.seeds import load_front_matter
+    from webapp.formats.seeds import load_front_matter
 
     front_matter, _ = split_front_matter(REAL_TEXT)
     assert load_front_matter(front_matter) == yaml.safe_load(front_matter)

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from bs4 import BeautifulSoup
 
-from webapp import reports, stats
+from webapp.services import stats
+from webapp.web import reports
 from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, article_topics, db
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
@@ -189,7 +190,7 @@ def test_lead_pages_by_role(client, login, path, role, expected):
 
 
 def test_audit_log_newest_first_filtered_and_paged(app, lead, history, monkeypatch):
-    from webapp import audit_log
+    from webapp.services import audit_log
 
     ana = history["a1"].decided_by_id
     for minute in range(5):

@@ -4,10 +4,10 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from webapp import moderation, story_index
+from webapp.services import moderation, story_index
 from webapp.models import REJECTED, Article, StoryKey, StoryMatch, db
-from webapp.seed_import import import_paths
-from webapp.story_index import RELATED_ENTRY, SAME_HEADLINE, SAME_URL
+from webapp.services.seed_import import import_paths
+from webapp.services.story_index import RELATED_ENTRY, SAME_HEADLINE, SAME_URL
 
 from .conftest import csrf_token
 
@@ -135,10 +135,10 @@ def test_marking_a_duplicate_of_nothing_is_refused(app, make_user, tmp_path):
 
 
 def test_a_duplicates_related_links_are_added_undone_and_exported(client, login, make_user, tmp_path):
-    from webapp import merging
-    from webapp.exporting import ExportFilters, export
+    from webapp.services import merging
+    from webapp.services.exporting import ExportFilters, export
     from webapp.models import APPROVED, AuditEvent, RelatedLink
-    from webapp.seeds import parse
+    from webapp.formats.seeds import parse
 
     seed(tmp_path, "first", title="Council approves new cycle lanes for the city centre", url="https://example.com/lanes",
          related=[("Cyclists welcome the council decision on lanes", "https://news.example/cyclists")])

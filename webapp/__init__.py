@@ -8,7 +8,8 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import event
 
-from . import articles, auth, cli, errors, exports, notices, queue, reports, security, templating
+from . import cli
+from .web import articles, auth, errors, exports, notices, queue, reports, security, templating
 from .config import from_environment
 from .models import db
 

@@ -10,10 +10,10 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
-from .accounts import AccountError, create_user, ensure_admin, list_users, set_active, set_password, set_role
-from .exporting import FORMATS, ExportError, ExportFilters, export, parse_time
+from .services.accounts import AccountError, create_user, ensure_admin, list_users, set_active, set_password, set_role
+from .services.exporting import FORMATS, ExportError, ExportFilters, export, parse_time
 from .models import ROLES
-from .seed_import import ImportReport, find_seed_files, import_files
+from .services.seed_import import ImportReport, find_seed_files, import_files
 
 seeds_cli = click.Group("seeds", help="Load seed files into the review queue.")
 users_cli = click.Group("users", help="Manage who can log in.")

@@ -36,7 +36,7 @@ def upgrade():
 
 def _suggest_for_existing_articles():
     # The suggestions of articles imported before this revision, as an import would store them.
-    from webapp.duplicates import LinkFields, related_suggestions
+    from webapp.formats.duplicates import LinkFields, related_suggestions
 
     links = sa.table(
         'related_links', sa.column('article_id', sa.Integer), sa.column('position', sa.Integer),

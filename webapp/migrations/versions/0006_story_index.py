@@ -49,7 +49,7 @@ def upgrade():
 
 def _index_existing_articles():
     # Articles imported before this revision, indexed as an import would index them.
-    from webapp.story_index import KeySource, index_articles
+    from webapp.services.story_index import KeySource, index_articles
 
     connection = op.get_bind()
     articles = sa.table('articles', sa.column('id', sa.Integer), sa.column('title', sa.Text), sa.column('web_url', sa.Text),

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
-from .canonical_url import canonical_url
-from .headlines import headline_key
-from .models import REJECTED, Article, StoryKey, StoryMatch, db
+from ..formats.canonical_url import canonical_url
+from ..formats.headlines import headline_key
+from ..models import REJECTED, Article, StoryKey, StoryMatch, db
 from .moderation import InvalidInput, decide
 
 _DUPLICATE_REASON = re.compile(r"duplicate of #(\d+) ")

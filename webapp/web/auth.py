@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from .accounts import SessionUser, authenticate, session_user
+from ..services.accounts import SessionUser, authenticate, session_user
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from . import claims
-from .models import APPROVED, PENDING, REJECTED, Article, AuditEvent, User, db, utcnow
+from ..models import APPROVED, PENDING, REJECTED, Article, AuditEvent, User, db, utcnow
 
 STATE = (Article.status, Article.heat, Article.decided_by_id, Article.decided_at, Article.reject_reason)
 MODERATION_COLUMNS = (*STATE, Article.version)

@@ -7,9 +7,9 @@ from pathlib import Path
 from flask import Blueprint, make_response, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from . import exporting
+from ..services import exporting
 from .auth import role_required
-from .listing import filter_choices
+from ..services.listing import filter_choices
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 

@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from .auth import role_required
 
-from .models import AuditEvent
-from .moderation import latest_undoable
+from ..models import AuditEvent
+from ..services.moderation import latest_undoable
 
 ACTION_WORDS = {
     "approve": "Approved", "reject": "Rejected", "reopen": "Returned to pending", "heat": "Heat set on",

@@ -16,9 +16,9 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from .duplicates import LinkFields, Suggestion, related_suggestions, suggestion_rows
-from .models import PENDING, Article, AuditEvent, DuplicateSuggestion, RelatedLink, Topic, article_topics, db, utcnow
-from .seeds import Seed, SeedError, check_size, parse_bytes
+from ..formats.duplicates import LinkFields, Suggestion, related_suggestions, suggestion_rows
+from ..models import PENDING, Article, AuditEvent, DuplicateSuggestion, RelatedLink, Topic, article_topics, db, utcnow
+from ..formats.seeds import Seed, SeedError, check_size, parse_bytes
 from .story_index import OWN, KeySource, forget_articles, index_articles
 
 SEED_SUFFIXES = (".md", ".txt")

@@ -6,9 +6,10 @@ import io
 from flask import Blueprint, abort, jsonify, make_response, request
 from sqlalchemy import select
 
-from . import audit_log, charts, stats
+from ..formats import charts
+from ..services import audit_log, stats
 from .auth import role_required
-from .models import Topic, User, db, utcnow
+from ..models import Topic, User, db, utcnow
 from .queue import stale_after
 from .rendering import render, wants_fragment
 

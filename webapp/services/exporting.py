@@ -36,7 +36,7 @@ from typing import BinaryIO
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
-from .models import (
+from ..models import (
     APPROVED,
     Article,
     ExportedArticle,
@@ -48,8 +48,8 @@ from .models import (
     db,
     utcnow,
 )
-from .seed_writer import Moderation, exported_front_matter, exported_seed
-from .seeds import front_matter_span
+from ..formats.seed_writer import Moderation, exported_front_matter, exported_seed
+from ..formats.seeds import front_matter_span
 
 FORMATS = ("dir", "zip", "yaml")
 BATCH_SIZE = 500

@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import bindparam, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .models import ROLES, User, db, role_at_least
+from ..models import ROLES, User, db, role_at_least
 
 # Checked against when the username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))

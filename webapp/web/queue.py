@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from . import moderation
+from ..services import moderation
 from .auth import role_required
-from .listing import InvalidCursor, changed_since, filter_choices, parse_filters, queue_page
-from .models import APPROVED, REJECTED, Article, db, utcnow
+from ..services.listing import InvalidCursor, changed_since, filter_choices, parse_filters, queue_page
+from ..models import APPROVED, REJECTED, Article, db, utcnow
 from .notices import notice_response
 from .rendering import render, wants_fragment
 

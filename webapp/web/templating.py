@@ -7,9 +7,9 @@ from flask import current_app, request
 from flask_login import current_user
 from markupsafe import Markup
 
-from .models import PENDING, STATUSES
-from .moderation import ACTION_DONE
-from .seeds import HEAT_UNSET, is_http_url
+from ..models import PENDING, STATUSES
+from ..services.moderation import ACTION_DONE
+from ..formats.seeds import HEAT_UNSET, is_http_url
 
 
 def render_rows(rows, now: datetime, stale_after: timedelta) -> Markup:

@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Column, Date, Float, Integer, MetaData, String, Table, Text, case, cast, func, insert, literal, select, tuple_
 
-from .models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, User, article_topics, db
+from ..models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, User, article_topics, db
 
 PERIODS = {"today": "Today", "7d": "Last 7 days", "30d": "Last 30 days", "custom": "Custom range"}
 TOP_TOPICS = TOP_PROVIDERS = 10

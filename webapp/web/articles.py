@@ -6,10 +6,10 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from . import claims, merging, moderation, story_index
+from ..services import claims, merging, moderation, story_index
 from .auth import role_required, safe_next
-from .listing import queue_rows
-from .models import APPROVED, REJECTED, Article, AuditEvent, db, utcnow
+from ..services.listing import queue_rows
+from ..models import APPROVED, REJECTED, Article, AuditEvent, db, utcnow
 from .queue import stale_after
 from .rendering import render, wants_fragment
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import literal, select, tuple_
 
-from .models import Article, AuditEvent, User, db
+from ..models import Article, AuditEvent, User, db
 from .moderation import UNDOABLE
 
 ACTIONS = UNDOABLE

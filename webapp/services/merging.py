@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select, update
 
 from . import moderation
-from .duplicates import LinkFields, related_suggestions, suggestion_rows
-from .models import Article, DuplicateSuggestion, RelatedLink, StoryKey, User, db
+from ..formats.duplicates import LinkFields, related_suggestions, suggestion_rows
+from ..models import Article, DuplicateSuggestion, RelatedLink, StoryKey, User, db
 from .story_index import KeySource, index_articles
 
 MergeMap = dict[str, int | None]  # position (as JSON keys are text) -> canonical position, or None when visible

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from .models import Article, Claim, User, db, utcnow
+from ..models import Article, Claim, User, db, utcnow
 
 
 def claim(article_id: int, user: User, seconds: int, now: datetime | None = None) -> Claim:

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from .claims import with_live_claim
-from .models import PENDING, QUALITY_SORT_KEY, STATUSES, Article, RelatedLink, StoryMatch, Topic, User, article_topics, db
+from ..models import PENDING, QUALITY_SORT_KEY, STATUSES, Article, RelatedLink, StoryMatch, Topic, User, article_topics, db
 
 PAGE_SIZE = 50
 SORTS = {

@@ -1,0 +1,1 @@
+"""Everything HTTP: the blueprints, rendering, templating, error pages and security headers."""
