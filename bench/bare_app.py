@@ -22,4 +22,3 @@ def create_app() -> Flask:
         return PAGE
 
     return app
-

@@ -67,13 +67,20 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC
 from itertools import combinations
 from pathlib import Path
 
 from .children import BenchmarkError, run_child
 
-TARGETS = {"stored_seconds": 30.0, "raw_seconds": 60.0, "peak_rss_mb": 1536.0, "lookup_p99_ms": 1.0,
-           "precision": 0.99, "recall": 0.90}
+TARGETS = {
+    "stored_seconds": 30.0,
+    "raw_seconds": 60.0,
+    "peak_rss_mb": 1536.0,
+    "lookup_p99_ms": 1.0,
+    "precision": 0.99,
+    "recall": 0.90,
+}
 WARMUP_SEEDS = 20
 INSERT_BATCH = 50_000
 PROFILE_LINES = 25
@@ -83,8 +90,23 @@ SIMILAR = "similar headline"
 # Widening the generator's actors (see the module docstring): added in this order, an ending
 # and a kind at a time, until the corpus's stories fill at most half the (actor, place) pairs.
 EXTRA_ENDS = "on ex ova ure ico eon ark ith ane oro ux era yn ost ema".split()
-EXTRA_KINDS = [" Holdings", " Partners", " Logistics", " Pharma", " Media", " Foods", " Aerospace", " Biotech",
-               " Materials", " Mining", " Telecom", " Software", " Insurance", " Shipping", " Retail"]
+EXTRA_KINDS = [
+    " Holdings",
+    " Partners",
+    " Logistics",
+    " Pharma",
+    " Media",
+    " Foods",
+    " Aerospace",
+    " Biotech",
+    " Materials",
+    " Mining",
+    " Telecom",
+    " Software",
+    " Insurance",
+    " Shipping",
+    " Retail",
+]
 STORIES_PER_SEED = 2.1  # new stories a generated seed draws, on average (its own and siblings)
 MAX_FILL, WIDEN_ABOVE = 0.5, 0.75
 
@@ -116,7 +138,9 @@ def seeds_for(links: int, seed: int) -> int:
     from . import generate
 
     guess = max(50, math.ceil(links / 5.5))
-    mean = statistics.fmean(expected_related(kinds) for kinds in generate.plan_corpus(random.Random(seed), guess))
+    mean = statistics.fmean(
+        expected_related(kinds) for kinds in generate.plan_corpus(random.Random(seed), guess)
+    )
     return math.ceil(links / mean * 1.03) + 20
 
 
@@ -126,7 +150,12 @@ def widen_vocabulary(seeds: int) -> dict | None:
     from . import generate, vocabulary
 
     def capacity() -> int:
-        return len(generate.COMPANY_STARTS) * len(generate.COMPANY_ENDS) * len(generate.COMPANY_KINDS) * len(generate.PLACES)
+        return (
+            len(generate.COMPANY_STARTS)
+            * len(generate.COMPANY_ENDS)
+            * len(generate.COMPANY_KINDS)
+            * len(generate.PLACES)
+        )
 
     stories, before = STORIES_PER_SEED * seeds, capacity()
     if stories <= WIDEN_ABOVE * before:
@@ -136,20 +165,38 @@ def widen_vocabulary(seeds: int) -> dict | None:
     while stories > MAX_FILL * capacity():
         added = next(extra_ends, None) if len(ends) <= len(kinds) else next(extra_kinds, None)
         if added is None:
-            raise BenchmarkError(f"the generator's vocabulary cannot make {seeds:,} seeds of distinct stories")
+            raise BenchmarkError(
+                f"the generator's vocabulary cannot make {seeds:,} seeds of distinct stories"
+            )
         (ends if added in EXTRA_ENDS else kinds).append(added)
         generate.COMPANY_ENDS, generate.COMPANY_KINDS = ends, kinds
-    return {"pairs_before": before, "pairs_after": capacity(), "stories_needed": round(stories),
-            "ends_added": ends[len(vocabulary.COMPANY_ENDS):], "kinds_added": kinds[len(vocabulary.COMPANY_KINDS):]}
+    return {
+        "pairs_before": before,
+        "pairs_after": capacity(),
+        "stories_needed": round(stories),
+        "ends_added": ends[len(vocabulary.COMPANY_ENDS) :],
+        "kinds_added": kinds[len(vocabulary.COMPANY_KINDS) :],
+    }
 
 
 def seed_fields(article: dict) -> tuple:
     related = tuple(
-        (entry["title"], entry["webUrl"], entry.get("ampWebUrl"), entry.get("cdnAmpWebUrl"),
-         entry["provider"]["domain"], int(entry["publishedDateTime"].timestamp()))
+        (
+            entry["title"],
+            entry["webUrl"],
+            entry.get("ampWebUrl"),
+            entry.get("cdnAmpWebUrl"),
+            entry["provider"]["domain"],
+            int(entry["publishedDateTime"].timestamp()),
+        )
         for entry in article.get("related", ())
     )
-    urls = (article["webUrl"], article.get("originalUrl"), article.get("ampWebUrl"), article.get("cdnAmpWebUrl"))
+    urls = (
+        article["webUrl"],
+        article.get("originalUrl"),
+        article.get("ampWebUrl"),
+        article.get("cdnAmpWebUrl"),
+    )
     return article["title"], urls, related
 
 
@@ -182,10 +229,20 @@ def generate_corpus(links: int, seed: int, new_seeds: int) -> dict:
     finally:
         generate.COMPANY_ENDS, generate.COMPANY_KINDS = vocabulary
     # Which new seeds were planted as a duplicate of a corpus seed: their lookups should match it.
-    copies = {group["files"][1] for group in builder.duplicates[planted_before:]
-              if "files" in group and group["files"][0] in index_of}
-    planted = [seed.stem in copies for seed in builder.seeds[len(seeds):]]
-    return {"seeds": seeds, "new_seeds": later, "new_planted": planted, "truth": truth, "links": total, "widened": widened}
+    copies = {
+        group["files"][1]
+        for group in builder.duplicates[planted_before:]
+        if "files" in group and group["files"][0] in index_of
+    }
+    planted = [seed.stem in copies for seed in builder.seeds[len(seeds) :]]
+    return {
+        "seeds": seeds,
+        "new_seeds": later,
+        "new_planted": planted,
+        "truth": truth,
+        "links": total,
+        "widened": widened,
+    }
 
 
 def corpus_truth(duplicates: list[dict], near_misses: list[dict], index_of: dict[str, int]) -> dict:
@@ -194,7 +251,9 @@ def corpus_truth(duplicates: list[dict], near_misses: list[dict], index_of: dict
         for group in groups:
             if "file" in group:
                 for first, second in combinations(sorted(group["related_positions"]), 2):
-                    truth["in_seed" + negative].append((group["kind"], index_of[group["file"]], first, second))
+                    truth["in_seed" + negative].append(
+                        (group["kind"], index_of[group["file"]], first, second)
+                    )
             else:
                 for first, second in combinations(sorted(index_of[stem] for stem in group["files"]), 2):
                     truth["cross" + negative].append((group["kind"], first, second))
@@ -232,7 +291,10 @@ def group(seeds: list[tuple], keys: list[tuple]) -> tuple[dict, dict, dict]:
     started = time.perf_counter()
     suggestions = {}
     for index, (_, _, related) in enumerate(seeds):
-        links = [LinkFields(position, entry[0], entry[1], entry[2], entry[3]) for position, entry in enumerate(related)]
+        links = [
+            LinkFields(position, entry[0], entry[1], entry[2], entry[3])
+            for position, entry in enumerate(related)
+        ]
         found = related_suggestions(links, keys[index][1])
         if found:
             suggestions[index] = found
@@ -300,25 +362,41 @@ def score(predicted: dict, planted: list[tuple], negatives: list[tuple]) -> dict
     for kind in sorted(set(truth.values())):
         pairs = [pair for pair, k in truth.items() if k == kind]
         found = [pair for pair in pairs if pair in predicted]
-        kinds[kind] = {"pairs": len(pairs), "found": len(found), "recall": _ratio(len(found), len(pairs)),
-                       "by_reason": _count(predicted[pair] for pair in found)}
+        kinds[kind] = {
+            "pairs": len(pairs),
+            "found": len(found),
+            "recall": _ratio(len(found), len(pairs)),
+            "by_reason": _count(predicted[pair] for pair in found),
+        }
     near_misses = {}
     for kind in sorted(set(known.values())):
         pairs = [pair for pair, k in known.items() if k == kind]
         wrong = [pair for pair in pairs if pair in predicted]
-        near_misses[kind] = {"pairs": len(pairs), "suggested": len(wrong), "by_reason": _count(predicted[pair] for pair in wrong)}
+        near_misses[kind] = {
+            "pairs": len(pairs),
+            "suggested": len(wrong),
+            "by_reason": _count(predicted[pair] for pair in wrong),
+        }
     reasons = {}
     for reason in sorted(set(predicted.values())):
         pairs = [pair for pair, r in predicted.items() if r == reason]
         right = sum(pair in truth for pair in pairs)
         reasons[reason] = {"suggested": len(pairs), "right": right, "precision": _ratio(right, len(pairs))}
     right = sum(pair in truth for pair in predicted)
-    wrong = sorted((pair for pair in predicted if pair not in truth), key=lambda pair: pair in known)  # unplanted first
+    wrong = sorted(
+        (pair for pair in predicted if pair not in truth), key=lambda pair: pair in known
+    )  # unplanted first
     return {
-        "planted": len(truth), "suggested": len(predicted), "right": right,
-        "precision": _ratio(right, len(predicted)), "recall": _ratio(right, len(truth)),
-        "kinds": kinds, "near_misses": near_misses, "reasons": reasons,
-        "false_positives": len(wrong), "unplanted_false_positives": sum(pair not in known for pair in wrong),
+        "planted": len(truth),
+        "suggested": len(predicted),
+        "right": right,
+        "precision": _ratio(right, len(predicted)),
+        "recall": _ratio(right, len(truth)),
+        "kinds": kinds,
+        "near_misses": near_misses,
+        "reasons": reasons,
+        "false_positives": len(wrong),
+        "unplanted_false_positives": sum(pair not in known for pair in wrong),
         "missed": [pair for pair in truth if pair not in predicted],
         "wrong": wrong,
     }
@@ -334,28 +412,49 @@ def scores(suggestions: dict, matches: dict, truth: dict, seeds: list[tuple]) ->
     planted_in = {tuple(pair): kind for kind, *pair in truth["in_seed"]}
     planted_cross = {tuple(pair): kind for kind, *pair in truth["cross"]}
     in_seed["wrong"] = [
-        {"seed": index, "positions": [first, second], "reason": in_seed_pairs[(index, first, second)],
-         "near_miss": known_in.get((index, first, second)),
-         "titles": [seeds[index][2][first][0], seeds[index][2][second][0]]}
+        {
+            "seed": index,
+            "positions": [first, second],
+            "reason": in_seed_pairs[(index, first, second)],
+            "near_miss": known_in.get((index, first, second)),
+            "titles": [seeds[index][2][first][0], seeds[index][2][second][0]],
+        }
         for index, first, second in in_seed.pop("wrong")[:EXAMPLES]
     ]
     in_seed["missed"] = [
-        {"seed": index, "positions": [first, second], "kind": planted_in[(index, first, second)],
-         "titles": [seeds[index][2][first][0], seeds[index][2][second][0]]}
+        {
+            "seed": index,
+            "positions": [first, second],
+            "kind": planted_in[(index, first, second)],
+            "titles": [seeds[index][2][first][0], seeds[index][2][second][0]],
+        }
         for index, first, second in in_seed.pop("missed")[:EXAMPLES]
     ]
     cross["wrong"] = [
-        {"seeds": [first, second], "reason": cross_pairs[(first, second)], "near_miss": known_cross.get((first, second)),
-         "titles": [seeds[first][0], seeds[second][0]]}
+        {
+            "seeds": [first, second],
+            "reason": cross_pairs[(first, second)],
+            "near_miss": known_cross.get((first, second)),
+            "titles": [seeds[first][0], seeds[second][0]],
+        }
         for first, second in cross.pop("wrong")[:EXAMPLES]
     ]
     cross["missed"] = [
-        {"seeds": [first, second], "kind": planted_cross[(first, second)], "titles": [seeds[first][0], seeds[second][0]]}
+        {
+            "seeds": [first, second],
+            "kind": planted_cross[(first, second)],
+            "titles": [seeds[first][0], seeds[second][0]],
+        }
         for first, second in cross.pop("missed")[:EXAMPLES]
     ]
     right, suggested, planted = (in_seed[k] + cross[k] for k in ("right", "suggested", "planted"))
-    combined = {"planted": planted, "suggested": suggested, "right": right,
-                "precision": _ratio(right, suggested), "recall": _ratio(right, planted)}
+    combined = {
+        "planted": planted,
+        "suggested": suggested,
+        "right": right,
+        "precision": _ratio(right, suggested),
+        "recall": _ratio(right, planted),
+    }
     return {"in_seed": in_seed, "cross": cross, "combined": combined}
 
 
@@ -373,12 +472,13 @@ def _count(items) -> dict[str, int]:
 # --- The lookups in the real index.
 
 
-def measure_lookups(db_path: Path, seeds: list[tuple], keys: list[tuple], new_seeds: list[tuple],
-                    planted: list[bool]) -> dict:
+def measure_lookups(
+    db_path: Path, seeds: list[tuple], keys: list[tuple], new_seeds: list[tuple], planted: list[bool]
+) -> dict:
     """Every seed's keys into a scratch database's story_keys, then each new seed's lookup and
     index_articles timed (the first WARMUP_SEEDS new seeds untimed). `planted`: whether each new
     seed was planted as a duplicate of a corpus seed, to count the matches found against."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from flask_migrate import upgrade
     from sqlalchemy import func, insert, select
@@ -391,16 +491,34 @@ def measure_lookups(db_path: Path, seeds: list[tuple], keys: list[tuple], new_se
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path.resolve()}", "SECRET_KEY": "x"})
     with app.app_context():
         upgrade()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         everything = seeds + new_seeds
         for start in range(0, len(everything), INSERT_BATCH):
-            db.session.execute(insert(Article.__table__), [
-                {"id": index + 1, "identity": f"bench-{index + 1}", "source_name": f"bench-{index + 1}.txt",
-                 "content_hash": "", "source_text": "", "category": "news", "title": title, "published_at": now,
-                 "web_url": urls[0], "heat": -1, "provider_name": "bench", "key_order": [], "body": "",
-                 "status": "pending", "version": 1, "imported_at": now, "updated_at": now}
-                for index, (title, urls, _) in enumerate(everything[start:start + INSERT_BATCH], start)
-            ])
+            db.session.execute(
+                insert(Article.__table__),
+                [
+                    {
+                        "id": index + 1,
+                        "identity": f"bench-{index + 1}",
+                        "source_name": f"bench-{index + 1}.txt",
+                        "content_hash": "",
+                        "source_text": "",
+                        "category": "news",
+                        "title": title,
+                        "published_at": now,
+                        "web_url": urls[0],
+                        "heat": -1,
+                        "provider_name": "bench",
+                        "key_order": [],
+                        "body": "",
+                        "status": "pending",
+                        "version": 1,
+                        "imported_at": now,
+                        "updated_at": now,
+                    }
+                    for index, (title, urls, _) in enumerate(everything[start : start + INSERT_BATCH], start)
+                ],
+            )
         db.session.commit()
         rows = 0
         for batch in _key_rows(keys):
@@ -414,7 +532,9 @@ def measure_lookups(db_path: Path, seeds: list[tuple], keys: list[tuple], new_se
         lookups, indexing, matched, expected = [], [], 0, 0
         for number, (title, urls, related) in enumerate(new_seeds):
             article_id = len(seeds) + number + 1
-            sources = [KeySource(OWN, title, urls)] + [KeySource(p, e[0], e[1:4]) for p, e in enumerate(related)]
+            sources = [KeySource(OWN, title, urls)] + [
+                KeySource(p, e[0], e[1:4]) for p, e in enumerate(related)
+            ]
             keyed = article_keys({article_id: sources})
             hashes = list({key for _, _, key in keyed})
             began = time.perf_counter()
@@ -435,9 +555,16 @@ def measure_lookups(db_path: Path, seeds: list[tuple], keys: list[tuple], new_se
                 expected += planted[number]
         db.session.remove()
         db.engine.dispose()
-    return {"articles": len(everything), "story_keys": stored, "database_seconds": built,
-            "lookups": len(lookups), "new_seeds_matching": matched, "new_seeds_planted": expected,
-            "lookup_ms": _percentiles(lookups), "index_articles_ms": _percentiles(indexing)}
+    return {
+        "articles": len(everything),
+        "story_keys": stored,
+        "database_seconds": built,
+        "lookups": len(lookups),
+        "new_seeds_matching": matched,
+        "new_seeds_planted": expected,
+        "lookup_ms": _percentiles(lookups),
+        "index_articles_ms": _percentiles(indexing),
+    }
 
 
 def _key_rows(keys: list[tuple]):
@@ -461,7 +588,12 @@ def _percentiles(seconds: list[float]) -> dict[str, float]:
     def at(quantile: float) -> float:  # nearest rank
         return 1e3 * ordered[min(len(ordered) - 1, math.ceil(quantile * len(ordered)) - 1)]
 
-    return {"p50": at(0.5), "p99": at(0.99), "max": 1e3 * ordered[-1], "mean": 1e3 * statistics.fmean(ordered)}
+    return {
+        "p50": at(0.5),
+        "p99": at(0.99),
+        "max": 1e3 * ordered[-1],
+        "mean": 1e3 * statistics.fmean(ordered),
+    }
 
 
 # --- In the children: each task prints its figures as one JSON line on stdout.
@@ -492,8 +624,13 @@ def child_generate(scratch: str, links: str, seed: str, lookups: str) -> dict:
     _dump((corpus["new_seeds"], corpus["new_planted"]), scratch / "new_seeds.pickle")
     _dump(corpus["truth"], scratch / "truth.pickle")
     truth = {name: _count(kind for kind, *_ in pairs) for name, pairs in corpus["truth"].items()}
-    return {"seconds": seconds, "seeds": len(corpus["seeds"]), "links": corpus["links"],
-            "widened": corpus["widened"], "truth": truth}
+    return {
+        "seconds": seconds,
+        "seeds": len(corpus["seeds"]),
+        "links": corpus["links"],
+        "widened": corpus["widened"],
+        "truth": truth,
+    }
 
 
 def _loaded(scratch: Path, *names: str) -> tuple[list, float]:
@@ -514,8 +651,14 @@ def child_raw(scratch: str) -> dict:
     seconds = time.perf_counter() - started
     peak = peak_rss_mb()
     _dump(keys, scratch / "keys.pickle")
-    return {"seconds": seconds, "keys_seconds": keyed - started, **_halves(halves), "peak_rss_mb": peak,
-            "load_seconds": loading, "scores": scores(suggestions, matches, _load(scratch / "truth.pickle"), seeds)}
+    return {
+        "seconds": seconds,
+        "keys_seconds": keyed - started,
+        **_halves(halves),
+        "peak_rss_mb": peak,
+        "load_seconds": loading,
+        "scores": scores(suggestions, matches, _load(scratch / "truth.pickle"), seeds),
+    }
 
 
 def child_stored(scratch: str, profile: str) -> dict:
@@ -532,8 +675,13 @@ def child_stored(scratch: str, profile: str) -> dict:
     if profiler:
         for order in ("tottime", "cumulative"):
             pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(PROFILE_LINES)
-    return {"seconds": seconds, **_halves(halves), "peak_rss_mb": peak, "load_seconds": loading,
-            "scores": scores(suggestions, matches, _load(scratch / "truth.pickle"), seeds)}
+    return {
+        "seconds": seconds,
+        **_halves(halves),
+        "peak_rss_mb": peak,
+        "load_seconds": loading,
+        "scores": scores(suggestions, matches, _load(scratch / "truth.pickle"), seeds),
+    }
 
 
 def _halves(halves: dict) -> dict:
@@ -542,7 +690,9 @@ def _halves(halves: dict) -> dict:
 
 def child_lookups(scratch: str) -> dict:
     scratch = Path(scratch)
-    seeds, keys, (new_seeds, planted) = (_load(scratch / f"{name}.pickle") for name in ("seeds", "keys", "new_seeds"))
+    seeds, keys, (new_seeds, planted) = (
+        _load(scratch / f"{name}.pickle") for name in ("seeds", "keys", "new_seeds")
+    )
     return measure_lookups(scratch / "index.db", seeds, keys, new_seeds, planted)
 
 
@@ -552,7 +702,9 @@ def child_lookups(scratch: str) -> dict:
 def run(args, scratch: Path) -> dict:
     started = time.perf_counter()
     log(f"generating seeds until their related lists hold {args.links:,} links (seed {args.seed})")
-    generated, generate_rss = run_child("duplicates", "generate", scratch, args.links, args.seed, args.lookups)
+    generated, generate_rss = run_child(
+        "duplicates", "generate", scratch, args.links, args.seed, args.lookups
+    )
     if generated["widened"]:
         log(f"  widened the generator's actors: {generated['widened']}")
     log(f"  {generated['seeds']:,} seeds, {generated['links']:,} links in {generated['seconds']:.0f}s")
@@ -574,76 +726,137 @@ def _comparable(found: dict) -> tuple:
     return tuple((part["suggested"], part["right"]) for part in (found["in_seed"], found["cross"]))
 
 
-def summary(args, generated: dict, generate_rss: float, raw: dict, stored: dict, lookups: dict, took: float) -> dict:
+def summary(
+    args, generated: dict, generate_rss: float, raw: dict, stored: dict, lookups: dict, took: float
+) -> dict:
     found = raw["scores"]
     figures = {
-        "stored_seconds": stored["seconds"], "raw_seconds": raw["seconds"],
+        "stored_seconds": stored["seconds"],
+        "raw_seconds": raw["seconds"],
         "peak_rss_mb": max(raw["peak_rss_mb"], stored["peak_rss_mb"]),
         "lookup_p99_ms": lookups["lookup_ms"]["p99"] if lookups else None,
-        "precision": found["combined"]["precision"], "recall": found["combined"]["recall"],
+        "precision": found["combined"]["precision"],
+        "recall": found["combined"]["recall"],
     }
     targets = {}
     for name, figure in figures.items():
         limit = TARGETS[name]
-        passed = None if figure is None else (figure >= limit if name in ("precision", "recall") else figure < limit)
+        passed = (
+            None
+            if figure is None
+            else (figure >= limit if name in ("precision", "recall") else figure < limit)
+        )
         targets[name] = {"figure": figure, "target": limit, "pass": passed}
     return {
-        "links": generated["links"], "seeds": generated["seeds"], "seed": args.seed,
-        "generation": {"seconds": generated["seconds"], "peak_rss_mb": generate_rss, "widened": generated["widened"],
-                       "truth": generated["truth"]},
-        "raw": raw, "stored": stored, "lookups": lookups, "profiled": args.profile,
-        "targets": targets, "seconds": took,
+        "links": generated["links"],
+        "seeds": generated["seeds"],
+        "seed": args.seed,
+        "generation": {
+            "seconds": generated["seconds"],
+            "peak_rss_mb": generate_rss,
+            "widened": generated["widened"],
+            "truth": generated["truth"],
+        },
+        "raw": raw,
+        "stored": stored,
+        "lookups": lookups,
+        "profiled": args.profile,
+        "targets": targets,
+        "seconds": took,
     }
 
 
 def format_table(report: dict) -> str:
     raw, stored, lookups, targets = report["raw"], report["stored"], report["lookups"], report["targets"]
     generation = report["generation"]
-    lines = [f"{report['links']:,} related links in {report['seeds']:,} seeds (seed {report['seed']}), "
-             f"generated in {generation['seconds']:.0f}s (peak RSS {generation['peak_rss_mb']:.0f} MB)"]
+    lines = [
+        f"{report['links']:,} related links in {report['seeds']:,} seeds (seed {report['seed']}), "
+        f"generated in {generation['seconds']:.0f}s (peak RSS {generation['peak_rss_mb']:.0f} MB)"
+    ]
     if generation["widened"]:
         widened = generation["widened"]
-        lines.append(f"  generator's actors widened for this corpus: (actor, place) pairs {widened['pairs_before']:,} -> "
-                     f"{widened['pairs_after']:,} for about {widened['stories_needed']:,} stories")
+        lines.append(
+            f"  generator's actors widened for this corpus: (actor, place) pairs {widened['pairs_before']:,} -> "
+            f"{widened['pairs_after']:,} for about {widened['stories_needed']:,} stories"
+        )
     lines += ["", f"{'':34}{'figure':>12}  {'target':12}"]
 
     def row(label: str, figure: str, name: str | None = None, target: str = "") -> None:
-        verdict = "" if name is None or targets[name]["pass"] is None else ("PASS" if targets[name]["pass"] else "FAIL")
+        verdict = (
+            ""
+            if name is None or targets[name]["pass"] is None
+            else ("PASS" if targets[name]["pass"] else "FAIL")
+        )
         lines.append(f"{label:34}{figure:>12}  {target:12}{verdict}")
 
     row("grouping from stored keys (s)", f"{stored['seconds']:.1f}", "stored_seconds", "< 30")
     row("  in-seed / cross-seed (s)", f"{stored['in_seed_seconds']:.1f} / {stored['cross_seconds']:.1f}")
     row("grouping from raw fields (s)", f"{raw['seconds']:.1f}", "raw_seconds", "< 60")
-    row("  keys / in-seed / cross (s)", f"{raw['keys_seconds']:.1f} / {raw['in_seed_seconds']:.1f} / {raw['cross_seconds']:.1f}")
-    row("peak RSS, stored / raw (MB)", f"{stored['peak_rss_mb']:.0f} / {raw['peak_rss_mb']:.0f}", "peak_rss_mb", "< 1536")
+    row(
+        "  keys / in-seed / cross (s)",
+        f"{raw['keys_seconds']:.1f} / {raw['in_seed_seconds']:.1f} / {raw['cross_seconds']:.1f}",
+    )
+    row(
+        "peak RSS, stored / raw (MB)",
+        f"{stored['peak_rss_mb']:.0f} / {raw['peak_rss_mb']:.0f}",
+        "peak_rss_mb",
+        "< 1536",
+    )
     if lookups:
-        row("new seed's lookup p50 / p99 (ms)", f"{lookups['lookup_ms']['p50']:.3f} / {lookups['lookup_ms']['p99']:.3f}",
-            "lookup_p99_ms", "p99 < 1")
-        row("index_articles p50 / p99 (ms)", f"{lookups['index_articles_ms']['p50']:.2f} / {lookups['index_articles_ms']['p99']:.2f}")
-        row("  new seeds matching / planted", f"{lookups['new_seeds_matching']} / {lookups['new_seeds_planted']}")
+        row(
+            "new seed's lookup p50 / p99 (ms)",
+            f"{lookups['lookup_ms']['p50']:.3f} / {lookups['lookup_ms']['p99']:.3f}",
+            "lookup_p99_ms",
+            "p99 < 1",
+        )
+        row(
+            "index_articles p50 / p99 (ms)",
+            f"{lookups['index_articles_ms']['p50']:.2f} / {lookups['index_articles_ms']['p99']:.2f}",
+        )
+        row(
+            "  new seeds matching / planted",
+            f"{lookups['new_seeds_matching']} / {lookups['new_seeds_planted']}",
+        )
     found = raw["scores"]
     row("precision (in-seed + cross)", f"{found['combined']['precision']:.2%}", "precision", ">= 99%")
     row("recall (in-seed + cross)", f"{found['combined']['recall']:.2%}", "recall", ">= 90%")
     for name, title in (("in_seed", "in-seed"), ("cross", "across seeds")):
         part = found[name]
-        lines += ["", f"{title}: precision {part['precision']:.2%} ({part['right']:,} of {part['suggested']:,} suggested), "
-                      f"recall {part['recall']:.2%} ({part['right']:,} of {part['planted']:,} planted); "
-                      f"{part['false_positives']:,} wrong, {part['unplanted_false_positives']:,} of them unplanted pairs",
-                  f"  {'planted kind':24}{'pairs':>8}{'found':>8}{'recall':>9}  by reason"]
+        lines += [
+            "",
+            f"{title}: precision {part['precision']:.2%} ({part['right']:,} of {part['suggested']:,} suggested), "
+            f"recall {part['recall']:.2%} ({part['right']:,} of {part['planted']:,} planted); "
+            f"{part['false_positives']:,} wrong, {part['unplanted_false_positives']:,} of them unplanted pairs",
+            f"  {'planted kind':24}{'pairs':>8}{'found':>8}{'recall':>9}  by reason",
+        ]
         for kind, figures in part["kinds"].items():
-            lines.append(f"  {kind:24}{figures['pairs']:8,}{figures['found']:8,}{figures['recall']:9.2%}  {_reasons(figures['by_reason'])}")
+            lines.append(
+                f"  {kind:24}{figures['pairs']:8,}{figures['found']:8,}{figures['recall']:9.2%}  {_reasons(figures['by_reason'])}"
+            )
         for kind, figures in part["near_misses"].items():
-            lines.append(f"  {kind + ' (negative)':24}{figures['pairs']:8,}{figures['suggested']:8,}{'':9}  {_reasons(figures['by_reason'])}")
+            lines.append(
+                f"  {kind + ' (negative)':24}{figures['pairs']:8,}{figures['suggested']:8,}{'':9}  {_reasons(figures['by_reason'])}"
+            )
         for reason, figures in part["reasons"].items():
-            lines.append(f"  reason {reason!r}: {figures['right']:,} of {figures['suggested']:,} right, "
-                         f"precision {figures['precision']:.2%}")
+            lines.append(
+                f"  reason {reason!r}: {figures['right']:,} of {figures['suggested']:,} right, "
+                f"precision {figures['precision']:.2%}"
+            )
         for wrong in part["wrong"][:5]:
-            lines.append(f"  wrong ({wrong['reason']}, {wrong['near_miss'] or 'unplanted'}): "
-                         + " ~ ".join(repr(title) for title in wrong["titles"]))
+            lines.append(
+                f"  wrong ({wrong['reason']}, {wrong['near_miss'] or 'unplanted'}): "
+                + " ~ ".join(repr(title) for title in wrong["titles"])
+            )
         for missed in part["missed"][:5]:
-            lines.append(f"  missed ({missed['kind']}): " + " ~ ".join(repr(title) for title in missed["titles"]))
-    lines += ["", f"took {report['seconds']:.0f}s (loading the corpus untimed: raw {raw['load_seconds']:.0f}s, "
-                  f"stored {stored['load_seconds']:.0f}s" + (f"; database {lookups['database_seconds']:.0f}s)" if lookups else ")")]
+            lines.append(
+                f"  missed ({missed['kind']}): " + " ~ ".join(repr(title) for title in missed["titles"])
+            )
+    lines += [
+        "",
+        f"took {report['seconds']:.0f}s (loading the corpus untimed: raw {raw['load_seconds']:.0f}s, "
+        f"stored {stored['load_seconds']:.0f}s"
+        + (f"; database {lookups['database_seconds']:.0f}s)" if lookups else ")"),
+    ]
     return "\n".join(lines)
 
 
@@ -653,10 +866,18 @@ def _reasons(counts: dict[str, int]) -> str:
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.duplicates", description=__doc__.splitlines()[0])
-    parser.add_argument("--links", type=int, default=1_000_000, help="related links in the corpus (default 1,000,000)")
+    parser.add_argument(
+        "--links", type=int, default=1_000_000, help="related links in the corpus (default 1,000,000)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    parser.add_argument("--lookups", type=int, default=1000, help="new seeds looked up in the story index (default 1,000)")
-    parser.add_argument("--profile", action="store_true", help="run the stored-key grouping under cProfile; top functions to stderr")
+    parser.add_argument(
+        "--lookups", type=int, default=1000, help="new seeds looked up in the story index (default 1,000)"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the stored-key grouping under cProfile; top functions to stderr",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     if args.links < 1 or args.lookups < 0:

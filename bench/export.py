@@ -51,7 +51,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from .children import BenchmarkError, run_child
@@ -59,7 +59,7 @@ from .children import BenchmarkError, run_child
 FORMATS = ("dir", "zip", "yaml")
 MAX_RATIO = 2.0
 MAX_PEAK_RSS_MB = 300
-APPROVED_AT = datetime(2024, 1, 15, 9, 30, tzinfo=timezone.utc)
+APPROVED_AT = datetime(2024, 1, 15, 9, 30, tzinfo=UTC)
 HEAT_MODULUS = 199
 BATCH_SIZE = 500
 PROFILE_LINES = 25
@@ -83,7 +83,9 @@ def _app(db_path: str):
 
     from .queue_db import sqlite_url
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": sqlite_url(Path(db_path)), "SECRET_KEY": secrets.token_hex(16)})
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": sqlite_url(Path(db_path)), "SECRET_KEY": secrets.token_hex(16)}
+    )
 
 
 def prepare_database(db_path: str, n: str, unique: str, seed: str) -> dict:
@@ -101,9 +103,14 @@ def prepare_database(db_path: str, n: str, unique: str, seed: str) -> dict:
         approved = db.session.scalar(select(func.count()).where(Article.status == APPROVED))
         if approved < n:
             bench_user = db.session.scalar(select(User.id).where(User.username == queue_db.USERNAME))
-            db.session.execute(update(Article).values(
-                status=APPROVED, decided_at=APPROVED_AT, decided_by_id=bench_user, heat=1 + Article.id % HEAT_MODULUS,
-            ))
+            db.session.execute(
+                update(Article).values(
+                    status=APPROVED,
+                    decided_at=APPROVED_AT,
+                    decided_by_id=bench_user,
+                    heat=1 + Article.id % HEAT_MODULUS,
+                )
+            )
             db.session.commit()
             db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
             approved = db.session.scalar(select(func.count()).where(Article.status == APPROVED))
@@ -128,7 +135,11 @@ def _name_copies_after_their_identity() -> None:
         if PurePosixPath(row.source_name).stem != row.identity
     ]
     if renames:
-        rename = update(articles).where(articles.c.id == bindparam("article_id")).values(source_name=bindparam("new_name"))
+        rename = (
+            update(articles)
+            .where(articles.c.id == bindparam("article_id"))
+            .values(source_name=bindparam("new_name"))
+        )
         db.session.execute(rename, renames)
         db.session.commit()
         db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
@@ -140,8 +151,8 @@ def dump_baseline(db_path: str, out: str) -> dict:
     import yaml
     from sqlalchemy import select
 
-    from webapp.models import APPROVED, Article, db
     from webapp.formats.seeds import load_front_matter, split_front_matter
+    from webapp.models import APPROVED, Article, db
 
     statement = (
         select(Article.source_text)
@@ -155,7 +166,14 @@ def dump_baseline(db_path: str, out: str) -> dict:
         for source_text in db.session.scalars(statement):
             mapping = load_front_matter(split_front_matter(source_text.removeprefix("\ufeff"))[0])
             started = time.perf_counter()
-            yaml.dump(mapping, stream, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False, explicit_start=True)
+            yaml.dump(
+                mapping,
+                stream,
+                Dumper=yaml.CSafeDumper,
+                allow_unicode=True,
+                sort_keys=False,
+                explicit_start=True,
+            )
             dumping += time.perf_counter() - started
             articles += 1
     return {"seconds": dumping, "articles": articles, "bytes": Path(out).stat().st_size}
@@ -218,16 +236,20 @@ def summary(baseline: dict, exports: list[dict], args, db_path: Path, took: dict
     targets = []
     for run in exports:
         if run["articles"] != baseline["articles"]:
-            raise BenchmarkError(f"{run['name']} wrote {run['articles']:,} articles, the baseline {baseline['articles']:,}")
-        targets.append({
-            "format": run["format"],
-            "max_ratio": MAX_RATIO,
-            "ratio": run["ratio_to_baseline"],
-            "ratio_pass": run["ratio_to_baseline"] <= MAX_RATIO,
-            "max_peak_rss_mb": MAX_PEAK_RSS_MB,
-            "peak_rss_mb": run["peak_rss_mb"],
-            "peak_rss_pass": run["peak_rss_mb"] <= MAX_PEAK_RSS_MB,
-        })
+            raise BenchmarkError(
+                f"{run['name']} wrote {run['articles']:,} articles, the baseline {baseline['articles']:,}"
+            )
+        targets.append(
+            {
+                "format": run["format"],
+                "max_ratio": MAX_RATIO,
+                "ratio": run["ratio_to_baseline"],
+                "ratio_pass": run["ratio_to_baseline"] <= MAX_RATIO,
+                "max_peak_rss_mb": MAX_PEAK_RSS_MB,
+                "peak_rss_mb": run["peak_rss_mb"],
+                "peak_rss_pass": run["peak_rss_mb"] <= MAX_PEAK_RSS_MB,
+            }
+        )
     return {
         "articles": baseline["articles"],
         "database": str(db_path) if args.db else "scratch",
@@ -245,8 +267,10 @@ def format_table(report: dict) -> str:
         f"{'':30}{'seconds':>9}{'articles/s':>12}{'x baseline':>12}{'peak RSS MB':>13}",
     ]
     for run in report["runs"]:
-        lines.append(f"{run['name']:30}{run['seconds']:9.2f}{run['articles_per_second']:12,.0f}"
-                     f"{run['ratio_to_baseline']:12.2f}{run['peak_rss_mb']:13.0f}")
+        lines.append(
+            f"{run['name']:30}{run['seconds']:9.2f}{run['articles_per_second']:12,.0f}"
+            f"{run['ratio_to_baseline']:12.2f}{run['peak_rss_mb']:13.0f}"
+        )
     for target in report["targets"]:
         lines.append(
             f"targets ({target['format']}): export <= {target['max_ratio']} x baseline: {target['ratio']:.2f} "
@@ -254,7 +278,9 @@ def format_table(report: dict) -> str:
             f"{target['peak_rss_mb']:.0f} {_verdict(target['peak_rss_pass'])}"
         )
     took = report["seconds"]
-    lines.append(f"took {took['total']:.0f}s (database {took['database']:.0f}s, measuring {took['measuring']:.0f}s)")
+    lines.append(
+        f"took {took['total']:.0f}s (database {took['database']:.0f}s, measuring {took['measuring']:.0f}s)"
+    )
     return "\n".join(lines)
 
 
@@ -265,11 +291,19 @@ def _verdict(passed: bool) -> str:
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.export", description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="articles in the database (default 100,000)")
-    parser.add_argument("--unique", type=int, default=10_000, help="seeds imported before copying up to N (default 10,000)")
+    parser.add_argument(
+        "--unique", type=int, default=10_000, help="seeds imported before copying up to N (default 10,000)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    parser.add_argument("--db", type=Path, help="SQLite file to build, or to reuse when it already holds N articles")
-    parser.add_argument("--format", choices=(*FORMATS, "all"), default="dir", help="export format to measure (default dir)")
-    parser.add_argument("--profile", action="store_true", help="run the export under cProfile; top functions to stderr")
+    parser.add_argument(
+        "--db", type=Path, help="SQLite file to build, or to reuse when it already holds N articles"
+    )
+    parser.add_argument(
+        "--format", choices=(*FORMATS, "all"), default="dir", help="export format to measure (default dir)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="run the export under cProfile; top functions to stderr"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     if args.n < 1 or args.unique < 1:

@@ -42,6 +42,7 @@ one ``Seed`` (its article as the dict YAML would load), ``render_seed(article, b
 lays it out, ``write_corpus(n, seed, out_dir)`` writes a corpus and returns the truth,
 ``main(argv)`` is the command line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,43 +56,43 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .vocabulary import (
-    TOPICS,
     ACTIONS,
-    HEADLINES,
-    FOREIGN_HEADLINES,
-    EXCERPT_SENTENCES,
-    RARE_SENTENCES,
-    REWORDINGS,
-    PUNCTUATION_SWAPS,
-    PLACES,
-    COMPANY_STARTS,
+    AMP_STYLES,
+    CATEGORIES,
     COMPANY_ENDS,
     COMPANY_KINDS,
-    OUTLET_PREFIXES,
-    OUTLET_SUFFIXES,
-    TLDS,
-    PATH_STYLES,
-    AMP_STYLES,
-    TRACKING_QUERIES,
-    CATEGORIES,
-    LANGUAGES,
-    INGEST_FLAGS,
+    COMPANY_STARTS,
     CRITICS,
-    RISKS,
-    WHENS,
-    WEEKDAYS,
-    MONTHS,
     EMOJI,
-    IMAGE_SIZES,
+    EXCERPT_SENTENCES,
+    FOREIGN_HEADLINES,
+    HEADLINES,
     IMAGE_HOSTS,
     IMAGE_NAMES,
-    SECURED_BYTES,
+    IMAGE_SIZES,
+    INGEST_FLAGS,
+    LANGUAGES,
     MARKDOWN_BODY,
+    MONTHS,
+    OUTLET_PREFIXES,
+    OUTLET_SUFFIXES,
+    PATH_STYLES,
+    PLACES,
+    PUNCTUATION_SWAPS,
+    RARE_SENTENCES,
+    REWORDINGS,
+    RISKS,
+    SECURED_BYTES,
+    TLDS,
+    TOPICS,
+    TRACKING_QUERIES,
+    WEEKDAYS,
+    WHENS,
 )
 
 URL_KINDS = ("tracking_params", "scheme", "host_prefix", "trailing_slash", "amp_path", "amp_cache")
@@ -103,14 +104,39 @@ CROSS_KINDS = {"cross_url_variant": 0.02, "cross_syndication": 0.02, "cross_rela
 CROSS_NEAR_MISS_KINDS = {"cross_same_event": 0.02}
 MAX_PLANTS_PER_SEED = 4
 MAX_RELATED = 12
-START = datetime(2023, 8, 1, tzinfo=timezone.utc)
+START = datetime(2023, 8, 1, tzinfo=UTC)
 SPREAD_MINUTES = 90 * 24 * 60
 TRUTH_FILE = "_truth.json"
-KEY_ORDER = ("category", "title", "excerpt", "publishedDateTime", "originalUrl", "webUrl",
-             "ampWebUrl", "cdnAmpWebUrl", "type", "quality", "heat", "published", "provider",
-             "topics", "images", "related", "secured")
-QUOTED_KEYS = {"title", "excerpt", "originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl", "url",
-               "secured", "sourceFeed"}
+KEY_ORDER = (
+    "category",
+    "title",
+    "excerpt",
+    "publishedDateTime",
+    "originalUrl",
+    "webUrl",
+    "ampWebUrl",
+    "cdnAmpWebUrl",
+    "type",
+    "quality",
+    "heat",
+    "published",
+    "provider",
+    "topics",
+    "images",
+    "related",
+    "secured",
+)
+QUOTED_KEYS = {
+    "title",
+    "excerpt",
+    "originalUrl",
+    "webUrl",
+    "ampWebUrl",
+    "cdnAmpWebUrl",
+    "url",
+    "secured",
+    "sourceFeed",
+}
 PLAIN_SCALAR = re.compile(r"[A-Za-z]([A-Za-z0-9 .&'/-]*[A-Za-z0-9.])?")
 YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 NEEDS_ESCAPE = re.compile('[\\\\"\x00-\x1f\x7f\x85\u2028\u2029\ufeff]')
@@ -148,8 +174,16 @@ def _build_outlets() -> list[Outlet]:
             joiner = "-" if rng.random() < 0.15 else ""
             domain = f"{prefix}{joiner}{suffix}".lower() + rng.choice(TLDS)
             host = "www." + domain if rng.random() < 0.6 else domain
-            outlets.append(Outlet(f"{prefix} {suffix}", domain, host, rng.choice(PATH_STYLES),
-                                  rng.choice(AMP_STYLES), rng.random() < 0.18))
+            outlets.append(
+                Outlet(
+                    f"{prefix} {suffix}",
+                    domain,
+                    host,
+                    rng.choice(PATH_STYLES),
+                    rng.choice(AMP_STYLES),
+                    rng.random() < 0.18,
+                )
+            )
     return outlets
 
 
@@ -160,6 +194,7 @@ OUTLETS_BY_DOMAIN = {outlet.domain: outlet for outlet in OUTLETS}
 @dataclass
 class Story:
     """One event; every article on it takes a headline template not used yet."""
+
     actor: str
     action: tuple[str, str, str]
     place: str
@@ -174,8 +209,16 @@ class Story:
     def fields(self, rng: random.Random) -> dict:
         act, acts, noun = self.action
         possessive = self.actor + ("’" if self.actor.endswith("s") else "’s")
-        return {"actor": self.actor, "actor_s": possessive, "act": act, "acts": acts, "noun": noun,
-                "place": self.place, "month": rng.choice(MONTHS), "n": rng.randint(3, 9)}
+        return {
+            "actor": self.actor,
+            "actor_s": possessive,
+            "act": act,
+            "acts": acts,
+            "noun": noun,
+            "place": self.place,
+            "month": rng.choice(MONTHS),
+            "n": rng.randint(3, 9),
+        }
 
     def next_title(self, rng: random.Random) -> str:
         if self.foreign_headlines and rng.random() < 0.03:
@@ -188,10 +231,15 @@ class Story:
 
     def excerpt(self, rng: random.Random) -> str:
         values = self.fields(rng) | {
-            "weekday": rng.choice(WEEKDAYS), "when": rng.choice(WHENS), "critic": rng.choice(CRITICS),
-            "risk": rng.choice(RISKS), "weeks": rng.randint(4, 16), "actor_tag": self.actor.replace(" ", ""),
+            "weekday": rng.choice(WEEKDAYS),
+            "when": rng.choice(WHENS),
+            "critic": rng.choice(CRITICS),
+            "risk": rng.choice(RISKS),
+            "weeks": rng.randint(4, 16),
+            "actor_tag": self.actor.replace(" ", ""),
             "money": f"{rng.choice('$£€')}{rng.randint(2, 900)}m",
-            "count": f"{rng.randint(1, 90)},{rng.randrange(1000):03d}"}
+            "count": f"{rng.randint(1, 90)},{rng.randrange(1000):03d}",
+        }
         sentences = rng.sample(EXCERPT_SENTENCES, 4)
         if rng.random() < 0.005:
             sentences.insert(1, rng.choice(RARE_SENTENCES))
@@ -224,8 +272,9 @@ def new_story(rng: random.Random, topic: str | None = None, taken: set | None = 
         if not keys & taken:
             break
     taken |= keys
-    return Story(actor, action, place, topic, rng.sample(HEADLINES, len(HEADLINES)),
-                 rng.sample(FOREIGN_HEADLINES, 2))
+    return Story(
+        actor, action, place, topic, rng.sample(HEADLINES, len(HEADLINES)), rng.sample(FOREIGN_HEADLINES, 2)
+    )
 
 
 def reword(rng: random.Random, title: str) -> str:
@@ -245,6 +294,7 @@ def reword(rng: random.Random, title: str) -> str:
 @dataclass
 class Seed:
     """One generated seed: file stem, front-matter mapping, body and planted groups."""
+
     stem: str
     suffix: str  # ".txt" or ".md"
     article: dict
@@ -259,6 +309,7 @@ class Seed:
 
 
 # ------------------------------------------------------------------ rendering
+
 
 def render_seed(article: dict, body: str = "") -> str:
     """The file text: front matter laid out like the real seed, then the body."""
@@ -313,13 +364,16 @@ def _render_scalar(key: str | None, value) -> str:
 
 def yaml_double_quoted(text: str) -> str:
     """YAML double-quoted style; printable non-ASCII stays as real characters."""
+
     def escape(match: re.Match) -> str:
         char = match.group()
         return "\\" + char if char in '\\"' else f"\\u{ord(char):04x}"
+
     return '"' + NEEDS_ESCAPE.sub(escape, text) + '"'
 
 
 # ------------------------------------------------------------------ URLs
+
 
 def url_variant(rng: random.Random, url: str, kind: str) -> str:
     """Another address of the same page, of one of the URL_KINDS."""
@@ -369,24 +423,39 @@ def article_url(outlet: Outlet, story: Story, title: str, article_id: int, when:
     slug = slugify(title)
     if any(char.isalpha() and ord(char) > 0x24F for char in title):
         slug = f"{slug}-{article_id}".lstrip("-")  # a non-Latin headline leaves too little slug
-    path = outlet.path_style.format(slug=slug, id=article_id, section=story.section, yyyy=when.year,
-                                    mm=f"{when.month:02d}", dd=f"{when.day:02d}")
+    path = outlet.path_style.format(
+        slug=slug,
+        id=article_id,
+        section=story.section,
+        yyyy=when.year,
+        mm=f"{when.month:02d}",
+        dd=f"{when.day:02d}",
+    )
     return f"https://{outlet.host}{path}"
 
 
 # ------------------------------------------------------------------ articles
 
-def make_entry(rng: random.Random, story: Story, outlet: Outlet, when: datetime,
-               title: str | None = None) -> dict:
+
+def make_entry(
+    rng: random.Random, story: Story, outlet: Outlet, when: datetime, title: str | None = None
+) -> dict:
     """One related entry, in the real seed's key order."""
     title = title or story.next_title(rng)
-    entry = {"title": title, "excerpt": story.excerpt(rng), "publishedDateTime": when,
-             "webUrl": article_url(outlet, story, title, rng.randrange(10**5, 10**9), when)}
+    entry = {
+        "title": title,
+        "excerpt": story.excerpt(rng),
+        "publishedDateTime": when,
+        "webUrl": article_url(outlet, story, title, rng.randrange(10**5, 10**9), when),
+    }
     if rng.random() < 0.35:
         entry["ampWebUrl"] = amp_url(entry["webUrl"], outlet.amp_style)
         entry["cdnAmpWebUrl"] = amp_cache_url(entry["ampWebUrl"])
-    entry |= {"type": "video" if rng.random() < 0.03 else "article",
-              "provider": outlet.provider(), "quality": quality(rng)}
+    entry |= {
+        "type": "video" if rng.random() < 0.03 else "article",
+        "provider": outlet.provider(),
+        "quality": quality(rng),
+    }
     if rng.random() < 0.7:
         entry["images"] = [make_image(rng, outlet, cached=rng.random() < 0.96)]
     return entry
@@ -394,8 +463,10 @@ def make_entry(rng: random.Random, story: Story, outlet: Outlet, when: datetime,
 
 def make_image(rng: random.Random, outlet: Outlet, cached: bool = True, title: str = "") -> dict:
     width, height = rng.choice(IMAGE_SIZES)
-    url = (f"https://{rng.choice(IMAGE_HOSTS)}.{outlet.domain}/media/"
-           f"{rng.getrandbits(96):024x}/{rng.choice(IMAGE_NAMES)}")
+    url = (
+        f"https://{rng.choice(IMAGE_HOSTS)}.{outlet.domain}/media/"
+        f"{rng.getrandbits(96):024x}/{rng.choice(IMAGE_NAMES)}"
+    )
     image = {"url": url, "width": width, "height": height}
     if title:
         return image | {"title": title}
@@ -415,16 +486,24 @@ def shifted(rng: random.Random, when: datetime, hours_before: int, hours_after: 
     return when + timedelta(minutes=rng.randrange(-hours_before * 60, hours_after * 60 + 1))
 
 
-def top_level_article(rng: random.Random, story: Story, outlet: Outlet, when: datetime,
-                      related: list[dict], override: dict) -> dict:
+def top_level_article(
+    rng: random.Random, story: Story, outlet: Outlet, when: datetime, related: list[dict], override: dict
+) -> dict:
     """The seed's own article; `override` replaces generated fields (cross-seed plants)."""
     entry = make_entry(rng, story, outlet, when, override.get("title"))
     values = {key: value for key, value in entry.items() if key not in ("provider", "quality", "images")}
-    values |= {"category": rng.choice(CATEGORIES), "provider": outlet.provider(logo=True),
-               "topics": story.topics(rng), "secured": secured(rng)}
+    values |= {
+        "category": rng.choice(CATEGORIES),
+        "provider": outlet.provider(logo=True),
+        "topics": story.topics(rng),
+        "secured": secured(rng),
+    }
     if rng.random() < 0.86:
-        values |= {"quality": quality(rng), "published": False,
-                   "heat": -1 if rng.random() < 0.8 else rng.randint(31, 199)}
+        values |= {
+            "quality": quality(rng),
+            "published": False,
+            "heat": -1 if rng.random() < 0.8 else rng.randint(31, 199),
+        }
     if rng.random() < 0.74:
         title = values["title"] if rng.random() < 0.5 else ""
         values["images"] = [make_image(rng, outlet, title=title)]
@@ -447,8 +526,11 @@ def add_extras(rng: random.Random, article: dict, story: Story, outlet: Outlet) 
     if rng.random() < 0.05:
         extras["lang"] = rng.choice(LANGUAGES)
     if rng.random() < 0.03:
-        extras["ingest"] = {"pipeline": "wire-v2", "attempt": rng.randint(1, 3),
-                            "flags": rng.sample(INGEST_FLAGS, 2)}
+        extras["ingest"] = {
+            "pipeline": "wire-v2",
+            "attempt": rng.randint(1, 3),
+            "flags": rng.sample(INGEST_FLAGS, 2),
+        }
     items = list(article.items())
     for item in extras.items():
         items.insert(rng.randint(1, len(items)), item)
@@ -457,6 +539,7 @@ def add_extras(rng: random.Random, article: dict, story: Story, outlet: Outlet) 
 
 
 # ------------------------------------------------------------------ related lists
+
 
 def related_count(rng: random.Random) -> int:
     return 0 if rng.random() < 0.1 else rng.randint(1, MAX_RELATED)
@@ -482,8 +565,9 @@ def pick_outlet(rng: random.Random, taken_outlets: set) -> Outlet:
     return outlet
 
 
-def planted_pair(rng: random.Random, kind: str, stories: list[Story], seed_time: datetime,
-                 taken_outlets: set, taken: set) -> list[dict]:
+def planted_pair(
+    rng: random.Random, kind: str, stories: list[Story], seed_time: datetime, taken_outlets: set, taken: set
+) -> list[dict]:
     story = stories[0] if len(stories[0].headlines) >= 2 else story_with_room(rng, stories, taken, 2)
     outlet = pick_outlet(rng, taken_outlets)
     base = make_entry(rng, story, outlet, shifted(rng, seed_time, 96, 12))
@@ -506,25 +590,37 @@ def planted_pair(rng: random.Random, kind: str, stories: list[Story], seed_time:
     return [base, duplicate]
 
 
-def build_related(rng: random.Random, stories: list[Story], seed_outlet: Outlet, seed_time: datetime,
-                  plants: list[str], taken: set) -> tuple[list[dict], list[dict]]:
+def build_related(
+    rng: random.Random,
+    stories: list[Story],
+    seed_outlet: Outlet,
+    seed_time: datetime,
+    plants: list[str],
+    taken: set,
+) -> tuple[list[dict], list[dict]]:
     """A shuffled related list holding one pair per planted kind; returns (entries, groups)."""
     count = min(MAX_RELATED, max(related_count(rng), 2 * len(plants)))
     taken_outlets = {seed_outlet.domain}
-    entries = [entry for kind in plants
-               for entry in planted_pair(rng, kind, stories, seed_time, taken_outlets, taken)]
+    entries = [
+        entry
+        for kind in plants
+        for entry in planted_pair(rng, kind, stories, seed_time, taken_outlets, taken)
+    ]
     while len(entries) < count:
         story = story_with_room(rng, stories, taken)
         when = shifted(rng, seed_time, 96, 12)
         entries.append(make_entry(rng, story, pick_outlet(rng, taken_outlets), when))
     order = rng.sample(range(len(entries)), len(entries))
     position = {old: new for new, old in enumerate(order)}
-    groups = [{"kind": kind, "related_positions": sorted([position[2 * i], position[2 * i + 1]])}
-              for i, kind in enumerate(plants)]
+    groups = [
+        {"kind": kind, "related_positions": sorted([position[2 * i], position[2 * i + 1]])}
+        for i, kind in enumerate(plants)
+    ]
     return [entries[old] for old in order], groups
 
 
 # ------------------------------------------------------------------ seeds
+
 
 def seed_stem(rng: random.Random, index: int, title: str, when: datetime) -> tuple[str, str]:
     if rng.random() < 0.3:
@@ -532,9 +628,14 @@ def seed_stem(rng: random.Random, index: int, title: str, when: datetime) -> tup
     return f"{index:03d}_{rng.getrandbits(64):016x}", ".txt"
 
 
-def generate_seed(rng: random.Random, index: int, plants: Sequence[str] = (),
-                  story: Story | None = None, override: dict | None = None,
-                  taken: set | None = None) -> Seed:
+def generate_seed(
+    rng: random.Random,
+    index: int,
+    plants: Sequence[str] = (),
+    story: Story | None = None,
+    override: dict | None = None,
+    taken: set | None = None,
+) -> Seed:
     """One seed.  plants: in-seed and near-miss kinds for its related list; story and
     override: a story and top-level fields to reuse (cross-seed plants); taken: story
     keys already used in the corpus, so unplanted seeds never share a headline."""
@@ -559,12 +660,16 @@ def cross_seed_fields(rng: random.Random, kind: str, source: Seed) -> tuple[dict
     if kind == "cross_url_variant":
         variant = rng.choice(URL_KINDS)
         copied = {key: article[key] for key in ("title", "excerpt", "provider", "images") if key in article}
-        return copied | {"webUrl": url_variant(rng, article["webUrl"], variant),
-                         "publishedDateTime": when}, {"variant": variant}
+        return copied | {"webUrl": url_variant(rng, article["webUrl"], variant), "publishedDateTime": when}, {
+            "variant": variant
+        }
     if kind == "cross_syndication":
         other = pick_outlet(rng, {article["provider"]["domain"]})
-        return {"title": article["title"], "provider": other.provider(logo=True),
-                "publishedDateTime": when}, {}
+        return {
+            "title": article["title"],
+            "provider": other.provider(logo=True),
+            "publishedDateTime": when,
+        }, {}
     if kind == "cross_related":
         if source.spare is None:
             return None
@@ -575,6 +680,7 @@ def cross_seed_fields(rng: random.Random, kind: str, source: Seed) -> tuple[dict
 
 
 # ------------------------------------------------------------------ corpus
+
 
 def plan_corpus(rng: random.Random, n: int) -> list[list[str]]:
     """The planted kinds of each seed: round(share * n) seeds get each kind."""
@@ -612,8 +718,9 @@ class CorpusBuilder:
         seed = generate_seed(self.rng, index, plants, source and source.story, override, self.taken)
         seed.stem = self._unique_stem(seed.stem)
         for group in seed.groups:
-            self._truth_list(group["kind"]).append({"kind": group["kind"], "file": seed.stem,
-                                                    "related_positions": group["related_positions"]})
+            self._truth_list(group["kind"]).append(
+                {"kind": group["kind"], "file": seed.stem, "related_positions": group["related_positions"]}
+            )
         if source:
             group = {"kind": cross_kind, "files": [source.stem, seed.stem]} | extra
             self._truth_list(cross_kind).append(group)
@@ -666,8 +773,11 @@ def write_corpus(n: int, seed: int, out_dir: str | Path) -> dict:
         data = render_seed(built.article, built.body).encode("utf-8")
         (out / built.filename).write_bytes(data)
         total_bytes += len(data)
-    truth = {"corpus": {"n": n, "seed": seed, "total_bytes": total_bytes},
-             "duplicates": builder.duplicates, "near_misses": builder.near_misses}
+    truth = {
+        "corpus": {"n": n, "seed": seed, "total_bytes": total_bytes},
+        "duplicates": builder.duplicates,
+        "near_misses": builder.near_misses,
+    }
     (out / TRUTH_FILE).write_bytes((json.dumps(truth, indent=1, ensure_ascii=False) + "\n").encode())
     return truth
 
@@ -677,8 +787,11 @@ def format_stats(truth: dict) -> str:
     lines = [f"seeds: {corpus['n']}", f"mean size: {corpus['total_bytes'] / max(corpus['n'], 1):.0f} bytes"]
     for section in ("duplicates", "near_misses"):
         counts = Counter(group["kind"] for group in truth[section])
-        lines.append(f"{section}: {sum(counts.values())} (" +
-                     ", ".join(f"{kind}={count}" for kind, count in sorted(counts.items())) + ")")
+        lines.append(
+            f"{section}: {sum(counts.values())} ("
+            + ", ".join(f"{kind}={count}" for kind, count in sorted(counts.items()))
+            + ")"
+        )
     return "\n".join(lines)
 
 

@@ -74,7 +74,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -99,7 +99,17 @@ from webapp.models import (
 )
 
 from .generate import OUTLETS, yaml_double_quoted
-from .vocabulary import ACTIONS, CATEGORIES, COMPANY_ENDS, COMPANY_KINDS, COMPANY_STARTS, HEADLINES, MONTHS, PLACES, TOPICS
+from .vocabulary import (
+    ACTIONS,
+    CATEGORIES,
+    COMPANY_ENDS,
+    COMPANY_KINDS,
+    COMPANY_STARTS,
+    HEADLINES,
+    MONTHS,
+    PLACES,
+    TOPICS,
+)
 
 PASSWORD = "history-password"
 # generate_password_hash(PASSWORD), computed once: a fixed salt keeps the users' rows the same from run to run.
@@ -111,24 +121,60 @@ LEAD = "hannah"
 BATCH = 10_000
 SECOND = 1_000_000  # times are whole microseconds since the epoch
 HOUR = 3600 * SECOND
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 EXTRA_TOPICS = {
-    "Media": ["streaming deals", "local newspapers"], "Gaming": ["loot boxes", "esports arenas"],
-    "Biotech": ["gene therapies", "lab-grown meat"], "Quantum Computing": ["quantum chips", "quantum-safe encryption"],
-    "Smart Cities": ["smart streetlights", "traffic sensors"], "Water": ["water meters", "desalination plants"],
-    "Insurance": ["flood insurance", "usage-based car cover"], "Mining": ["lithium mines", "deep-sea mining"],
-    "Shipping": ["container ports", "green shipping lanes"], "Startups": ["seed funds", "startup visas"],
-    "Open Source": ["open-source licences", "public code repositories"], "Wearables": ["smart watches", "fitness trackers"],
+    "Media": ["streaming deals", "local newspapers"],
+    "Gaming": ["loot boxes", "esports arenas"],
+    "Biotech": ["gene therapies", "lab-grown meat"],
+    "Quantum Computing": ["quantum chips", "quantum-safe encryption"],
+    "Smart Cities": ["smart streetlights", "traffic sensors"],
+    "Water": ["water meters", "desalination plants"],
+    "Insurance": ["flood insurance", "usage-based car cover"],
+    "Mining": ["lithium mines", "deep-sea mining"],
+    "Shipping": ["container ports", "green shipping lanes"],
+    "Startups": ["seed funds", "startup visas"],
+    "Open Source": ["open-source licences", "public code repositories"],
+    "Wearables": ["smart watches", "fitness trackers"],
 }
 THINGS = {name: things for name, (_, things) in TOPICS.items()} | EXTRA_TOPICS
 REJECT_REASONS = [
-    "Duplicate of an approved story", "Off topic", "Paywalled", "Press release", "Low quality source",
-    "Clickbait headline", "Outdated", "Not news: opinion piece",
+    "Duplicate of an approved story",
+    "Off topic",
+    "Paywalled",
+    "Press release",
+    "Low quality source",
+    "Clickbait headline",
+    "Outdated",
+    "Not news: opinion piece",
 ]
 WEEKDAY_IMPORTS = [1.0, 1.05, 1.05, 1.0, 0.95, 0.55, 0.45]
-HOURLY_IMPORTS = [0.3, 0.25, 0.2, 0.2, 0.25, 0.4, 0.7, 1.0, 1.25, 1.35, 1.35, 1.3,
-                  1.3, 1.3, 1.3, 1.25, 1.2, 1.1, 1.0, 0.9, 0.8, 0.65, 0.5, 0.4]
+HOURLY_IMPORTS = [
+    0.3,
+    0.25,
+    0.2,
+    0.2,
+    0.25,
+    0.4,
+    0.7,
+    1.0,
+    1.25,
+    1.35,
+    1.35,
+    1.3,
+    1.3,
+    1.3,
+    1.3,
+    1.25,
+    1.2,
+    1.1,
+    1.0,
+    0.9,
+    0.8,
+    0.65,
+    0.5,
+    0.4,
+]
 # Shares of the events beyond one decision per decided article (heat takes what is left).
 REOPEN_SHARE, UNDO_DECISION_SHARE, MERGE_SHARE, ABSORB_SHARE = 0.10, 0.05, 0.09, 0.01
 UNDO_HEAT, UNDO_MERGE = 0.03, 0.05  # chance that a heat change or a merge is undone at once
@@ -261,14 +307,22 @@ class _Clock:
 
 
 def _works(person: Person, when: datetime, share: float, day_off: bool) -> bool:
-    if day_off or (person.joins is not None and share < person.joins) or (person.leaves is not None and share >= person.leaves):
+    if (
+        day_off
+        or (person.joins is not None and share < person.joins)
+        or (person.leaves is not None and share >= person.leaves)
+    ):
         return False
     if not person.start_hour <= when.hour < person.start_hour + person.hours:
         return False
     weekday = when.weekday()
     if str(weekday) in person.days:
         return True
-    return weekday >= 5 and person.weekend_turn is not None and (when.toordinal() // 7) % 4 == person.weekend_turn
+    return (
+        weekday >= 5
+        and person.weekend_turn is not None
+        and (when.toordinal() // 7) % 4 == person.weekend_turn
+    )
 
 
 def _days_off(rng: random.Random, days: int) -> dict[str, set[int]]:
@@ -326,11 +380,26 @@ class _History:
         for rank, outlet in enumerate(chosen):
             kind = rng.random() if rank >= 25 else 1.0
             if kind < 0.03:
-                approve, slow, stale, quality = rng.uniform(0.03, 0.12), rng.uniform(1.5, 2.5), 0.06, rng.randint(2, 8)
+                approve, slow, stale, quality = (
+                    rng.uniform(0.03, 0.12),
+                    rng.uniform(1.5, 2.5),
+                    0.06,
+                    rng.randint(2, 8),
+                )
             elif kind < 0.15:
-                approve, slow, stale, quality = rng.uniform(0.25, 0.45), rng.uniform(2.0, 3.5), 0.04, rng.randint(6, 14)
+                approve, slow, stale, quality = (
+                    rng.uniform(0.25, 0.45),
+                    rng.uniform(2.0, 3.5),
+                    0.04,
+                    rng.randint(6, 14),
+                )
             else:
-                approve, slow, stale, quality = rng.uniform(0.70, 0.86), rng.uniform(0.8, 1.2), 0.012, rng.randint(12, 24)
+                approve, slow, stale, quality = (
+                    rng.uniform(0.70, 0.86),
+                    rng.uniform(0.8, 1.2),
+                    0.012,
+                    rng.randint(12, 24),
+                )
             outlets.append(Outlet(outlet.name, outlet.domain, outlet.host, approve, slow, stale, quality))
         self.outlet_weights = [1 / (rank + 1) ** 1.07 for rank in range(len(outlets))]
         self.outlet_cum = list(itertools.accumulate(self.outlet_weights))
@@ -355,11 +424,14 @@ class _History:
         weights = []
         for slot in range(clock.slots):
             when = _datetime(self.start + slot * HOUR)
-            weights.append(WEEKDAY_IMPORTS[when.weekday()] * HOURLY_IMPORTS[when.hour] * (1 + 0.15 * slot / clock.slots))
+            weights.append(
+                WEEKDAY_IMPORTS[when.weekday()] * HOURLY_IMPORTS[when.hour] * (1 + 0.15 * slot / clock.slots)
+            )
         slots = sorted(rng.choices(range(clock.slots), weights=weights, k=self.n))
         outlets = rng.choices(self.outlets, cum_weights=self.outlet_cum, k=self.n)
         times = sorted(
-            self.start + slot * HOUR + rng.randrange(6) * 600 * SECOND + rng.randrange(20 * SECOND) for slot in slots
+            self.start + slot * HOUR + rng.randrange(6) * 600 * SECOND + rng.randrange(20 * SECOND)
+            for slot in slots
         )
         for index, (imported, outlet) in enumerate(zip(times, outlets), start=1):
             article = _Article(index, imported, outlet, updated=imported)
@@ -391,7 +463,9 @@ class _History:
             weights = [2.0 if a.verdict == REJECTED else 1.0 for a in decided]
             for article in rng.choices(decided, weights=weights, k=round(extra * REOPEN_SHARE / 2)):
                 self.reopens[article.id] += 1
-        self.undo_decision = min(1.0, extra * UNDO_DECISION_SHARE / 2 / max(1, len(decided) + sum(self.reopens.values())))
+        self.undo_decision = min(
+            1.0, extra * UNDO_DECISION_SHARE / 2 / max(1, len(decided) + sum(self.reopens.values()))
+        )
         merging = round(extra * MERGE_SHARE / 2.2)
         for article in rng.sample(articles, min(merging, len(articles))):
             article.links = rng.randint(3, 6)
@@ -399,18 +473,27 @@ class _History:
         for _ in range(absorbs):
             article = rng.choice(articles)
             source = article.id + rng.randint(1, 200)
-            if source <= self.n and not articles[source - 1].links and articles[source - 1].duplicate_of is None:
+            if (
+                source <= self.n
+                and not articles[source - 1].links
+                and articles[source - 1].duplicate_of is None
+            ):
                 articles[source - 1].duplicate_of = article.id
                 article.absorbs.append(source)
         undo_events = len(decided) * self.undo_decision * 2 + merging * 1.6 * UNDO_MERGE
         others = extra * REOPEN_SHARE + undo_events + merging * 2.2 + absorbs
         heat = max(0, int((extra - others) / (1 + UNDO_HEAT) * 0.97))
         self.heat_weights = [
-            (3.0 if a.verdict == APPROVED else 0.25 if a.verdict == REJECTED else 0.4) * (0.2 + rng.paretovariate(1.6))
+            (3.0 if a.verdict == APPROVED else 0.25 if a.verdict == REJECTED else 0.4)
+            * (0.2 + rng.paretovariate(1.6))
             for a in articles
         ]
         self.heat_cum = list(itertools.accumulate(self.heat_weights))
-        self.heats = Counter(a.id for a in rng.choices(articles, cum_weights=self.heat_cum, k=heat)) if heat else Counter()
+        self.heats = (
+            Counter(a.id for a in rng.choices(articles, cum_weights=self.heat_cum, k=heat))
+            if heat
+            else Counter()
+        )
 
     def _simulate(self, article: _Article) -> None:
         """Lay out the article's operations in staffed time, then play them in order."""
@@ -437,7 +520,11 @@ class _History:
                 ops.append((when, 3, "redecide", None))
         if article.links:
             article.merges = {str(position): None for position in range(article.links)}
-            when = rng.uniform(start, decided) if decided is not None and rng.random() < 0.6 else (decided or start) + _lognormal(rng, 1.0, 1.2)
+            when = (
+                rng.uniform(start, decided)
+                if decided is not None and rng.random() < 0.6
+                else (decided or start) + _lognormal(rng, 1.0, 1.2)
+            )
             for _ in range(1 + (rng.random() < 0.35) + (rng.random() < 0.1)):
                 ops.append((when, 4, "merge", None))
                 if rng.random() < 0.35:
@@ -469,14 +556,25 @@ class _History:
 
     def _decision(self, article: _Article, t: int, actor: int, verdict: str) -> None:
         rng = self.rng
-        event = self._emit(article, t, actor, "approve" if verdict == APPROVED else "reject", self._verdict_changes(verdict, actor, t))
+        event = self._emit(
+            article,
+            t,
+            actor,
+            "approve" if verdict == APPROVED else "reject",
+            self._verdict_changes(verdict, actor, t),
+        )
         if rng.random() < self.undo_decision:
             undone_at, again_at = t + rng.randint(2, 9) * SECOND, t + rng.randint(15, 70) * SECOND
             if again_at <= self.clock.end:
                 self._undo(article, undone_at, event)
                 verdict = REJECTED if verdict == APPROVED else APPROVED
-                self._emit(article, again_at, actor, "approve" if verdict == APPROVED else "reject",
-                           self._verdict_changes(verdict, actor, again_at))
+                self._emit(
+                    article,
+                    again_at,
+                    actor,
+                    "approve" if verdict == APPROVED else "reject",
+                    self._verdict_changes(verdict, actor, again_at),
+                )
 
     def _verdict_changes(self, verdict: str, actor: int, t: int) -> dict:
         reason = self.rng.choice(REJECT_REASONS) if verdict == REJECTED and self.rng.random() < 0.7 else None
@@ -530,13 +628,23 @@ class _History:
             return
         canonical = self.rng.choice(canonicals)
         after = {position: None if target == canonical else target for position, target in merges.items()}
-        self._emit(article, t, self.clock.actor(self.rng, t), "unmerge", {}, {"merges": merges}, {"merges": after})
+        self._emit(
+            article, t, self.clock.actor(self.rng, t), "unmerge", {}, {"merges": merges}, {"merges": after}
+        )
         article.merges = after
 
     def _op_absorb(self, article: _Article, t: int, source: int) -> None:
         if t < self.articles[source - 1].imported:
             return
-        self._emit(article, t, self.clock.actor(self.rng, t), "absorb", {}, {"absorbed": None}, {"absorbed": {"from": source}})
+        self._emit(
+            article,
+            t,
+            self.clock.actor(self.rng, t),
+            "absorb",
+            {},
+            {"absorbed": None},
+            {"absorbed": {"from": source}},
+        )
 
     def _undo(self, article: _Article, t: int, event: tuple) -> None:
         """Undo `event` (the article's last), by its actor, as moderation.undo does."""
@@ -548,14 +656,34 @@ class _History:
             article.merges = before_extra["merges"]
         self._emit(article, t, event[3], "undo", changes, extra_before, extra_after, undoes=event[1])
 
-    def _emit(self, article: _Article, t: int, actor: int, action: str, changes: dict,
-              before_extra: dict | None = None, after_extra: dict | None = None, undoes: int | None = None) -> tuple:
+    def _emit(
+        self,
+        article: _Article,
+        t: int,
+        actor: int,
+        action: str,
+        changes: dict,
+        before_extra: dict | None = None,
+        after_extra: dict | None = None,
+        undoes: int | None = None,
+    ) -> tuple:
         state = article.state
         before = tuple(state)
         for index, value in changes.items():
             state[index] = value
         state[5] += 1
-        event = (t, len(self.events), article.id, actor, action, before, tuple(state), before_extra, after_extra, undoes)
+        event = (
+            t,
+            len(self.events),
+            article.id,
+            actor,
+            action,
+            before,
+            tuple(state),
+            before_extra,
+            after_extra,
+            undoes,
+        )
         self.events.append(event)
         article.events.append(event)
         article.updated = t
@@ -569,7 +697,9 @@ class _History:
         while missing > 0:
             attempts += 1
             if attempts > 50 * self.target + 1000:
-                raise ValueError(f"could not place {missing:,} more events: too many for {self.n:,} articles in {self.days} days")
+                raise ValueError(
+                    f"could not place {missing:,} more events: too many for {self.n:,} articles in {self.days} days"
+                )
             article = rng.choices(self.articles, cum_weights=self.heat_cum)[0]
             last = clock.work(article.updated)
             if last >= clock.end_work - 0.01:  # nobody on duty after its last event
@@ -609,8 +739,14 @@ def _headline(rng: random.Random, topic: str) -> str:
     act, acts, noun = (part.format(thing) for part in rng.choice(ACTIONS))
     actor = rng.choice(COMPANY_STARTS) + rng.choice(COMPANY_ENDS) + rng.choice(COMPANY_KINDS)
     return rng.choice(HEADLINES).format(
-        actor=actor, actor_s=actor + "’s", act=act, acts=acts, noun=noun, place=rng.choice(PLACES),
-        month=rng.choice(MONTHS), n=rng.randint(3, 9),
+        actor=actor,
+        actor_s=actor + "’s",
+        act=act,
+        acts=acts,
+        noun=noun,
+        place=rng.choice(PLACES),
+        month=rng.choice(MONTHS),
+        n=rng.randint(3, 9),
     )
 
 
@@ -636,8 +772,16 @@ def _seed_text(fields: dict, topics: list[str], related: list[dict]) -> str:
     ]
     if fields["quality"] is not None:
         lines.append(f"quality: {fields['quality']}")
-    lines += ["heat: -1", "published: false", "", "provider:", f"  name: {fields['provider_name']}",
-              f"  domain: {fields['provider_domain']}", "", "topics:"]
+    lines += [
+        "heat: -1",
+        "published: false",
+        "",
+        "provider:",
+        f"  name: {fields['provider_name']}",
+        f"  domain: {fields['provider_domain']}",
+        "",
+        "topics:",
+    ]
     lines += [f"  - {name}" for name in topics]
     if related:
         lines += ["", "related:"]
@@ -647,12 +791,25 @@ def _seed_text(fields: dict, topics: list[str], related: list[dict]) -> str:
                 f"    publishedDateTime: {_stamp(entry['published'])}",
                 f"    webUrl: {yaml_double_quoted(entry['web_url'])}",
                 f"    quality: {entry['quality']}",
-                "    provider:", f"      name: {entry['provider_name']}", f"      domain: {entry['provider_domain']}",
+                "    provider:",
+                f"      name: {entry['provider_name']}",
+                f"      domain: {entry['provider_domain']}",
             ]
     return "\n".join(lines + ["---", ""]) + "\n"
 
 
-ARTICLE_KEYS = ["category", "title", "publishedDateTime", "webUrl", "type", "quality", "heat", "published", "provider", "topics"]
+ARTICLE_KEYS = [
+    "category",
+    "title",
+    "publishedDateTime",
+    "webUrl",
+    "type",
+    "quality",
+    "heat",
+    "published",
+    "provider",
+    "topics",
+]
 RELATED_KEYS = ["title", "publishedDateTime", "webUrl", "quality", "provider"]
 
 
@@ -662,20 +819,31 @@ class _Rows:
     def __init__(self, history: _History, password_hash: str):
         self.history, self.password_hash = history, password_hash
         self.rng = history.rng
-        self.topic_cum = list(itertools.accumulate(1 / (rank + 1) ** 0.9 for rank in range(len(history.topics))))
+        self.topic_cum = list(
+            itertools.accumulate(1 / (rank + 1) ** 0.9 for rank in range(len(history.topics)))
+        )
         self.article_topics: list[dict] = []
         self.related_links: list[dict] = []
 
     def users(self) -> list[dict]:
         history, rows = self.history, []
         for person in STAFF:
-            joined = history.start + int(person.joins * history.days * 24 * HOUR) if person.joins is not None \
+            joined = (
+                history.start + int(person.joins * history.days * 24 * HOUR)
+                if person.joins is not None
                 else history.start - self.rng.randint(30, 400) * 24 * HOUR
-            rows.append({
-                "id": history.users[person.username], "username": person.username, "password_hash": self.password_hash,
-                "role": person.role, "active": person.leaves is None, "created_at": _datetime(joined),
-                "session_token": f"{self.rng.getrandbits(128):032x}",
-            })
+            )
+            rows.append(
+                {
+                    "id": history.users[person.username],
+                    "username": person.username,
+                    "password_hash": self.password_hash,
+                    "role": person.role,
+                    "active": person.leaves is None,
+                    "created_at": _datetime(joined),
+                    "session_token": f"{self.rng.getrandbits(128):032x}",
+                }
+            )
         return rows
 
     def topics(self) -> list[dict]:
@@ -703,37 +871,70 @@ class _Rows:
             published -= published % SECOND
             quality = None if rng.random() < 0.04 else max(0, outlet.quality + int(rng.gauss(0, 4)))
             fields = {
-                "category": rng.choice(CATEGORIES), "title": title, "published": published, "quality": quality,
+                "category": rng.choice(CATEGORIES),
+                "title": title,
+                "published": published,
+                "quality": quality,
                 "web_url": f"https://{outlet.host}/news/{_slug(title)}-{article.id}/",
-                "provider_name": outlet.name, "provider_domain": outlet.domain,
+                "provider_name": outlet.name,
+                "provider_domain": outlet.domain,
             }
             related = []
             for position in range(article.links):
                 other = rng.choices(history.outlets, cum_weights=history.outlet_cum)[0]
                 other_title = title if rng.random() < 0.5 else _headline(rng, topics[0])
                 link_id += 1
-                related.append({
-                    "id": link_id, "position": position, "title": other_title,
-                    "published": published - rng.randrange(48 * HOUR) // SECOND * SECOND,
-                    "web_url": f"https://{other.host}/news/{_slug(other_title)}-{article.id}-{position}/",
-                    "quality": other.quality, "provider_name": other.name, "provider_domain": other.domain,
-                })
+                related.append(
+                    {
+                        "id": link_id,
+                        "position": position,
+                        "title": other_title,
+                        "published": published - rng.randrange(48 * HOUR) // SECOND * SECOND,
+                        "web_url": f"https://{other.host}/news/{_slug(other_title)}-{article.id}-{position}/",
+                        "quality": other.quality,
+                        "provider_name": other.name,
+                        "provider_domain": other.domain,
+                    }
+                )
             self._children(article, topics, topic_ids, related)
             source = _seed_text(fields, topics, related)
             status, heat, decided_by, decided_at, reason, version = article.state
             yield {
-                "id": article.id, "identity": identity, "source_name": identity + ".txt",
-                "content_hash": hashlib.sha256(source.encode()).hexdigest(), "source_text": source,
-                "category": fields["category"], "title": title, "excerpt": None,
-                "published_at": _datetime(published), "original_url": None, "web_url": fields["web_url"],
-                "amp_web_url": None, "cdn_amp_web_url": None, "type": "article", "quality": quality, "heat": heat,
-                "seed_published": False, "provider_name": outlet.name, "provider_domain": outlet.domain,
-                "provider_extra": None, "images": None, "secured": None, "extra": None,
-                "key_order": [key for key in ARTICLE_KEYS if quality is not None or key != "quality"] + (["related"] if related else []),
-                "body": "", "suggestion_count": 0,
-                "duplicate_of_id": article.duplicate_of, "status": status, "decided_by_id": decided_by,
-                "decided_at": None if decided_at is None else _datetime(decided_at), "reject_reason": reason,
-                "version": version, "imported_at": _datetime(article.imported), "updated_at": _datetime(article.updated),
+                "id": article.id,
+                "identity": identity,
+                "source_name": identity + ".txt",
+                "content_hash": hashlib.sha256(source.encode()).hexdigest(),
+                "source_text": source,
+                "category": fields["category"],
+                "title": title,
+                "excerpt": None,
+                "published_at": _datetime(published),
+                "original_url": None,
+                "web_url": fields["web_url"],
+                "amp_web_url": None,
+                "cdn_amp_web_url": None,
+                "type": "article",
+                "quality": quality,
+                "heat": heat,
+                "seed_published": False,
+                "provider_name": outlet.name,
+                "provider_domain": outlet.domain,
+                "provider_extra": None,
+                "images": None,
+                "secured": None,
+                "extra": None,
+                "key_order": [key for key in ARTICLE_KEYS if quality is not None or key != "quality"]
+                + (["related"] if related else []),
+                "body": "",
+                "suggestion_count": 0,
+                "duplicate_of_id": article.duplicate_of,
+                "status": status,
+                "decided_by_id": decided_by,
+                "decided_at": None if decided_at is None else _datetime(decided_at),
+                "reject_reason": reason,
+                "version": version,
+                "imported_at": _datetime(article.imported),
+                "updated_at": _datetime(article.updated),
             }
 
     def _children(self, article: _Article, topics: list[str], topic_ids: dict, related: list[dict]) -> None:
@@ -744,19 +945,45 @@ class _Rows:
         id_at = {entry["position"]: entry["id"] for entry in related}
         for entry in related:
             target = article.merges.get(str(entry["position"])) if article.merges else None
-            self.related_links.append({
-                "id": entry["id"], "article_id": article.id, "position": entry["position"], "title": entry["title"],
-                "excerpt": None, "published_at": _datetime(entry["published"]), "web_url": entry["web_url"],
-                "amp_web_url": None, "cdn_amp_web_url": None, "type": None, "quality": entry["quality"],
-                "provider_name": entry["provider_name"], "provider_domain": entry["provider_domain"],
-                "provider_extra": None, "images": None, "extra": None, "key_order": RELATED_KEYS,
-                "merged_into_id": None if target is None else id_at[target], "source_article_id": None,
-            })
+            self.related_links.append(
+                {
+                    "id": entry["id"],
+                    "article_id": article.id,
+                    "position": entry["position"],
+                    "title": entry["title"],
+                    "excerpt": None,
+                    "published_at": _datetime(entry["published"]),
+                    "web_url": entry["web_url"],
+                    "amp_web_url": None,
+                    "cdn_amp_web_url": None,
+                    "type": None,
+                    "quality": entry["quality"],
+                    "provider_name": entry["provider_name"],
+                    "provider_domain": entry["provider_domain"],
+                    "provider_extra": None,
+                    "images": None,
+                    "extra": None,
+                    "key_order": RELATED_KEYS,
+                    "merged_into_id": None if target is None else id_at[target],
+                    "source_article_id": None,
+                }
+            )
 
     def audit_events(self):
         events = sorted(self.history.events)
         id_of = {event[1]: index for index, event in enumerate(events, start=1)}
-        for index, (t, _, article_id, actor, action, before, after, before_extra, after_extra, undoes) in enumerate(events, start=1):
+        for index, (
+            t,
+            _,
+            article_id,
+            actor,
+            action,
+            before,
+            after,
+            before_extra,
+            after_extra,
+            undoes,
+        ) in enumerate(events, start=1):
             before_json, after_json = _state_json(before), _state_json(after)
             if before_extra:
                 before_json.update(before_extra)
@@ -764,14 +991,27 @@ class _Rows:
                 after_json.update(after_extra)
             if undoes is not None:
                 after_json["undoes"] = id_of[undoes]
-            yield {"id": index, "created_at": _datetime(t), "actor_id": actor, "action": action,
-                   "article_id": article_id, "before": before_json, "after": after_json}
+            yield {
+                "id": index,
+                "created_at": _datetime(t),
+                "actor_id": actor,
+                "action": action,
+                "article_id": article_id,
+                "before": before_json,
+                "after": after_json,
+            }
 
 
 def _state_json(state: tuple) -> dict:
     status, heat, decided_by, decided_at, reason, version = state
-    return {"status": status, "heat": heat, "decided_by_id": decided_by, "decided_at": _iso(decided_at),
-            "reject_reason": reason, "version": version}
+    return {
+        "status": status,
+        "heat": heat,
+        "decided_by_id": decided_by,
+        "decided_at": _iso(decided_at),
+        "reject_reason": reason,
+        "version": version,
+    }
 
 
 # --- Writing.
@@ -819,7 +1059,9 @@ class _PostgresSink:
         count = 0
         with self.raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([c(row[column.name]) if c else row[column.name] for c, column in zip(convert, columns)])
+                copy.write_row(
+                    [c(row[column.name]) if c else row[column.name] for c, column in zip(convert, columns)]
+                )
                 count += 1
         self.raw.commit()
         return count
@@ -841,7 +1083,7 @@ class _PostgresSink:
 
 def _pg_converter(column_type):
     if isinstance(column_type, UTCDateTime):
-        return lambda value: None if value is None else value.astimezone(timezone.utc).replace(tzinfo=None)
+        return lambda value: None if value is None else value.astimezone(UTC).replace(tzinfo=None)
     if isinstance(column_type, (JSON, SeedData)):
         return lambda value: None if value is None else json.dumps(value, ensure_ascii=False)
     return None
@@ -865,14 +1107,21 @@ def reset_database(database_url: str) -> None:
         db.engine.dispose()
 
 
-def write_history(database_url: str, articles: int = 200_000, events: int = 1_000_000, days: int = 90,
-                  seed: int = 1, end: datetime | None = None, log=None) -> dict:
+def write_history(
+    database_url: str,
+    articles: int = 200_000,
+    events: int = 1_000_000,
+    days: int = 90,
+    seed: int = 1,
+    end: datetime | None = None,
+    log=None,
+) -> dict:
     """Empty and migrate the database, then write the history; returns what it wrote."""
     log = log or (lambda message: None)
     started = time.perf_counter()
     if end is not None and end.tzinfo is None:
         raise ValueError("end must be an aware datetime")
-    end = (end or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(second=0, microsecond=0)
+    end = (end or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
     history = _History(articles, events, days, seed, _micros(end))
     history.run()
     simulated = time.perf_counter()
@@ -886,7 +1135,9 @@ def write_history(database_url: str, articles: int = 200_000, events: int = 1_00
         upgrade()
         migrated = time.perf_counter()
         with db.engine.connect() as connection:
-            sink = _SqliteSink(connection) if connection.dialect.name == "sqlite" else _PostgresSink(connection)
+            sink = (
+                _SqliteSink(connection) if connection.dialect.name == "sqlite" else _PostgresSink(connection)
+            )
             counts["users"] = sink.write(User.__table__, rows.users())
             counts["topics"] = sink.write(Topic.__table__, rows.topics())
             counts["articles"] = sink.write(Article.__table__, rows.articles())
@@ -895,7 +1146,15 @@ def write_history(database_url: str, articles: int = 200_000, events: int = 1_00
             counts["related_links"] = sink.write(RelatedLink.__table__, rows.related_links)
             counts["audit_events"] = sink.write(AuditEvent.__table__, rows.audit_events())
             log(f"  wrote {counts['audit_events']:,} audit events in {time.perf_counter() - migrated:.1f}s")
-            sink.finish([User.__table__, Topic.__table__, Article.__table__, RelatedLink.__table__, AuditEvent.__table__])
+            sink.finish(
+                [
+                    User.__table__,
+                    Topic.__table__,
+                    Article.__table__,
+                    RelatedLink.__table__,
+                    AuditEvent.__table__,
+                ]
+            )
             dialect = connection.dialect.name
         db.session.remove()
         db.engine.dispose()
@@ -914,10 +1173,16 @@ def write_history(database_url: str, articles: int = 200_000, events: int = 1_00
         "statuses": dict(sorted(statuses.items())),
         "actions": dict(sorted(actions.items())),
         "decisions_by_user": {names[user]: count for user, count in decisions.most_common()},
-        "users": {role: [p.username for p in STAFF if p.role == role] for role in ("moderator", "lead", "admin")},
+        "users": {
+            role: [p.username for p in STAFF if p.role == role] for role in ("moderator", "lead", "admin")
+        },
         "lead": LEAD,
         "password": PASSWORD,
-        "seconds": {"simulate": simulated - started, "write": finished - simulated, "total": finished - started},
+        "seconds": {
+            "simulate": simulated - started,
+            "write": finished - simulated,
+            "total": finished - started,
+        },
     }
 
 
@@ -930,7 +1195,8 @@ def describe(database_url: str) -> dict | None:
                 "articles": db.session.scalar(select(func.count()).select_from(Article)),
                 "audit_events": db.session.scalar(select(func.count()).select_from(AuditEvent)),
                 "users": db.session.scalar(select(func.count()).select_from(User)),
-                "lead": db.session.scalar(select(User.id).where(User.username == LEAD, User.role == "lead")) is not None,
+                "lead": db.session.scalar(select(User.id).where(User.username == LEAD, User.role == "lead"))
+                is not None,
                 "newest_event": db.session.scalar(select(func.max(AuditEvent.created_at))),
                 "oldest_import": db.session.scalar(select(func.min(Article.imported_at))),
             }
@@ -949,7 +1215,8 @@ def format_summary(report: dict) -> str:
         "rows: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()),
         "articles: " + ", ".join(f"{status} {count:,}" for status, count in report["statuses"].items()),
         "events: " + ", ".join(f"{action} {count:,}" for action, count in report["actions"].items()),
-        "decisions by user: " + ", ".join(f"{name} {count:,}" for name, count in report["decisions_by_user"].items()),
+        "decisions by user: "
+        + ", ".join(f"{name} {count:,}" for name, count in report["decisions_by_user"].items()),
         f"users: password {report['password']!r}; leads {', '.join(report['users']['lead'])}",
         "took {total:.0f}s (simulation {simulate:.0f}s, writing {write:.0f}s)".format(**report["seconds"]),
     ]
@@ -958,22 +1225,34 @@ def format_summary(report: dict) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.history", description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", required=True, help="the database to empty and fill (sqlite:///PATH or postgresql+psycopg://...)")
+    parser.add_argument(
+        "--database-url",
+        required=True,
+        help="the database to empty and fill (sqlite:///PATH or postgresql+psycopg://...)",
+    )
     parser.add_argument("--articles", type=int, default=200_000, help="articles (default 200,000)")
-    parser.add_argument("--events", type=int, default=1_000_000, help="audit events, exactly (default 1,000,000)")
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="audit events, exactly (default 1,000,000)"
+    )
     parser.add_argument("--days", type=int, default=90, help="length of the history (default 90)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--end", type=datetime.fromisoformat, help="when the history ends, ISO 8601 (default: now); UTC if no zone")
+    parser.add_argument(
+        "--end",
+        type=datetime.fromisoformat,
+        help="when the history ends, ISO 8601 (default: now); UTC if no zone",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     if args.articles < 1 or args.days < 1 or args.events < 0:
         parser.error("need --articles >= 1, --days >= 1 and --events >= 0")
     end = args.end
     if end is not None and end.tzinfo is None:
-        end = end.replace(tzinfo=timezone.utc)
+        end = end.replace(tzinfo=UTC)
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     try:
-        report = write_history(args.database_url, args.articles, args.events, args.days, args.seed, end, log=log)
+        report = write_history(
+            args.database_url, args.articles, args.events, args.days, args.seed, end, log=log
+        )
     except (SQLAlchemyError, ValueError, OSError) as error:
         log(f"history: {error}")
         return 2

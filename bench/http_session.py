@@ -41,9 +41,13 @@ class Session:
             urllib.request.ProxyHandler({}), _NoRedirect(), urllib.request.HTTPCookieProcessor(self.cookies)
         )
 
-    def request(self, method: str, path: str, form: dict | None = None, headers: dict | None = None) -> Response:
+    def request(
+        self, method: str, path: str, form: dict | None = None, headers: dict | None = None
+    ) -> Response:
         data = urllib.parse.urlencode(form).encode() if form is not None else None
-        request = urllib.request.Request(self.base_url + path, data=data, headers=headers or {}, method=method)
+        request = urllib.request.Request(
+            self.base_url + path, data=data, headers=headers or {}, method=method
+        )
         try:
             with self.opener.open(request, timeout=30) as answer:
                 return Response(answer.status, answer.read().decode("utf-8", "replace"), dict(answer.headers))
@@ -111,4 +115,6 @@ def csrf_token(html: str) -> str:
     for place in ("meta", "hx-headers", "input"):
         if place in tokens:
             return tokens[place]
-    raise SessionError('no CSRF token on the queue page (no <meta name="csrf-token">, hx-headers or csrf_token input)')
+    raise SessionError(
+        'no CSRF token on the queue page (no <meta name="csrf-token">, hx-headers or csrf_token input)'
+    )

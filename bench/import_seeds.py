@@ -71,7 +71,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are printed")
     parser.add_argument("--corpus", type=Path, help="seed folder to use instead of generating one")
-    parser.add_argument("--database-url", help="a scratch PostgreSQL database, emptied each round (default: SQLite)")
+    parser.add_argument(
+        "--database-url", help="a scratch PostgreSQL database, emptied each round (default: SQLite)"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="copydesk-bench-") as scratch:
@@ -85,7 +87,9 @@ def main(argv=None) -> int:
 
     bare, full, again = (statistics.median(r[i] for r in rounds) for i in range(3))
     first, second = rounds[-1][3]["import"], rounds[-1][3]["reimport"]
-    print(f"{len(files):,} seeds, mean {mean_size / 1024:.1f} KiB, {database_url.split(':')[0]}, median of {args.repeat}")
+    print(
+        f"{len(files):,} seeds, mean {mean_size / 1024:.1f} KiB, {database_url.split(':')[0]}, median of {args.repeat}"
+    )
     print(f"{'':24}{'seconds':>9}{'x bare parse':>14}  outcome")
     print(f"{'bare CSafeLoader parse':24}{bare:9.2f}{1:14.2f}")
     print(f"{'import':24}{full:9.2f}{full / bare:14.2f}  imported {first.imported}, invalid {first.invalid}")

@@ -89,10 +89,14 @@ def check_fragment(session: Session, headers: dict) -> None:
     """The htmx queue request answers 200 with exactly the 50-row fragment."""
     answer = session.request("GET", FRAGMENT_PATH, headers=headers)
     if answer.status != 200:
-        raise BenchmarkError(f"GET {FRAGMENT_PATH} with HX-Request answered {answer.status}: the queue route is not there yet?")
+        raise BenchmarkError(
+            f"GET {FRAGMENT_PATH} with HX-Request answered {answer.status}: the queue route is not there yet?"
+        )
     start = answer.body.lstrip()[:200].lower()
     if start.startswith("<!doctype") or "<html" in start:
-        raise BenchmarkError(f"GET {FRAGMENT_PATH} with HX-Request answered the full page: the queue fragment is not there yet")
+        raise BenchmarkError(
+            f"GET {FRAGMENT_PATH} with HX-Request answered the full page: the queue fragment is not there yet"
+        )
     rows = answer.body.count('<tr id="article-')
     if rows != ROWS:
         raise BenchmarkError(f"the queue fragment has {rows} article rows, not {ROWS}")
@@ -111,15 +115,23 @@ def check_approve(session: Session, headers: dict, article: tuple[int, int], db_
         raise BenchmarkError(f"POST {path} answered {answer.status} but article {article_id} is not approved")
 
 
-def measure_approve(url: str, headers: dict, pending: list[tuple[int, int]], seconds: int, scratch: Path) -> wrk.WrkResult:
+def measure_approve(
+    url: str, headers: dict, pending: list[tuple[int, int]], seconds: int, scratch: Path
+) -> wrk.WrkResult:
     pairs_path = scratch / "approve-pairs.txt"
     pairs_path.write_text("".join(f"{article_id} {version}\n" for article_id, version in pending))
     log(f"wrk: approve, {seconds}s, {len(pending):,} pending articles to take")
     return wrk.run_wrk("approve", url, wrk.approve_script(headers, pairs_path), seconds, scratch)
 
 
-def run_copydesk(db_path: Path, seconds: int, warmup: int, scratch: Path) -> tuple[wrk.WrkResult, wrk.WrkResult]:
-    env = {"DATABASE_URL": queue_db.sqlite_url(db_path), "SECRET_KEY": secrets.token_hex(32), "COPYDESK_ENV": "development"}
+def run_copydesk(
+    db_path: Path, seconds: int, warmup: int, scratch: Path
+) -> tuple[wrk.WrkResult, wrk.WrkResult]:
+    env = {
+        "DATABASE_URL": queue_db.sqlite_url(db_path),
+        "SECRET_KEY": secrets.token_hex(32),
+        "COPYDESK_ENV": "development",
+    }
     with serve("webapp:create_app()", env, scratch, ready_path="/login") as url:
         session = log_in(url, queue_db.USERNAME, queue_db.PASSWORD)
         page = session.request("GET", "/")
@@ -143,7 +155,9 @@ def run_copydesk(db_path: Path, seconds: int, warmup: int, scratch: Path) -> tup
 
 def run_bare(seconds: int, warmup: int, scratch: Path) -> wrk.WrkResult:
     with serve("bench.bare_app:create_app()", {}, scratch) as url:
-        return measure_get("bare route", url + "/", wrk.get_script({}, count_statuses=False), seconds, warmup, scratch)
+        return measure_get(
+            "bare route", url + "/", wrk.get_script({}, count_statuses=False), seconds, warmup, scratch
+        )
 
 
 def summary(rounds: list[list[wrk.WrkResult]], approved: int, args, took: dict) -> dict:
@@ -155,19 +169,24 @@ def summary(rounds: list[list[wrk.WrkResult]], approved: int, args, took: dict) 
         statuses = collections.Counter()
         for result in results:
             statuses.update(result.statuses)
-        runs.append({
-            "name": name,
-            "requests": sum(r.requests for r in results),
-            "requests_per_second": statistics.median(r.requests_per_second for r in results),
-            "ratio_to_bare": statistics.median(ratios),
-            "p50_ms": statistics.median(r.p50_ms for r in results),
-            "p99_ms": statistics.median(r.p99_ms for r in results),
-            "non_2xx": sum(r.non_2xx for r in results),
-            "statuses": {str(s): c for s, c in sorted(statuses.items())},
-            "socket_errors": sum(r.socket_errors for r in results),
-            "wrapped": sum(r.wrapped for r in results),
-            "rounds": [{"requests_per_second": r.requests_per_second, "ratio_to_bare": ratio} for r, ratio in zip(results, ratios)],
-        })
+        runs.append(
+            {
+                "name": name,
+                "requests": sum(r.requests for r in results),
+                "requests_per_second": statistics.median(r.requests_per_second for r in results),
+                "ratio_to_bare": statistics.median(ratios),
+                "p50_ms": statistics.median(r.p50_ms for r in results),
+                "p99_ms": statistics.median(r.p99_ms for r in results),
+                "non_2xx": sum(r.non_2xx for r in results),
+                "statuses": {str(s): c for s, c in sorted(statuses.items())},
+                "socket_errors": sum(r.socket_errors for r in results),
+                "wrapped": sum(r.wrapped for r in results),
+                "rounds": [
+                    {"requests_per_second": r.requests_per_second, "ratio_to_bare": ratio}
+                    for r, ratio in zip(results, ratios)
+                ],
+            }
+        )
     ratios = {run["name"]: run["ratio_to_bare"] for run in runs}
     return {
         "articles": args.n,
@@ -175,7 +194,10 @@ def summary(rounds: list[list[wrk.WrkResult]], approved: int, args, took: dict) 
         "wrk": f"-t{wrk.THREADS} -c{wrk.CONNECTIONS} -d{args.seconds}s --latency",
         "rounds": len(rounds),
         "runs": runs,
-        "targets": {name: {"min_ratio": t, "ratio": ratios[name], "pass": ratios[name] >= t} for name, t in TARGETS.items()},
+        "targets": {
+            name: {"min_ratio": t, "ratio": ratios[name], "pass": ratios[name] >= t}
+            for name, t in TARGETS.items()
+        },
         "approved_in_database": approved,
         "seconds": took,
     }
@@ -194,13 +216,18 @@ def format_table(report: dict) -> str:
         )
     approve = report["runs"][-1]
     answered = sum(count for status, count in approve["statuses"].items() if status.startswith("2"))
-    lines.append(f"approve: {answered:,} answered 2xx (statuses {approve['statuses']}), "
-                 f"{report['approved_in_database']:,} articles approved in the database"
-                 + (f"; WARNING: ran out of pending articles {approve['wrapped']} times" if approve["wrapped"] else ""))
-    lines.append("targets: " + "; ".join(
-        f"{name} >= {t['min_ratio']:.2f} x bare: {t['ratio']:.3f} {'PASS' if t['pass'] else 'FAIL'}"
-        for name, t in report["targets"].items()
-    ))
+    lines.append(
+        f"approve: {answered:,} answered 2xx (statuses {approve['statuses']}), "
+        f"{report['approved_in_database']:,} articles approved in the database"
+        + (f"; WARNING: ran out of pending articles {approve['wrapped']} times" if approve["wrapped"] else "")
+    )
+    lines.append(
+        "targets: "
+        + "; ".join(
+            f"{name} >= {t['min_ratio']:.2f} x bare: {t['ratio']:.3f} {'PASS' if t['pass'] else 'FAIL'}"
+            for name, t in report["targets"].items()
+        )
+    )
     took = report["seconds"]
     lines.append(f"took {took['total']:.0f}s (database {took['database']:.0f}s, load {took['load']:.0f}s)")
     return "\n".join(lines)
@@ -209,16 +236,26 @@ def format_table(report: dict) -> str:
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.load_queue", description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="articles in the database (default 100,000)")
-    parser.add_argument("--unique", type=int, default=10_000, help="seeds imported before copying up to N (default 10,000)")
+    parser.add_argument(
+        "--unique", type=int, default=10_000, help="seeds imported before copying up to N (default 10,000)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    parser.add_argument("--db", type=Path, help="SQLite file to build, or to reuse when it already holds N articles")
+    parser.add_argument(
+        "--db", type=Path, help="SQLite file to build, or to reuse when it already holds N articles"
+    )
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run (default 10)")
-    parser.add_argument("--warmup", type=int, default=2, help="unmeasured wrk seconds before each GET run (default 2)")
-    parser.add_argument("--repeat", type=int, default=1, help="rounds of the three runs; medians are printed (default 1)")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="unmeasured wrk seconds before each GET run (default 2)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of the three runs; medians are printed (default 1)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     if args.n < ROWS + 1000 or args.unique < 1 or args.seconds < 1 or args.warmup < 0 or args.repeat < 1:
-        parser.error(f"need --n >= {ROWS + 1000}, --unique >= 1, --seconds >= 1, --warmup >= 0, --repeat >= 1")
+        parser.error(
+            f"need --n >= {ROWS + 1000}, --unique >= 1, --seconds >= 1, --warmup >= 0, --repeat >= 1"
+        )
     return args
 
 

@@ -20,8 +20,8 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
 from webapp import create_app
-from webapp.services.accounts import create_user
 from webapp.models import PENDING, Article, AuditEvent, RelatedLink, User, article_topics, db
+from webapp.services.accounts import create_user
 from webapp.services.seed_import import import_paths
 
 from .generate import write_corpus
@@ -70,7 +70,9 @@ def _build(app, n: int, unique: int, seed: int, log) -> None:
 
 
 def _multiply(n: int) -> None:
-    low, high, count = db.session.execute(select(func.min(Article.id), func.max(Article.id), func.count())).one()
+    low, high, count = db.session.execute(
+        select(func.min(Article.id), func.max(Article.id), func.count())
+    ).one()
     if high - low + 1 != count:
         raise DatabaseError("imported article ids are not contiguous; cannot copy them")
     copy = 0
@@ -93,10 +95,14 @@ def _copy_rows(shift: int, suffix: str, low: int, high: int) -> None:
     _insert_select(article_topics, topics, "article_id BETWEEN :low AND :high", params)
 
 
-def _insert_select(table, expressions: dict[str, str], where: str, params: dict, skip: str | None = None) -> None:
+def _insert_select(
+    table, expressions: dict[str, str], where: str, params: dict, skip: str | None = None
+) -> None:
     columns = [c.name for c in table.columns if c.name != skip]
     values = ", ".join(expressions.get(c, c) for c in columns)
-    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {values} FROM {table.name} WHERE {where}"
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {values} FROM {table.name} WHERE {where}"
+    )
     db.session.execute(text(statement), params)
 
 
@@ -118,7 +124,9 @@ def moderation_counts(path: Path) -> dict[str, int]:
     engine = create_engine(sqlite_url(path))
     try:
         with engine.connect() as connection:
-            counts = dict(connection.execute(select(Article.status, func.count()).group_by(Article.status)).all())
+            counts = dict(
+                connection.execute(select(Article.status, func.count()).group_by(Article.status)).all()
+            )
             counts["audit_events"] = connection.scalar(select(func.count(AuditEvent.id)))
             return counts
     finally:

@@ -44,7 +44,17 @@ def serve(app_spec: str, env: dict[str, str], scratch: Path, ready_path: str = "
     error_log = scratch / f"gunicorn-{name}-{port}.log"
     config = scratch / f"gunicorn-{name}-{port}.conf.py"
     config.write_text(f"accesslog = None\nerrorlog = {str(error_log)!r}\nloglevel = 'warning'\n")
-    command = [sys.executable, "-m", "gunicorn", "-c", str(config), *GUNICORN_ARGS, "-b", f"127.0.0.1:{port}", app_spec]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(config),
+        *GUNICORN_ARGS,
+        "-b",
+        f"127.0.0.1:{port}",
+        app_spec,
+    ]
     environment = {k: v for k, v in os.environ.items() if k != "GUNICORN_CMD_ARGS"} | env
     process = subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=environment, stdin=subprocess.DEVNULL, start_new_session=True
@@ -69,7 +79,9 @@ def _wait_ready(process: subprocess.Popen, port: int, path: str, error_log: Path
             return
         except OSError:
             time.sleep(0.2)
-    raise ServerError(f"gunicorn did not answer on 127.0.0.1:{port} within {READY_TIMEOUT:.0f}s:\n{_tail(error_log)}")
+    raise ServerError(
+        f"gunicorn did not answer on 127.0.0.1:{port} within {READY_TIMEOUT:.0f}s:\n{_tail(error_log)}"
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -43,7 +43,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -99,10 +99,17 @@ def time_requests(client, path: str, headers: dict, requests: int, name: str) ->
             sizes.append(len(body))
         last = response
     return {
-        "name": name, "path": path, "headers": headers, "requests": requests,
-        "median_ms": statistics.median(took), "p90_ms": nearest_rank(took, 0.9),
-        "min_ms": min(took), "max_ms": max(took), "bytes": sizes[-1],
-        "content_type": last.headers.get("Content-Type", ""), "body": body,
+        "name": name,
+        "path": path,
+        "headers": headers,
+        "requests": requests,
+        "median_ms": statistics.median(took),
+        "p90_ms": nearest_rank(took, 0.9),
+        "min_ms": min(took),
+        "max_ms": max(took),
+        "bytes": sizes[-1],
+        "content_type": last.headers.get("Content-Type", ""),
+        "body": body,
     }
 
 
@@ -113,7 +120,9 @@ def log_in(client, username: str, password: str) -> None:
     found = CSRF.search(page.get_data(as_text=True))
     if found is None:
         raise BenchmarkError("the login page has no csrf_token input")
-    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": found.group(1)})
+    answer = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": found.group(1)}
+    )
     if answer.status_code not in (302, 303) or "/login" in answer.headers.get("Location", "/login"):
         raise BenchmarkError(f"logging in as {username!r} failed: POST /login answered {answer.status_code}")
 
@@ -146,17 +155,36 @@ def prepare(url: str, args) -> dict:
     """The history in `url`: reused when asked and already there, else written now."""
     if args.reuse:
         found = history.describe(url)
-        fresh = datetime.now(timezone.utc) - timedelta(days=1)
-        if found and found["articles"] == args.articles and found["audit_events"] == args.events and found["lead"] \
-                and found["newest_event"] and found["newest_event"] >= fresh:
-            log(f"  reusing its history: {found['articles']:,} articles, {found['audit_events']:,} events, "
-                f"newest {found['newest_event']:%Y-%m-%d %H:%M}")
-            return {"built": False, "seconds": 0.0, "articles": found["articles"], "audit_events": found["audit_events"]}
+        fresh = datetime.now(UTC) - timedelta(days=1)
+        if (
+            found
+            and found["articles"] == args.articles
+            and found["audit_events"] == args.events
+            and found["lead"]
+            and found["newest_event"]
+            and found["newest_event"] >= fresh
+        ):
+            log(
+                f"  reusing its history: {found['articles']:,} articles, {found['audit_events']:,} events, "
+                f"newest {found['newest_event']:%Y-%m-%d %H:%M}"
+            )
+            return {
+                "built": False,
+                "seconds": 0.0,
+                "articles": found["articles"],
+                "audit_events": found["audit_events"],
+            }
         log("  no history of that size ending within a day there: writing one")
     report = history.write_history(url, args.articles, args.events, args.days, args.seed, log=log)
     log(f"  wrote the history in {report['seconds']['total']:.0f}s")
-    return {"built": True, "seconds": report["seconds"]["total"], "articles": report["counts"]["articles"],
-            "audit_events": report["counts"]["audit_events"], "statuses": report["statuses"], "actions": report["actions"]}
+    return {
+        "built": True,
+        "seconds": report["seconds"]["total"],
+        "articles": report["counts"]["articles"],
+        "audit_events": report["counts"]["audit_events"],
+        "statuses": report["statuses"],
+        "actions": report["actions"],
+    }
 
 
 def measure_database(url: str, args, bare: dict) -> dict:
@@ -181,43 +209,82 @@ def measure_database(url: str, args, bare: dict) -> dict:
             db.engine.dispose()
     target = next(run for run in runs if run["name"] == TARGET_ROUTE)
     return {
-        "database": make_url(url).get_backend_name(), "url": shown_url(url), "history": built, "runs": runs,
+        "database": make_url(url).get_backend_name(),
+        "url": shown_url(url),
+        "history": built,
+        "runs": runs,
         "problems": problems,
-        "target": {"route": TARGET_ROUTE, "max_median_ms": TARGET_MS, "median_ms": target["median_ms"],
-                   "pass": target["median_ms"] < TARGET_MS},
+        "target": {
+            "route": TARGET_ROUTE,
+            "max_median_ms": TARGET_MS,
+            "median_ms": target["median_ms"],
+            "pass": target["median_ms"] < TARGET_MS,
+        },
     }
 
 
 def format_table(report: dict) -> str:
     bare = report["bare"]
-    lines = [f"{report['requests']} requests per route after {WARMUP} warm-ups, Flask test client in-process; "
-             f"history of {report['articles']:,} articles and {report['events']:,} events over {report['days']} days"]
+    lines = [
+        f"{report['requests']} requests per route after {WARMUP} warm-ups, Flask test client in-process; "
+        f"history of {report['articles']:,} articles and {report['events']:,} events over {report['days']} days"
+    ]
     for result in report["databases"]:
         built = result["history"]
         how = f"written in {built['seconds']:.0f}s" if built["built"] else "reused"
-        lines += ["", f"{result['database']} ({result['url']}; history {how})",
-                  f"{'':18}{'':31}{'median':>10}{'p90':>10}{'x bare':>9}{'bytes':>10}"]
+        lines += [
+            "",
+            f"{result['database']} ({result['url']}; history {how})",
+            f"{'':18}{'':31}{'median':>10}{'p90':>10}{'x bare':>9}{'bytes':>10}",
+        ]
         for run in [bare, *result["runs"]]:
             ratio = run["median_ms"] / bare["median_ms"]
-            path = "GET " + run["path"] + (" (HX)" if run["headers"] else "") if run is not bare else "bare_app GET /"
-            lines.append(f"{run['name']:18}{path:31}{run['median_ms']:8.1f}ms{run['p90_ms']:8.1f}ms{ratio:9.0f}{run['bytes']:10,}")
+            path = (
+                "GET " + run["path"] + (" (HX)" if run["headers"] else "")
+                if run is not bare
+                else "bare_app GET /"
+            )
+            lines.append(
+                f"{run['name']:18}{path:31}{run['median_ms']:8.1f}ms{run['p90_ms']:8.1f}ms{ratio:9.0f}{run['bytes']:10,}"
+            )
         target = result["target"]
-        lines.append(f"target: {target['route']} median < {target['max_median_ms']} ms: "
-                     f"{target['median_ms']:.1f} ms {'PASS' if target['pass'] else 'FAIL'}")
+        lines.append(
+            f"target: {target['route']} median < {target['max_median_ms']} ms: "
+            f"{target['median_ms']:.1f} ms {'PASS' if target['pass'] else 'FAIL'}"
+        )
         lines += [f"WARNING: {problem}" for problem in result["problems"]]
     return "\n".join(lines)
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.stats", description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", action="append", dest="urls", metavar="URL",
-                        help="a database to measure (repeatable); replaces the default SQLite and PostgreSQL pair")
-    parser.add_argument("--sqlite", type=Path, help="the SQLite file to use (kept, and reused with --reuse) instead of a scratch one")
-    parser.add_argument("--postgres-url", default=POSTGRES_URL, help=f"the default PostgreSQL database (default {POSTGRES_URL})")
-    parser.add_argument("--reuse", action="store_true", help="keep a database's history when it already has one of this size")
+    parser.add_argument(
+        "--database-url",
+        action="append",
+        dest="urls",
+        metavar="URL",
+        help="a database to measure (repeatable); replaces the default SQLite and PostgreSQL pair",
+    )
+    parser.add_argument(
+        "--sqlite",
+        type=Path,
+        help="the SQLite file to use (kept, and reused with --reuse) instead of a scratch one",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=POSTGRES_URL,
+        help=f"the default PostgreSQL database (default {POSTGRES_URL})",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep a database's history when it already has one of this size"
+    )
     parser.add_argument("--requests", type=int, default=20, help="timed requests per route (default 20)")
-    parser.add_argument("--articles", type=int, default=200_000, help="articles in the history (default 200,000)")
-    parser.add_argument("--events", type=int, default=1_000_000, help="audit events in the history (default 1,000,000)")
+    parser.add_argument(
+        "--articles", type=int, default=200_000, help="articles in the history (default 200,000)"
+    )
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="audit events in the history (default 1,000,000)"
+    )
     parser.add_argument("--days", type=int, default=90, help="days of history (default 90)")
     parser.add_argument("--seed", type=int, default=1, help="history seed (default 1)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -231,8 +298,16 @@ def run(args, scratch: Path) -> dict:
     urls = args.urls or [history_sqlite_url(args.sqlite or scratch / "stats.db"), args.postgres_url]
     bare = measure_bare(args.requests)
     databases = [measure_database(url, args, bare) for url in urls]
-    return {"requests": args.requests, "warmup": WARMUP, "articles": args.articles, "events": args.events,
-            "days": args.days, "seed": args.seed, "bare": bare, "databases": databases}
+    return {
+        "requests": args.requests,
+        "warmup": WARMUP,
+        "articles": args.articles,
+        "events": args.events,
+        "days": args.days,
+        "seed": args.seed,
+        "bare": bare,
+        "databases": databases,
+    }
 
 
 def history_sqlite_url(path: Path) -> str:

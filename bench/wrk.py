@@ -126,10 +126,21 @@ def run_wrk(name: str, url: str, script: str, seconds: int, scratch: Path) -> Wr
         raise ValueError(f"load goes to 127.0.0.1 only, not {url}")
     script_path = scratch / f"wrk-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.lua"
     script_path.write_text(script)
-    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(script_path), url]
+    command = [
+        "wrk",
+        f"-t{THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        str(script_path),
+        url,
+    ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if finished.returncode != 0:
-        raise RuntimeError(f"wrk failed ({finished.returncode}): {finished.stderr.strip() or finished.stdout.strip()}")
+        raise RuntimeError(
+            f"wrk failed ({finished.returncode}): {finished.stderr.strip() or finished.stdout.strip()}"
+        )
     return parse_output(name, finished.stdout)
 
 

@@ -11,8 +11,8 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from webapp import create_app
-from webapp.services.accounts import create_user
 from webapp.models import db
+from webapp.services.accounts import create_user
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -39,7 +39,9 @@ def database_url(tmp_path_factory):
 
 
 def make_app(database_url, **config):
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret", "TESTING": True, **config})
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret", "TESTING": True, **config}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +106,9 @@ def runner(app):
 @pytest.fixture
 def shared():
     if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent (a fresh clone): the real corpus tests need it (set COPYDESK_SHARED)")
+        pytest.skip(
+            f"{SHARED} is absent (a fresh clone): the real corpus tests need it (set COPYDESK_SHARED)"
+        )
     return SHARED
 
 

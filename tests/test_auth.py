@@ -18,13 +18,17 @@ def test_anonymous_user_is_sent_to_login(client):
 def test_login_page_has_labelled_fields_and_strict_csp(client):
     response = client.get("/login")
     html = response.get_data(as_text=True)
-    assert '<label for="username">Username</label>' in html and '<label for="password">Password</label>' in html
+    assert (
+        '<label for="username">Username</label>' in html and '<label for="password">Password</label>' in html
+    )
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
 def test_login_then_queue_then_logout(client, make_user):
     make_user("maria")
-    response = client.post("/login?next=/", data={"username": "maria", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login?next=/", data={"username": "maria", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 302 and response.location == "/"
     assert client.get("/").status_code == 200
     response = client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
@@ -35,7 +39,9 @@ def test_login_then_queue_then_logout(client, make_user):
 @pytest.mark.parametrize("username, password", [("maria", "wrong password"), ("nobody", PASSWORD)])
 def test_wrong_login_does_not_reveal_whether_user_exists(client, make_user, username, password):
     make_user("maria")
-    response = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 401
     assert "Wrong username or password." in response.get_data(as_text=True)
 
@@ -53,11 +59,15 @@ def test_logout_needs_csrf(client, login):
     assert client.get("/").status_code == 200
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_next_only_redirects_within_the_site(client, make_user, target):
     make_user("maria")
     response = client.post(
-        "/login", query_string={"next": target}, data={"username": "maria", "password": PASSWORD, "csrf_token": csrf_token(client)}
+        "/login",
+        query_string={"next": target},
+        data={"username": "maria", "password": PASSWORD, "csrf_token": csrf_token(client)},
     )
     assert response.location == "/"
 
@@ -95,12 +105,17 @@ def test_ensure_admin_takes_admin_password_from_environment(client, runner, monk
     monkeypatch.setenv("ADMIN_PASSWORD", "from the environment")
     result = runner.invoke(args=["users", "ensure-admin"])
     assert "from the environment" not in result.output
-    response = client.post("/login", data={"username": "admin", "password": "from the environment", "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login",
+        data={"username": "admin", "password": "from the environment", "csrf_token": csrf_token(client)},
+    )
     assert response.status_code == 302
 
 
 def test_users_create_reads_password_from_stdin(runner):
-    result = runner.invoke(args=["users", "create", "lee", "--role", "lead", "--password-stdin"], input="a long password\n")
+    result = runner.invoke(
+        args=["users", "create", "lee", "--role", "lead", "--password-stdin"], input="a long password\n"
+    )
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(User.role).where(User.username == "lee")) == "lead"
     again = runner.invoke(args=["users", "create", "lee", "--password-stdin"], input="a long password\n")
@@ -125,14 +140,18 @@ def test_unknown_page_is_a_plain_404_page(client):
 def test_a_new_password_ends_existing_sessions(client, login, runner):
     login("maria")
     assert client.get("/").status_code == 200
-    result = runner.invoke(args=["users", "set-password", "maria", "--password-stdin"], input="another long password\n")
+    result = runner.invoke(
+        args=["users", "set-password", "maria", "--password-stdin"], input="another long password\n"
+    )
     assert result.exit_code == 0, result.output
     assert client.get("/").status_code == 302
 
 
 def test_re_enabling_does_not_revive_an_old_session(client, login, runner):
     login("maria")
-    make_admin = runner.invoke(args=["users", "create", "root", "--role", "admin", "--password-stdin"], input="root password long\n")
+    make_admin = runner.invoke(
+        args=["users", "create", "root", "--role", "admin", "--password-stdin"], input="root password long\n"
+    )
     assert make_admin.exit_code == 0
     runner.invoke(args=["users", "disable", "maria"])
     runner.invoke(args=["users", "enable", "maria"])

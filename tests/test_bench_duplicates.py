@@ -1,6 +1,14 @@
 """The duplicates benchmark's measuring functions on a tiny corpus, and its scoring on a hand-made truth."""
 
-from bench.duplicates import compute_keys, cross_matches, generate_corpus, group, predicted_pairs, score, scores
+from bench.duplicates import (
+    compute_keys,
+    cross_matches,
+    generate_corpus,
+    group,
+    predicted_pairs,
+    score,
+    scores,
+)
 from webapp.formats.duplicates import LinkFields, Suggestion, related_suggestions
 from webapp.services.story_index import RELATED_ENTRY, SAME_HEADLINE, SAME_URL
 
@@ -20,10 +28,17 @@ def test_score_counts_planted_pairs_near_misses_and_unplanted_pairs():
 
 
 def test_predicted_pairs_are_every_pair_of_a_group_and_unordered_articles():
-    suggestions = {3: [Suggestion((0, 2, 5), SAME_URL, 100), Suggestion((1, 4), "similar headline (91%)", 91)]}
+    suggestions = {
+        3: [Suggestion((0, 2, 5), SAME_URL, 100), Suggestion((1, 4), "similar headline (91%)", 91)]
+    }
     matches = {(7, 2): RELATED_ENTRY, (2, 7): SAME_HEADLINE, (4, 9): SAME_URL}
     in_seed, cross = predicted_pairs(suggestions, matches)
-    assert in_seed == {(3, 0, 2): SAME_URL, (3, 0, 5): SAME_URL, (3, 2, 5): SAME_URL, (3, 1, 4): "similar headline"}
+    assert in_seed == {
+        (3, 0, 2): SAME_URL,
+        (3, 0, 5): SAME_URL,
+        (3, 2, 5): SAME_URL,
+        (3, 1, 4): "similar headline",
+    }
     assert cross == {(2, 7): SAME_HEADLINE, (4, 9): SAME_URL}
 
 
@@ -41,4 +56,6 @@ def test_a_tiny_corpus_groups_alike_from_stored_keys_and_scores_against_its_trut
     assert found["in_seed"]["planted"] == len(truth["in_seed"]) > 50
     assert found["cross"]["planted"] == len(truth["cross"]) > 5
     assert found["combined"]["precision"] >= 0.97 and found["combined"]["recall"] >= 0.9
-    assert found["cross"]["kinds"]["cross_related"]["by_reason"] == {RELATED_ENTRY: found["cross"]["kinds"]["cross_related"]["found"]}
+    assert found["cross"]["kinds"]["cross_related"]["by_reason"] == {
+        RELATED_ENTRY: found["cross"]["kinds"]["cross_related"]["found"]
+    }

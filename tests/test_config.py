@@ -41,7 +41,10 @@ def test_production_takes_secret_key_and_database_url_from_environment(monkeypat
     assert config["SESSION_COOKIE_SECURE"] is True
 
 
-@pytest.mark.parametrize("value, message", [("lots", "SEED_MAX_BYTES must be a whole number, got 'lots'"), ("0", "must be above zero")])
+@pytest.mark.parametrize(
+    "value, message",
+    [("lots", "SEED_MAX_BYTES must be a whole number, got 'lots'"), ("0", "must be above zero")],
+)
 def test_bad_seed_max_bytes_is_named(monkeypatch, tmp_path, value, message):
     monkeypatch.setenv("SEED_MAX_BYTES", value)
     with pytest.raises(ConfigError, match=message):

@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from webapp.formats.duplicates import SAME_HEADLINE, SAME_URL, LinkFields, related_suggestions
 from webapp.formats.headlines import headline_key
+from webapp.formats.seeds import parse
 from webapp.models import Article, DuplicateSuggestion, db
 from webapp.services.seed_import import import_paths
-from webapp.formats.seeds import parse
 
 from .conftest import REAL_SEED, SEEDS
 
@@ -24,7 +24,7 @@ def links_of(seed) -> list[LinkFields]:
     "first, second, same",
     [
         ("Login.gov to add facial recognition tech", "Login.gov to add facial recognition tech", True),
-        ("London’s police “roll out” cameras — again", "London's police \"roll out\" cameras - again", True),
+        ("London’s police “roll out” cameras — again", 'London\'s police "roll out" cameras - again', True),
         ("ＦＵＬＬ width headline words", "full width headline words", True),
         ("Met Police  roll out   facial recognition!", "met police roll out facial recognition", True),
         ("Met Police roll out facial recognition", "Met Police roll out facial recognition tech", False),
@@ -36,7 +36,15 @@ def test_headline_keys(first, second, same):
 
 
 @pytest.mark.parametrize(
-    "generic", ["Morning briefing", "The news", "Live: updates", "Watch", "What we know", "Morning briefing: Monday's news"]
+    "generic",
+    [
+        "Morning briefing",
+        "The news",
+        "Live: updates",
+        "Watch",
+        "What we know",
+        "Morning briefing: Monday's news",
+    ],
 )
 def test_generic_headlines_have_no_key(generic):
     assert headline_key(generic) is None
@@ -49,12 +57,23 @@ def test_real_seed_suggests_only_the_login_gov_pair():
 
 def test_url_variants_group_and_name_the_strongest_reason():
     links = [
-        LinkFields(0, "Police roll out cameras across London", "https://www.example.com/story?utm_source=rss"),
+        LinkFields(
+            0, "Police roll out cameras across London", "https://www.example.com/story?utm_source=rss"
+        ),
         LinkFields(1, "A different headline about it", "http://example.com/story/"),
         LinkFields(2, "Police roll out cameras across London", "https://other.example/copy"),
-        LinkFields(3, "Unrelated story about budgets", "https://third.example/a", amp_web_url="https://third.example/a.amp"),
-        LinkFields(4, "Budget row deepens in parliament", "https://third-cdn.example/x",
-                   cdn_amp_web_url="https://third-example.cdn.ampproject.org/c/s/third.example/a"),
+        LinkFields(
+            3,
+            "Unrelated story about budgets",
+            "https://third.example/a",
+            amp_web_url="https://third.example/a.amp",
+        ),
+        LinkFields(
+            4,
+            "Budget row deepens in parliament",
+            "https://third-cdn.example/x",
+            cdn_amp_web_url="https://third-example.cdn.ampproject.org/c/s/third.example/a",
+        ),
     ]
     suggestions = related_suggestions(links)
     assert [(s.positions, s.reason) for s in suggestions] == [((0, 1, 2), SAME_URL), ((3, 4), SAME_URL)]
@@ -69,14 +88,24 @@ def test_real_corpus_same_headline_pairs_are_suggested_and_different_articles_ar
         exact = [s for s in related_suggestions(links) if s.reason in (SAME_URL, SAME_HEADLINE)]
         grouped = {p: s.positions for s in exact for p in s.positions}
         for first in links:
-            for second in links[first.position + 1:]:
-                same_title = " ".join(first.title.casefold().split()) == " ".join(second.title.casefold().split())
+            for second in links[first.position + 1 :]:
+                same_title = " ".join(first.title.casefold().split()) == " ".join(
+                    second.title.casefold().split()
+                )
                 if same_title and headline_key(first.title):
                     checked += 1
                     assert second.position in grouped.get(first.position, ()), (path.name, first.title)
-                if not same_title and first.web_url != second.web_url and second.position in grouped.get(first.position, ()):
+                if (
+                    not same_title
+                    and first.web_url != second.web_url
+                    and second.position in grouped.get(first.position, ())
+                ):
                     # A group without equal titles must come from URLs that canonicalise alike.
-                    assert {s.reason for s in related_suggestions([first, second])} == {SAME_URL}, (path.name, first.title, second.title)
+                    assert {s.reason for s in related_suggestions([first, second])} == {SAME_URL}, (
+                        path.name,
+                        first.title,
+                        second.title,
+                    )
     assert checked >= 3
 
 
@@ -87,7 +116,9 @@ def test_import_stores_the_suggestions_and_the_queue_shows_and_filters_them(clie
     import_paths([str(SEEDS), str(tmp_path)], max_bytes=2**21)
     real = db.session.scalar(select(Article).where(Article.identity == REAL_SEED.stem))
     assert real.suggestion_count == 1
-    assert [(s.positions, s.reason) for s in db.session.scalars(select(DuplicateSuggestion))] == [([2, 3], SAME_HEADLINE)]
+    assert [(s.positions, s.reason) for s in db.session.scalars(select(DuplicateSuggestion))] == [
+        ([2, 3], SAME_HEADLINE)
+    ]
 
     login()
     page = BeautifulSoup(client.get("/?status=all").get_data(as_text=True), "html.parser")
@@ -98,14 +129,24 @@ def test_import_stores_the_suggestions_and_the_queue_shows_and_filters_them(clie
     assert filtered.find("input", attrs={"name": "duplicates"}).has_attr("checked")
     panel = BeautifulSoup(client.get(f"/articles/{real.id}").get_data(as_text=True), "html.parser")
     [suggestion] = panel.select("form.suggestion > p")
-    assert " ".join(suggestion.get_text(" ", strip=True).split()) == "Entries 3 and 4 look like one article: same headline"
+    assert (
+        " ".join(suggestion.get_text(" ", strip=True).split())
+        == "Entries 3 and 4 look like one article: same headline"
+    )
 
 
 def test_a_changed_seed_gets_its_suggestions_again(app, tmp_path):
     text = REAL_SEED.read_text(encoding="utf-8")
     (tmp_path / "s.txt").write_text(text, encoding="utf-8")
     import_paths([str(tmp_path)], max_bytes=2**21)
-    (tmp_path / "s.txt").write_text(text.replace("Login.gov to add facial recognition tech\"\n    excerpt: \"The General", "Another headline entirely about it\"\n    excerpt: \"The General", 1), encoding="utf-8")
+    (tmp_path / "s.txt").write_text(
+        text.replace(
+            'Login.gov to add facial recognition tech"\n    excerpt: "The General',
+            'Another headline entirely about it"\n    excerpt: "The General',
+            1,
+        ),
+        encoding="utf-8",
+    )
     report = import_paths([str(tmp_path)], max_bytes=2**21)
     assert report.updated == 1
     db.session.expire_all()

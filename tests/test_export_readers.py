@@ -3,18 +3,18 @@
 import json
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import frontmatter
 import pytest
 import yaml
 from sqlalchemy import select
 
+from webapp.formats.seeds import split_front_matter
+from webapp.models import APPROVED, Article, db
 from webapp.services import moderation
 from webapp.services.exporting import ExportFilters, export
-from webapp.models import APPROVED, Article, db
 from webapp.services.seed_import import import_paths
-from webapp.formats.seeds import split_front_matter
 
 from .conftest import ROOT, SEEDS
 
@@ -49,7 +49,10 @@ def test_pyyaml_and_python_frontmatter_read_every_export(exported):
 
 def _json_value(value):
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+        return (
+            value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+            + f"{value.microsecond // 1000:03d}Z"
+        )
     if isinstance(value, dict):
         return {key: _json_value(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -61,7 +64,10 @@ def test_gray_matter_reads_every_export(exported):
     if shutil.which("node") is None or not (READERS / "node_modules" / "gray-matter").is_dir():
         pytest.skip("gray-matter needs Node.js and `npm ci --prefix tests/readers` (make setup-dev runs it)")
     result = subprocess.run(
-        ["node", str(READERS / "read-gray-matter.js"), *map(str, exported)], capture_output=True, check=True, text=True
+        ["node", str(READERS / "read-gray-matter.js"), *map(str, exported)],
+        capture_output=True,
+        check=True,
+        text=True,
     )
     documents = json.loads(result.stdout)
     for path, document in zip(exported, documents, strict=True):

@@ -9,8 +9,8 @@ import yaml
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from webapp.services import moderation
 from webapp.models import APPROVED, Article, ExportRun, db
+from webapp.services import moderation
 from webapp.services.seed_import import import_paths
 
 from .conftest import REAL_SEED, SEEDS, csrf_token
@@ -40,7 +40,9 @@ def download(client, **data):
 
 
 @pytest.mark.parametrize("role, expected", [(None, 302), ("moderator", 403), ("lead", 200), ("admin", 200)])
-@pytest.mark.parametrize("method, path", [("GET", "/exports"), ("GET", "/exports/count"), ("POST", "/exports")])
+@pytest.mark.parametrize(
+    "method, path", [("GET", "/exports"), ("GET", "/exports/count"), ("POST", "/exports")]
+)
 def test_export_routes_by_role(client, login, approved, role, expected, method, path):
     if role:
         login("someone", role)
@@ -78,9 +80,14 @@ def test_bad_dates_are_named_next_to_the_form_and_nothing_is_exported(client, lo
     login("lena", "lead")
     response = download(client, format="zip", approved_from="2026-13-40")
     assert response.status_code == 400
-    assert "Approved from: '2026-13-40' is not a date like 2023-10-19" in soup(response).find(id="error-approved_from").text
+    assert (
+        "Approved from: '2026-13-40' is not a date like 2023-10-19"
+        in soup(response).find(id="error-approved_from").text
+    )
     reversed_range = download(client, format="zip", approved_from="2026-02-01", approved_to="2026-01-01")
-    assert reversed_range.status_code == 400 and "must be on or after" in reversed_range.get_data(as_text=True)
+    assert reversed_range.status_code == 400 and "must be on or after" in reversed_range.get_data(
+        as_text=True
+    )
     bad_format = download(client, format="tar")
     assert bad_format.status_code == 400 and "choose zip or yaml, not 'tar'" in soup(bad_format).get_text()
     assert db.session.scalar(select(ExportRun)) is None
@@ -99,7 +106,11 @@ def test_download_zip_is_recorded_with_its_checksum_and_listed(client, login, ap
         assert archive.namelist() == [REAL_SEED.name]
     row = soup(client.get("/exports")).find("table", class_="runs").find("tbody").find("tr")
     cells = [cell.get_text(" ", strip=True) for cell in row.find_all("td")]
-    assert cells[0] == str(run.id) and cells[2:4] == ["lena", "zip"] and cells[5:8] == ["1", "complete", run.sha256]
+    assert (
+        cells[0] == str(run.id)
+        and cells[2:4] == ["lena", "zip"]
+        and cells[5:8] == ["1", "complete", run.sha256]
+    )
 
 
 def test_download_yaml_stream_with_filters(client, login, approved):

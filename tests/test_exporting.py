@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from webapp.formats.seeds import parse, split_front_matter
+from webapp.models import APPROVED, Article, ExportedArticle, ExportRun, User, db
 from webapp.services import exporting, moderation
 from webapp.services.exporting import ExportError, ExportFilters, export
-from webapp.models import APPROVED, Article, ExportedArticle, ExportRun, User, db
 from webapp.services.seed_import import import_paths
-from webapp.formats.seeds import parse, split_front_matter
 
 from .conftest import REAL_SEED, ROOT, SEEDS
 from .test_seed_import import seed_mappings
@@ -37,10 +37,14 @@ def approve(article: Article, user, heat: int | None = None) -> None:
 
 def snapshot(article: Article) -> dict:
     """Every seed field of an article as stored, its related links included."""
-    fields = ("category title excerpt published_at original_url web_url amp_web_url cdn_amp_web_url type quality heat "
-              "provider_name provider_domain provider_extra images secured extra body").split()
-    link_fields = ("position title excerpt published_at web_url amp_web_url cdn_amp_web_url type quality "
-                   "provider_name provider_domain provider_extra images extra key_order").split()
+    fields = (
+        "category title excerpt published_at original_url web_url amp_web_url cdn_amp_web_url type quality heat "
+        "provider_name provider_domain provider_extra images secured extra body"
+    ).split()
+    link_fields = (
+        "position title excerpt published_at web_url amp_web_url cdn_amp_web_url type quality "
+        "provider_name provider_domain provider_extra images extra key_order"
+    ).split()
     state = {name: getattr(article, name) for name in fields}
     state["key_order"] = [key for key in article.key_order if key not in ("heat", "published")]
     state["topics"] = [topic.name for topic in article.topics]
@@ -62,7 +66,9 @@ def write_seeds(folder, names) -> None:
     for name in names:
         (folder / f"{name}.md").write_text(
             f'---\ncategory: news\ntitle: "{name}"\npublishedDateTime: 2023-10-19T13:22:00Z\n'
-            f'webUrl: "https://e.example/{name}"\nprovider:\n  name: E\n---\n', encoding="utf-8")
+            f'webUrl: "https://e.example/{name}"\nprovider:\n  name: E\n---\n',
+            encoding="utf-8",
+        )
 
 
 @pytest.fixture
@@ -85,7 +91,11 @@ def test_real_seed_round_trip_every_field_and_reimport_gives_the_same_article(ap
     assert (seed.heat, seed.published) == (120, True)
     assert [entry.web_url for entry in seed.related] == [entry.web_url for entry in original.related]
     front = yaml.safe_load(split_front_matter(exported)[0])
-    assert front["copydesk"] == {"approvedBy": "maria", "approvedAt": article.decided_at, "exportRun": result.id}
+    assert front["copydesk"] == {
+        "approvedBy": "maria",
+        "approvedAt": article.decided_at,
+        "exportRun": result.id,
+    }
 
     db.session.delete(article)
     db.session.commit()
@@ -94,14 +104,26 @@ def test_real_seed_round_trip_every_field_and_reimport_gives_the_same_article(ap
     assert snapshot(reimported) == before
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(mapping=seed_mappings, body=st.sampled_from(["", "\n", "# Title\n\nBody text.\n"]), heat=st.integers(-1, 200))
-def test_generated_seeds_round_trip_and_reimport_the_same(app, make_user, tmp_path_factory, mapping, body, heat):
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    mapping=seed_mappings,
+    body=st.sampled_from(["", "\n", "# Title\n\nBody text.\n"]),
+    heat=st.integers(-1, 200),
+)
+def test_generated_seeds_round_trip_and_reimport_the_same(
+    app, make_user, tmp_path_factory, mapping, body, heat
+):
     for model in (ExportedArticle, ExportRun, Article):
         db.session.query(model).delete()
     db.session.commit()
     folder = tmp_path_factory.mktemp("gen")
-    source = f"---\n{yaml.dump(mapping, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False)}---\n{body}"
+    source = (
+        f"---\n{yaml.dump(mapping, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False)}---\n{body}"
+    )
     (folder / "generated.md").write_text(source, encoding="utf-8")
     assert import_paths([str(folder)], max_bytes=LIMIT).invalid == 0
     user = db.session.scalar(select(User)) or make_user("maria")
@@ -114,7 +136,9 @@ def test_generated_seeds_round_trip_and_reimport_the_same(app, make_user, tmp_pa
     exported = (out / "generated.md").read_text(encoding="utf-8")
     front = yaml.safe_load(split_front_matter(exported)[0])
     heat_now = heat if heat != -1 else mapping.get("heat", -1)  # -1: the moderator left the seed's heat
-    expected = {**mapping, "published": True} | ({"heat": heat_now} if heat_now != -1 or "heat" in mapping else {})
+    expected = {**mapping, "published": True} | (
+        {"heat": heat_now} if heat_now != -1 or "heat" in mapping else {}
+    )
     assert {key: value for key, value in front.items() if key != "copydesk"} == expected
     assert [key for key in front if key not in ("heat", "published", "copydesk")] == [
         key for key in mapping if key not in ("heat", "published")
@@ -146,7 +170,9 @@ def test_yaml_stream_holds_one_mapping_per_article_with_its_body(app, corpus, tm
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / "with-body.md").write_text(
         '---\ncategory: news\ntitle: "B"\npublishedDateTime: 2023-10-19T13:22:00Z\nwebUrl: "https://e.example/b"\n'
-        "provider:\n  name: E\n---\n# Heading\n\nText.\n", encoding="utf-8")
+        "provider:\n  name: E\n---\n# Heading\n\nText.\n",
+        encoding="utf-8",
+    )
     import_paths([str(tmp_path / "seeds")], max_bytes=LIMIT)
     for article in db.session.scalars(select(Article).order_by(Article.id)).all():
         approve(article, corpus)
@@ -154,7 +180,9 @@ def test_yaml_stream_holds_one_mapping_per_article_with_its_body(app, corpus, tm
     data = (tmp_path / "all.yaml").read_bytes()
     documents = list(yaml.safe_load_all(data))
     assert [document["title"] for document in documents] == [
-        "Met Police roll out facial recognition technology to tackle London’s shoplifting", "B"]
+        "Met Police roll out facial recognition technology to tackle London’s shoplifting",
+        "B",
+    ]
     assert documents[0]["copydesk"]["body"] == "\n"
     assert documents[1]["copydesk"]["body"] == "# Heading\n\nText.\n"
     assert result.count == 2 and result.sha256 == hashlib.sha256(data).hexdigest()
@@ -209,7 +237,9 @@ def test_filters_choose_by_approval_time_provider_and_topic(app, corpus, tmp_pat
 
 
 @pytest.mark.parametrize("fmt,name", [("dir", "out"), ("zip", "out.zip"), ("yaml", "out.yaml")])
-def test_an_export_that_fails_midway_leaves_no_file_and_is_recorded_as_failed(app, corpus, tmp_path, monkeypatch, fmt, name):
+def test_an_export_that_fails_midway_leaves_no_file_and_is_recorded_as_failed(
+    app, corpus, tmp_path, monkeypatch, fmt, name
+):
     write_seeds(tmp_path / "seeds", ["a", "b", "c"])
     import_paths([str(tmp_path / "seeds")], max_bytes=LIMIT)
     for article in db.session.scalars(select(Article)).all():
@@ -223,6 +253,7 @@ def test_an_export_that_fails_midway_leaves_no_file_and_is_recorded_as_failed(ap
             if len(calls) == 3:
                 raise OSError(28, "No space left on device")
             return real(*args, **kwargs)
+
         return wrapped
 
     monkeypatch.setattr(exporting, "exported_front_matter", fail_on_the_third(real_front_matter))
@@ -272,7 +303,9 @@ with app.app_context():
     try:
         deadline = time.monotonic() + 30
         while not signal_file.exists():
-            assert process.poll() is None and time.monotonic() < deadline, "the export never reached its third document"
+            assert process.poll() is None and time.monotonic() < deadline, (
+                "the export never reached its third document"
+            )
             time.sleep(0.05)
         process.send_signal(signal.SIGKILL)
     finally:
@@ -289,7 +322,10 @@ def test_cli_writes_the_folder_and_reports_the_run(app, corpus, runner, tmp_path
     result = runner.invoke(args=["export", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     run_ = db.session.scalar(select(ExportRun))
-    assert f"exported 1 approved articles to {tmp_path / 'out'} (run {run_.id}, sha256 {run_.sha256})" in result.output
+    assert (
+        f"exported 1 approved articles to {tmp_path / 'out'} (run {run_.id}, sha256 {run_.sha256})"
+        in result.output
+    )
     assert run_.requested_by == "command line" and run_.status == "complete" and run_.feed is False
 
 

@@ -1,4 +1,5 @@
 """Tests of the synthetic seed generator bench/generate.py (no webapp imports)."""
+
 import difflib
 import itertools
 import random
@@ -10,9 +11,20 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from bench.generate import (CROSS_KINDS, CROSS_NEAR_MISS_KINDS, IN_SEED_KINDS, KEY_ORDER,
-                            MAX_RELATED, NEAR_MISS_KINDS, TRUTH_FILE, generate_seed, main,
-                            render_seed, write_corpus, yaml_double_quoted)
+from bench.generate import (
+    CROSS_KINDS,
+    CROSS_NEAR_MISS_KINDS,
+    IN_SEED_KINDS,
+    KEY_ORDER,
+    MAX_RELATED,
+    NEAR_MISS_KINDS,
+    TRUTH_FILE,
+    generate_seed,
+    main,
+    render_seed,
+    write_corpus,
+    yaml_double_quoted,
+)
 
 REAL_SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_153b8be9e8e41660.txt"
 REAL_SEED_BYTES = 6295
@@ -21,6 +33,7 @@ AMP_CACHE = re.compile(r"https://([a-z0-9-]+)\.cdn\.ampproject\.org/c/(s/)?([^/?
 
 
 # ------------------------------------------------------------------ helpers
+
 
 def split_seed(text: str) -> tuple[dict, str]:
     assert text.startswith("---\n")
@@ -79,9 +92,12 @@ def same_page(kind: str, a: str, b: str) -> bool:
         return unwrap_amp_cache(a) == b or unwrap_amp_cache(b) == a
     if kind == "amp_path":
         return without_amp(a) == without_amp(b) and is_amp(a) != is_amp(b)
-    normalise = {"tracking_params": without_tracking, "host_prefix": bare_host,
-                 "trailing_slash": without_trailing_slash,
-                 "scheme": lambda url: url.split("://", 1)[1]}[kind]
+    normalise = {
+        "tracking_params": without_tracking,
+        "host_prefix": bare_host,
+        "trailing_slash": without_trailing_slash,
+        "scheme": lambda url: url.split("://", 1)[1],
+    }[kind]
     return normalise(a) == normalise(b)
 
 
@@ -92,6 +108,7 @@ def any_url_match(a: str, b: str) -> bool:
 
 # ------------------------------------------------------------------ fixtures
 
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     out = tmp_path_factory.mktemp("corpus")
@@ -101,6 +118,7 @@ def corpus(tmp_path_factory):
 
 
 # ------------------------------------------------------------------ determinism and layout
+
 
 def test_same_seed_gives_identical_bytes_and_another_seed_differs(corpus, tmp_path):
     out, _, _ = corpus
@@ -125,8 +143,19 @@ def test_generated_article_round_trips_through_yaml():
         assert body == "\n" + seed.body
 
 
-@pytest.mark.parametrize("text", ['say "hi"', "back\\slash", "tab\tnew\nline", "’ “ ” — Łódź 東京 🚀",
-                                  "line\u2028sep", "\ufeffbom", "no", "- dash: colon #hash"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'say "hi"',
+        "back\\slash",
+        "tab\tnew\nline",
+        "’ “ ” — Łódź 東京 🚀",
+        "line\u2028sep",
+        "\ufeffbom",
+        "no",
+        "- dash: colon #hash",
+    ],
+)
 def test_double_quoted_strings_parse_back(text):
     assert yaml.load("k: " + yaml_double_quoted(text), Loader=yaml.CSafeLoader) == {"k": text}
     assert split_seed(render_seed({"lang": text}))[0] == {"lang": text}
@@ -146,20 +175,23 @@ def test_files_are_utf8_lf_with_the_real_seed_layout(corpus):
         known = [key for key in keys if key in KEY_ORDER]
         assert known == [key for key in KEY_ORDER if key in known]
         if keys == known:  # unknown keys may sit anywhere, even between these
-            assert "\n\nprovider:\n  name: " in text and "\n\nsecured: \"" in text
-            assert text.endswith("\"\n---\n\n") or "\"\n---\n\n" in text
+            assert "\n\nprovider:\n  name: " in text and '\n\nsecured: "' in text
+            assert text.endswith('"\n---\n\n') or '"\n---\n\n' in text
 
 
 def test_file_names_are_unique_stems_of_both_shapes(corpus):
     out, _, seeds = corpus
     names = [path.name for path in seed_files(out)]
     assert len(seeds) == len(names) == 200
-    assert all(re.fullmatch(r"\d{3,}_[0-9a-f]{16}\.txt|\d{4}-\d\d-\d\d-[a-z0-9-]+\.md", name) for name in names)
+    assert all(
+        re.fullmatch(r"\d{3,}_[0-9a-f]{16}\.txt|\d{4}-\d\d-\d\d-[a-z0-9-]+\.md", name) for name in names
+    )
     assert any(name.endswith(".md") for name in names) and any(name.endswith(".txt") for name in names)
     assert (out / TRUTH_FILE).exists() and TRUTH_FILE not in names
 
 
 # ------------------------------------------------------------------ fields
+
 
 def test_every_seed_has_required_fields_of_the_right_types(corpus):
     _, _, seeds = corpus
@@ -183,7 +215,15 @@ def test_related_entries_have_the_fields_of_the_format(corpus):
     _, _, seeds = corpus
     entries = [entry for article in seeds.values() for entry in article.get("related", [])]
     for entry in entries:
-        assert {"title", "excerpt", "publishedDateTime", "webUrl", "type", "quality", "provider"} <= entry.keys()
+        assert {
+            "title",
+            "excerpt",
+            "publishedDateTime",
+            "webUrl",
+            "type",
+            "quality",
+            "provider",
+        } <= entry.keys()
         assert isinstance(entry["quality"], int) and isinstance(entry["publishedDateTime"], datetime)
         for image in entry.get("images", []):
             assert isinstance(image["url"], str) and isinstance(image["width"], int)
@@ -213,6 +253,7 @@ def test_mean_size_is_close_to_the_real_seed(tmp_path):
 
 
 # ------------------------------------------------------------------ planted duplicates
+
 
 def test_every_kind_is_planted(corpus):
     _, truth, _ = corpus
@@ -279,6 +320,7 @@ def test_no_duplicates_other_than_planted_ones(corpus):
 
 
 # ------------------------------------------------------------------ command line
+
 
 def test_main_writes_a_corpus_quietly(tmp_path, capsys):
     assert main(["--n", "20", "--seed", "5", "--out", str(tmp_path / "out")]) == 0

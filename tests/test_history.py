@@ -5,18 +5,28 @@ database it is given), never into the shared test database.
 """
 
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, select
 from werkzeug.security import check_password_hash
 
 from bench.history import LEAD, PASSWORD, STAFF, describe, write_history
-from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, RelatedLink, Topic, User, article_topics
 from webapp.formats.seeds import parse
+from webapp.models import (
+    APPROVED,
+    PENDING,
+    REJECTED,
+    Article,
+    AuditEvent,
+    RelatedLink,
+    Topic,
+    User,
+    article_topics,
+)
 
 ARTICLES, EVENTS, DAYS = 300, 1500, 10
-END = datetime(2025, 3, 14, 16, 30, tzinfo=timezone.utc)
+END = datetime(2025, 3, 14, 16, 30, tzinfo=UTC)
 UNDO_SECONDS = 10
 
 
@@ -30,7 +40,10 @@ def read(url, *tables):
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return [list(connection.execute(select(table).order_by(*table.primary_key.columns))) for table in tables]
+            return [
+                list(connection.execute(select(table).order_by(*table.primary_key.columns)))
+                for table in tables
+            ]
     finally:
         engine.dispose()
 
@@ -38,8 +51,17 @@ def read(url, *tables):
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
     url, report = make(tmp_path_factory.mktemp("history"))
-    articles, events, users, links = read(url, Article.__table__, AuditEvent.__table__, User.__table__, RelatedLink.__table__)
-    return {"url": url, "report": report, "articles": articles, "events": events, "users": users, "links": links}
+    articles, events, users, links = read(
+        url, Article.__table__, AuditEvent.__table__, User.__table__, RelatedLink.__table__
+    )
+    return {
+        "url": url,
+        "report": report,
+        "articles": articles,
+        "events": events,
+        "users": users,
+        "links": links,
+    }
 
 
 def test_counts(history):
@@ -62,7 +84,14 @@ def test_counts(history):
 
 def test_same_seed_same_rows(tmp_path, history):
     url, _ = make(tmp_path, "again.db")
-    tables = (Article.__table__, AuditEvent.__table__, User.__table__, Topic.__table__, article_topics, RelatedLink.__table__)
+    tables = (
+        Article.__table__,
+        AuditEvent.__table__,
+        User.__table__,
+        Topic.__table__,
+        article_topics,
+        RelatedLink.__table__,
+    )
     assert read(url, *tables) == read(history["url"], *tables)
     other, _ = make(tmp_path, "other.db", seed=2)
     assert read(other, AuditEvent.__table__) != read(history["url"], AuditEvent.__table__)
@@ -77,7 +106,9 @@ def test_times_stay_in_the_period(history):
     times_of = defaultdict(list)
     for event in history["events"]:
         times_of[event.article_id].append(event.created_at)
-    assert all(times == sorted(set(times)) for times in times_of.values()), "an article's events at one time, or out of id order"
+    assert all(times == sorted(set(times)) for times in times_of.values()), (
+        "an article's events at one time, or out of id order"
+    )
     ids_by_time = [event.id for event in sorted(history["events"], key=lambda e: (e.created_at, e.id))]
     assert ids_by_time == sorted(ids_by_time)
     assert all(start <= event.created_at <= END for event in history["events"])
@@ -92,7 +123,9 @@ def test_articles_agree_with_their_events(history):
         events = events_of[article.id]
         assert article.version == 1 + len(events)
         if article.status == PENDING:
-            assert article.decided_at is None and article.decided_by_id is None and article.reject_reason is None
+            assert (
+                article.decided_at is None and article.decided_by_id is None and article.reject_reason is None
+            )
         else:
             assert article.decided_at >= article.imported_at
             verdicts = [event for event in events if event.action in ("approve", "reject")]
@@ -103,7 +136,10 @@ def test_articles_agree_with_their_events(history):
             assert datetime.fromisoformat(latest.after["decided_at"]) == article.decided_at
         if article.status != REJECTED:
             assert article.reject_reason is None
-        version, state = 1, {"status": PENDING, "heat": -1, "decided_by_id": None, "decided_at": None, "reject_reason": None}
+        version, state = (
+            1,
+            {"status": PENDING, "heat": -1, "decided_by_id": None, "decided_at": None, "reject_reason": None},
+        )
         for event in events:  # each event starts from where the one before it left the article
             assert {name: event.before[name] for name in state} == state
             assert (event.before["version"], event.after["version"]) == (version, version + 1)
@@ -115,7 +151,10 @@ def test_articles_agree_with_their_events(history):
                 assert undone.article_id == article.id and undone.actor_id == event.actor_id
                 assert timedelta(0) < event.created_at - undone.created_at <= timedelta(seconds=UNDO_SECONDS)
         assert state["heat"] == article.heat and state["status"] == article.status
-        assert state["decided_by_id"] == article.decided_by_id and state["reject_reason"] == article.reject_reason
+        assert (
+            state["decided_by_id"] == article.decided_by_id
+            and state["reject_reason"] == article.reject_reason
+        )
 
 
 def test_merge_maps_match_the_related_links(history):
@@ -140,7 +179,12 @@ def test_seed_text_is_a_valid_seed_of_the_row(history):
         links_of[link.article_id].append(link)
     for article in history["articles"]:
         seed = parse(article.source_text)
-        assert (seed.title, seed.category, seed.web_url, seed.quality) == (article.title, article.category, article.web_url, article.quality)
+        assert (seed.title, seed.category, seed.web_url, seed.quality) == (
+            article.title,
+            article.category,
+            article.web_url,
+            article.quality,
+        )
         assert seed.published_at == article.published_at
         assert (seed.provider.name, seed.provider.domain) == (article.provider_name, article.provider_domain)
         assert article.key_order == seed.key_order

@@ -1,22 +1,41 @@
 """The queue listing: filters, sorts and keyset pages that neither skip nor repeat a row."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from webapp.models import APPROVED, Article, db
 from webapp.services import moderation
 from webapp.services.listing import InvalidCursor, QueueFilters, changed_since, parse_filters, queue_page
-from webapp.models import APPROVED, Article, db
 from webapp.services.seed_import import import_paths
 
 STALE = timedelta(hours=48)
 
 
-def write_seed(folder, name, *, title="Story", published="2023-10-19T13:22:00Z", quality=None, heat=-1, topics=(), provider="Example", excerpt="An excerpt"):
+def write_seed(
+    folder,
+    name,
+    *,
+    title="Story",
+    published="2023-10-19T13:22:00Z",
+    quality=None,
+    heat=-1,
+    topics=(),
+    provider="Example",
+    excerpt="An excerpt",
+):
     lines = [
-        "---", "category: news", f'title: "{title}"', f'excerpt: "{excerpt}"', f"publishedDateTime: {published}",
-        f'webUrl: "https://example.com/{name}"', f"heat: {heat}", "provider:", f"  name: {provider}", "  domain: example.com",
+        "---",
+        "category: news",
+        f'title: "{title}"',
+        f'excerpt: "{excerpt}"',
+        f"publishedDateTime: {published}",
+        f'webUrl: "https://example.com/{name}"',
+        f"heat: {heat}",
+        "provider:",
+        f"  name: {provider}",
+        "  domain: example.com",
     ]
     if quality is not None:
         lines.append(f"quality: {quality}")
@@ -45,7 +64,13 @@ def walk(filters: QueueFilters, limit: int) -> list[int]:
 @pytest.mark.parametrize("sort", ["newest", "oldest", "quality", "heat"])
 def test_keyset_pages_cover_every_row_once_in_order_even_with_ties(app, tmp_path, sort):
     for i in range(23):
-        write_seed(tmp_path, f"s{i:02}", published=f"2023-10-{10 + i % 4:02}T08:00:00Z", quality=None if i % 5 == 0 else i % 3, heat=i % 4 * 10 - 1 if i % 2 else -1)
+        write_seed(
+            tmp_path,
+            f"s{i:02}",
+            published=f"2023-10-{10 + i % 4:02}T08:00:00Z",
+            quality=None if i % 5 == 0 else i % 3,
+            heat=i % 4 * 10 - 1 if i % 2 else -1,
+        )
     load(tmp_path)
     paged = walk(QueueFilters(sort=sort), limit=4)
     everything = walk(QueueFilters(sort=sort), limit=100)
@@ -68,8 +93,22 @@ def test_row_carries_the_related_count(app, tmp_path):
 
 def test_filters_combine(app, tmp_path, make_user):
     write_seed(tmp_path, "ai", title="Robots everywhere", topics=["AI"], provider="Alpha")
-    write_seed(tmp_path, "cv", title="Cameras everywhere", topics=["Computer Vision"], provider="Beta", published="2023-10-01T00:00:00Z")
-    write_seed(tmp_path, "both", title="Robots with cameras", topics=["AI", "Computer Vision"], provider="Beta", excerpt="100% _wild_")
+    write_seed(
+        tmp_path,
+        "cv",
+        title="Cameras everywhere",
+        topics=["Computer Vision"],
+        provider="Beta",
+        published="2023-10-01T00:00:00Z",
+    )
+    write_seed(
+        tmp_path,
+        "both",
+        title="Robots with cameras",
+        topics=["AI", "Computer Vision"],
+        provider="Beta",
+        excerpt="100% _wild_",
+    )
     ids = load(tmp_path)
     moderation.decide(ids["both"], make_user("maria"), APPROVED, 1)
 
@@ -89,7 +128,7 @@ def test_filters_combine(app, tmp_path, make_user):
 
 
 def test_stale_filter_uses_the_configured_age(app, tmp_path):
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     write_seed(tmp_path, "old", published=(now - timedelta(hours=50)).isoformat())
     write_seed(tmp_path, "new", published=(now - timedelta(hours=2)).isoformat())
     ids = load(tmp_path)
@@ -98,10 +137,12 @@ def test_stale_filter_uses_the_configured_age(app, tmp_path):
 
 
 def test_parse_filters_reports_bad_values_by_field():
-    filters, errors = parse_filters({"status": "lost", "sort": "random", "published_from": "yesterday", "q": "  x  ", "stale": "1"})
+    filters, errors = parse_filters(
+        {"status": "lost", "sort": "random", "published_from": "yesterday", "q": "  x  ", "stale": "1"}
+    )
     assert filters == QueueFilters(q="x", stale=True)
     assert set(errors) == {"status", "sort", "published_from"}
-    assert "'yesterday' is not a date like 2023-10-19." == errors["published_from"]
+    assert errors["published_from"] == "'yesterday' is not a date like 2023-10-19."
 
 
 def test_as_args_round_trips_through_parse_filters():
@@ -120,6 +161,6 @@ def test_changed_since_lists_only_the_changed(app, tmp_path, make_user):
     write_seed(tmp_path, "a")
     write_seed(tmp_path, "b")
     ids = load(tmp_path)
-    since = datetime.now(timezone.utc)
+    since = datetime.now(UTC)
     moderation.decide(ids["a"], make_user("maria"), APPROVED, 1)
     assert changed_since([ids["a"], ids["b"]], since) == [ids["a"]]

@@ -4,11 +4,11 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from webapp.formats.seeds import split_front_matter
+from webapp.models import APPROVED, Article, AuditEvent, DuplicateSuggestion, RelatedLink, db
 from webapp.services import merging, moderation
 from webapp.services.exporting import ExportFilters, export
-from webapp.models import APPROVED, Article, AuditEvent, DuplicateSuggestion, RelatedLink, db
 from webapp.services.seed_import import import_paths
-from webapp.formats.seeds import split_front_matter
 
 from .conftest import REAL_SEED, SEEDS
 
@@ -21,7 +21,11 @@ def article(app):
 
 def links(article_id: int) -> list[RelatedLink]:
     db.session.expire_all()
-    return list(db.session.scalars(select(RelatedLink).where(RelatedLink.article_id == article_id).order_by(RelatedLink.position)))
+    return list(
+        db.session.scalars(
+            select(RelatedLink).where(RelatedLink.article_id == article_id).order_by(RelatedLink.position)
+        )
+    )
 
 
 def visible_titles(article_id: int) -> list[str]:
@@ -50,7 +54,10 @@ def test_merging_the_login_gov_pair_leaves_six_and_unmerging_restores_seven_exac
     assert [(link.id, link.position, link.title, link.web_url) for link in links(article.id)] == original
     assert all(link.merged_into_id is None for link in links(article.id))
     assert [s.positions for s in db.session.scalars(select(DuplicateSuggestion))] == [[2, 3]]
-    assert [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))] == ["merge", "unmerge"]
+    assert [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))] == [
+        "merge",
+        "unmerge",
+    ]
 
 
 def test_the_moderator_picks_which_entry_stays(article, make_user):
@@ -75,7 +82,9 @@ def test_merging_into_a_group_keeps_one_level(article, make_user):
         ([2, 3], 4, "The entry to keep (5) must be one of those merged."),
     ],
 )
-def test_bad_merges_are_refused_with_a_message_and_change_nothing(article, make_user, positions, canonical, message):
+def test_bad_merges_are_refused_with_a_message_and_change_nothing(
+    article, make_user, positions, canonical, message
+):
     with pytest.raises(moderation.InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
         merging.merge(article.id, make_user("maria"), 1, positions, canonical)
     assert version(article.id) == 1 and db.session.scalar(select(AuditEvent)) is None
@@ -116,8 +125,13 @@ def test_export_after_a_merge_holds_every_url(article, make_user, tmp_path):
     export(tmp_path, "dir", ExportFilters(), requested_by="test")
     front = yaml.safe_load(split_front_matter((tmp_path / REAL_SEED.name).read_text(encoding="utf-8"))[0])
     assert len(front["related"]) == 6
-    urls = [entry["webUrl"] for entry in front["related"]] + [m["webUrl"] for m in front["related"][2]["mergedFrom"]]
-    assert "https://www.nextgov.com/digital-government/2023/10/logingov-add-facial-recognition-tech/391300/" in urls
+    urls = [entry["webUrl"] for entry in front["related"]] + [
+        m["webUrl"] for m in front["related"][2]["mergedFrom"]
+    ]
+    assert (
+        "https://www.nextgov.com/digital-government/2023/10/logingov-add-facial-recognition-tech/391300/"
+        in urls
+    )
     assert "https://www.govexec.com/technology/2023/10/logingov-add-facial-recognition-tech/391307/" in urls
     assert len(urls) == 7
 
@@ -137,17 +151,29 @@ def test_merge_with_htmx_answers_with_the_panel_and_offers_undo(client, login, a
     from bs4 import BeautifulSoup
 
     login()
-    response = post(client, f"/articles/{article.id}/merge", HX, version=1, position=["2", "3"], canonical="2", **{"from": "article"})
+    response = post(
+        client,
+        f"/articles/{article.id}/merge",
+        HX,
+        version=1,
+        position=["2", "3"],
+        canonical="2",
+        **{"from": "article"},
+    )
     assert response.status_code == 200
     panel = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     assert panel.find("section", id="panel") and panel.find("html") is None
     assert panel.find("h3").get_text(strip=True) == "Related coverage (6, 1 merged)"
-    assert "1 merged here: Government Executive" in panel.find("details", class_="merged").get_text(" ", strip=True)
+    assert "1 merged here: Government Executive" in panel.find("details", class_="merged").get_text(
+        " ", strip=True
+    )
     assert panel.select_one(f"#moderation-{article.id} input[name=version]")["value"] == "2"
     assert panel.find("form", class_="suggestion") is None
     assert '"rows-stale"' in response.headers["HX-Trigger"]
     notice = BeautifulSoup(client.get("/notice", headers=HX).get_data(as_text=True), "html.parser")
-    assert "Merged related links on “Met Police" in notice.get_text(" ", strip=True) and notice.find("button", string="Undo")
+    assert "Merged related links on “Met Police" in notice.get_text(" ", strip=True) and notice.find(
+        "button", string="Undo"
+    )
 
 
 def test_merge_and_unmerge_as_plain_forms(client, login, article):
@@ -165,7 +191,9 @@ def test_merge_and_unmerge_as_plain_forms(client, login, article):
 def test_merge_with_a_stale_version_is_409_with_the_current_state(client, login, article, make_user):
     login()
     moderation.decide(article.id, make_user("ana"), APPROVED, 1)
-    response = post(client, f"/articles/{article.id}/merge", HX, version=1, position=["2", "3"], **{"from": "article"})
+    response = post(
+        client, f"/articles/{article.id}/merge", HX, version=1, position=["2", "3"], **{"from": "article"}
+    )
     assert response.status_code == 409
     assert "approved by ana" in response.get_data(as_text=True)
     assert all(link.merged_into_id is None for link in links(article.id))
@@ -175,7 +203,9 @@ def test_a_bad_merge_is_422_with_the_message_in_the_panel(client, login, article
     from bs4 import BeautifulSoup
 
     login()
-    response = post(client, f"/articles/{article.id}/merge", HX, version=1, position=["2"], **{"from": "article"})
+    response = post(
+        client, f"/articles/{article.id}/merge", HX, version=1, position=["2"], **{"from": "article"}
+    )
     assert response.status_code == 422
     error = BeautifulSoup(response.get_data(as_text=True), "html.parser").find(id="error-merge")
     assert error.get_text(strip=True) == "Choose at least two related entries to merge."
@@ -185,8 +215,14 @@ def test_a_bad_merge_is_422_with_the_message_in_the_panel(client, login, article
 def test_merge_needs_a_login_and_a_csrf_token(client, login, article):
     from .conftest import csrf_token
 
-    anonymous = client.post(f"/articles/{article.id}/merge", data={"version": 1, "position": ["2", "3"], "csrf_token": csrf_token(client, "/login")})
+    anonymous = client.post(
+        f"/articles/{article.id}/merge",
+        data={"version": 1, "position": ["2", "3"], "csrf_token": csrf_token(client, "/login")},
+    )
     assert anonymous.status_code == 302 and anonymous.location.startswith("/login")
     login()
-    assert client.post(f"/articles/{article.id}/merge", data={"version": 1, "position": ["2", "3"]}).status_code == 400
+    assert (
+        client.post(f"/articles/{article.id}/merge", data={"version": 1, "position": ["2", "3"]}).status_code
+        == 400
+    )
     assert all(link.merged_into_id is None for link in links(article.id))

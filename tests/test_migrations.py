@@ -24,7 +24,10 @@ def test_db_upgrade_command_is_idempotent(runner):
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     with db.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        assert (
+            MigrationContext.configure(connection).get_current_revision()
+            == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        )
 
 
 def test_quality_sort_index_exists_with_its_expression(app):
@@ -32,9 +35,13 @@ def test_quality_sort_index_exists_with_its_expression(app):
 
     with db.engine.connect() as connection:
         if connection.dialect.name == "sqlite":
-            sql = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'ix_articles_queue_quality'")).scalar()
+            sql = connection.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'ix_articles_queue_quality'")
+            ).scalar()
         else:
-            sql = connection.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_articles_queue_quality'")).scalar()
+            sql = connection.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_articles_queue_quality'")
+            ).scalar()
     normalised = sql.lower().replace("'-1'::integer", "-1").replace("(-1)", "-1")
     assert "coalesce(quality, -1)" in normalised
 
@@ -50,37 +57,59 @@ def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
     with app.app_context():
         upgrade(revision="0001")
         with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO users (id, username, password_hash, role, active, created_at) "
-                "VALUES (1, 'maria', 'x', 'moderator', 1, '2024-01-01 00:00:00')"
-            ))
-            connection.execute(text(
-                "INSERT INTO articles (identity, source_name, content_hash, source_text, category, title, published_at, "
-                "web_url, heat, provider_name, key_order, body, status, decided_by_id, version, imported_at, updated_at) "
-                "VALUES ('a', 'a.md', 'h', 't', 'news', 'T', '2024-01-01 00:00:00', 'https://e.com', -1, 'P', '[]', '', "
-                "'approved', 1, 2, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
-            ))
-            connection.execute(text(
-                "INSERT INTO articles (identity, source_name, content_hash, source_text, category, title, published_at, "
-                "web_url, heat, provider_name, key_order, body, status, version, imported_at, updated_at) "
-                "VALUES ('b', 'b.md', 'h', 't', 'news', 'T', '2024-01-01 00:00:00', 'http://www.e.com/', -1, 'P', '[]', '', "
-                "'pending', 1, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
-            ))
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, username, password_hash, role, active, created_at) "
+                    "VALUES (1, 'maria', 'x', 'moderator', 1, '2024-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO articles (identity, source_name, content_hash, source_text, category, title, published_at, "
+                    "web_url, heat, provider_name, key_order, body, status, decided_by_id, version, imported_at, updated_at) "
+                    "VALUES ('a', 'a.md', 'h', 't', 'news', 'T', '2024-01-01 00:00:00', 'https://e.com', -1, 'P', '[]', '', "
+                    "'approved', 1, 2, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO articles (identity, source_name, content_hash, source_text, category, title, published_at, "
+                    "web_url, heat, provider_name, key_order, body, status, version, imported_at, updated_at) "
+                    "VALUES ('b', 'b.md', 'h', 't', 'news', 'T', '2024-01-01 00:00:00', 'http://www.e.com/', -1, 'P', '[]', '', "
+                    "'pending', 1, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+                )
+            )
             for position in (0, 1):
-                connection.execute(text(
-                    "INSERT INTO related_links (article_id, position, title, web_url, key_order) "
-                    f"VALUES (1, {position}, 'Login.gov to add facial recognition tech', 'https://e{position}.com/x', '[]')"
-                ))
+                connection.execute(
+                    text(
+                        "INSERT INTO related_links (article_id, position, title, web_url, key_order) "
+                        f"VALUES (1, {position}, 'Login.gov to add facial recognition tech', 'https://e{position}.com/x', '[]')"
+                    )
+                )
         upgrade()
         with db.engine.connect() as connection:
-            assert connection.execute(text("SELECT suggestion_count FROM articles WHERE identity = 'a'")).scalar() == 1
+            assert (
+                connection.execute(
+                    text("SELECT suggestion_count FROM articles WHERE identity = 'a'")
+                ).scalar()
+                == 1
+            )
             # The story index (0006) finds the two articles at one address.
-            assert connection.execute(text("SELECT article_id, other_id, reason FROM story_matches ORDER BY 1")).all() == [
-                (1, 2, "same URL"), (2, 1, "same URL")]
-            assert connection.execute(text("SELECT duplicate_of_id FROM articles ORDER BY id")).scalars().all() == [2, 1]
-            assert connection.execute(text("SELECT positions, reason FROM duplicate_suggestions")).one() == ("[0, 1]", "same headline")
+            assert connection.execute(
+                text("SELECT article_id, other_id, reason FROM story_matches ORDER BY 1")
+            ).all() == [(1, 2, "same URL"), (2, 1, "same URL")]
+            assert connection.execute(
+                text("SELECT duplicate_of_id FROM articles ORDER BY id")
+            ).scalars().all() == [2, 1]
+            assert connection.execute(text("SELECT positions, reason FROM duplicate_suggestions")).one() == (
+                "[0, 1]",
+                "same headline",
+            )
             token = connection.execute(text("SELECT session_token FROM users")).scalar()
             assert len(token) == 32
-            assert connection.execute(text("SELECT decided_by_id FROM articles WHERE identity = 'a'")).scalar() == 1
+            assert (
+                connection.execute(text("SELECT decided_by_id FROM articles WHERE identity = 'a'")).scalar()
+                == 1
+            )
             assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
         db.engine.dispose()

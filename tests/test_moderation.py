@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from webapp.services import claims, moderation
 from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Claim, db
+from webapp.services import claims, moderation
 from webapp.services.seed_import import import_paths
 
 from .conftest import REAL_SEED, SEEDS
@@ -24,7 +24,9 @@ def fresh(article_id: int) -> Article:
 
 
 def events(article_id: int) -> list[AuditEvent]:
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.article_id == article_id).order_by(AuditEvent.id)).all()
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.article_id == article_id).order_by(AuditEvent.id)
+    ).all()
 
 
 def test_approve_sets_state_bumps_version_and_writes_one_event(article, make_user):
@@ -35,8 +37,19 @@ def test_approve_sets_state_bumps_version_and_writes_one_event(article, make_use
     assert stored.decided_at is not None
     [audit] = events(article.id)
     assert audit.id == event["id"] and (audit.action, audit.actor_id) == ("approve", maria.id)
-    assert audit.before == {"status": PENDING, "heat": -1, "decided_by_id": None, "decided_at": None, "reject_reason": None, "version": 1}
-    assert audit.after["status"] == APPROVED and audit.after["version"] == 2 and audit.after["decided_by_id"] == maria.id
+    assert audit.before == {
+        "status": PENDING,
+        "heat": -1,
+        "decided_by_id": None,
+        "decided_at": None,
+        "reject_reason": None,
+        "version": 1,
+    }
+    assert (
+        audit.after["status"] == APPROVED
+        and audit.after["version"] == 2
+        and audit.after["decided_by_id"] == maria.id
+    )
 
 
 def test_reject_keeps_the_reason_and_approve_drops_it(article, make_user):
@@ -57,7 +70,17 @@ def test_stale_version_is_a_conflict_and_nothing_is_overwritten(article, make_us
     assert len(events(article.id)) == 1
 
 
-@pytest.mark.parametrize("value, message", [("", "'nothing' is not"), ("-1", "'-1' is not"), ("3.5", "'3.5' is not"), ("201", "201 is too high"), ("abc", "'abc' is not"), ("١٢", "is not")])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("", "'nothing' is not"),
+        ("-1", "'-1' is not"),
+        ("3.5", "'3.5' is not"),
+        ("201", "201 is too high"),
+        ("abc", "'abc' is not"),
+        ("١٢", "is not"),
+    ],
+)
 def test_heat_outside_0_to_heat_max_is_refused_and_nothing_saved(article, make_user, value, message):
     with pytest.raises(moderation.InvalidInput) as refused:
         moderation.set_heat(article.id, make_user("maria"), value, 1, heat_max=200)
@@ -76,7 +99,12 @@ def test_reopen_returns_to_pending(article, make_user):
     moderation.decide(article.id, maria, REJECTED, 1, "dup")
     moderation.reopen(article.id, maria, 2)
     stored = fresh(article.id)
-    assert (stored.status, stored.decided_by_id, stored.decided_at, stored.reject_reason) == (PENDING, None, None, None)
+    assert (stored.status, stored.decided_by_id, stored.decided_at, stored.reject_reason) == (
+        PENDING,
+        None,
+        None,
+        None,
+    )
 
 
 def test_undo_restores_the_previous_state_and_is_audited(article, make_user):
@@ -115,7 +143,10 @@ def test_bulk_changes_the_current_ones_and_skips_the_changed(app, make_user, tmp
     outcome = moderation.bulk_decide([(a.id, 1), (b.id, 1), (c.id, 1)], maria, APPROVED)
     assert [e["article_id"] for e in outcome.events] == [a.id, c.id] and outcome.skipped == [b.id]
     assert [fresh(x.id).status for x in (a, b, c)] == [APPROVED, PENDING, APPROVED]
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "approve")) == 2
+    assert (
+        db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "approve"))
+        == 2
+    )
 
 
 def test_decision_releases_the_claim(article, make_user):

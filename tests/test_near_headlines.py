@@ -12,15 +12,24 @@ import pytest
 from bench.headline_threshold import calibrate, load_pairs, split
 from webapp.formats.duplicates import SAME_HEADLINE, SAME_URL, LinkFields, related_suggestions
 from webapp.formats.headlines import (
-    GENERIC_WORDS, MIN_CONTENT_OVERLAP, NEAR_HEADLINE_THRESHOLD, STOPWORDS, compare_headlines, headline_profile,
-    headline_similarity, near_headline_score, words,
+    GENERIC_WORDS,
+    MIN_CONTENT_OVERLAP,
+    NEAR_HEADLINE_THRESHOLD,
+    STOPWORDS,
+    compare_headlines,
+    headline_profile,
+    headline_similarity,
+    near_headline_score,
+    words,
 )
 from webapp.formats.seeds import parse
 
 PAIRS = Path(__file__).resolve().parent / "data" / "headline_pairs.tsv"
 SIMILAR = re.compile(r"similar headline \((\d{1,3})%\)")
-MET_POLICE = ("Met Police roll out facial recognition to tackle shoplifting",
-              "Met Police to keep using facial recognition on prolific shoplifters")
+MET_POLICE = (
+    "Met Police roll out facial recognition to tackle shoplifting",
+    "Met Police to keep using facial recognition on prolific shoplifters",
+)
 
 
 def labelled_pairs() -> list[dict]:
@@ -45,12 +54,17 @@ def test_the_labelled_set_has_hundreds_of_pairs_of_both_kinds():
     assert len(rows) >= 300
     assert {row["label"] for row in rows} == {"0", "1"}
     assert min(sum(row["label"] == label for row in rows) for label in "01") >= 120
-    assert all(row["title_a"] and row["title_b"] and row["outlet_a"] and row["outlet_b"] and row["note"] for row in rows)
+    assert all(
+        row["title_a"] and row["title_b"] and row["outlet_a"] and row["outlet_b"] and row["note"]
+        for row in rows
+    )
     assert len({(row["title_a"], row["title_b"]) for row in rows}) == len(rows)
 
 
 # Measured: whole set P 98.7% R 98.1%; held-out half (odd data lines) P 97.4% R 97.4%.
-@pytest.mark.parametrize("part, precision_floor, recall_floor", [("whole", 0.97, 0.96), ("held out", 0.97, 0.95)])
+@pytest.mark.parametrize(
+    "part, precision_floor, recall_floor", [("whole", 0.97, 0.96), ("held out", 0.97, 0.95)]
+)
 def test_precision_and_recall_on_the_labelled_pairs(part, precision_floor, recall_floor):
     rows = labelled_pairs()
     precision, recall = precision_recall(rows if part == "whole" else rows[1::2])
@@ -76,43 +90,88 @@ def test_the_score_is_the_verdict_of_compare_headlines_on_every_labelled_pair():
             assert near_headline_score(one, other) == expected, (row["title_a"], row["title_b"])
 
 
-@pytest.mark.parametrize("first, second", [
-    ("Bank of England says inflation will fall faster than expected", "Bank of England said inflation will fall faster than expected"),
-    ("EXCLUSIVE: Ministers drew up secret plan to sell off state broadcaster", "Ministers drew up secret plan to sell off state broadcaster"),
-    ("Apple unveils thinner iPad Pro with new chip | Reuters", "Apple unveils thinner iPad Pro with new chip"),
-    ("Charity receives £5m donation from anonymous benefactor", "Charity receives £5 million donation from anonymous benefactor"),
-    ("Mayor unveils plan to make city centre car-free by 2030", "Mayor unveils plan to make city center car-free by 2030"),
-    ("Bear wanders into supermarket in Japanese town (VIDEO)", "Bear wanders into supermarket in Japanese town"),
-])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (
+            "Bank of England says inflation will fall faster than expected",
+            "Bank of England said inflation will fall faster than expected",
+        ),
+        (
+            "EXCLUSIVE: Ministers drew up secret plan to sell off state broadcaster",
+            "Ministers drew up secret plan to sell off state broadcaster",
+        ),
+        (
+            "Apple unveils thinner iPad Pro with new chip | Reuters",
+            "Apple unveils thinner iPad Pro with new chip",
+        ),
+        (
+            "Charity receives £5m donation from anonymous benefactor",
+            "Charity receives £5 million donation from anonymous benefactor",
+        ),
+        (
+            "Mayor unveils plan to make city centre car-free by 2030",
+            "Mayor unveils plan to make city center car-free by 2030",
+        ),
+        (
+            "Bear wanders into supermarket in Japanese town (VIDEO)",
+            "Bear wanders into supermarket in Japanese town",
+        ),
+    ],
+)
 def test_one_article_reworded_is_similar(first, second):
     assert NEAR_HEADLINE_THRESHOLD <= headline_similarity(first, second) <= 100
 
 
-@pytest.mark.parametrize("first, second", [
-    MET_POLICE,
-    ("Stocks fall 2% as oil prices surge", "Stocks fall 3% as oil prices surge"),
-    ("Senate approves bill to expand veterans' healthcare", "Senate rejects bill to expand veterans' healthcare"),
-    ("Minister will attend climate summit in Dubai", "Minister will not attend climate summit in Dubai"),
-    ("Bank to close 50 branches next year", "Bank closes 50 branches next year"),
-    ("Floods hit Valencia as heavy rain batters Spain", "Floods hit Seville as heavy rain batters Spain"),
-    ("Flooding in Valencia: what we know so far", "Flooding in Valencia leaves dozens dead"),
-    ("Storm Isha latest: trains cancelled and flights grounded", "Storm Isha: trains cancelled and flights grounded"),
-    ("Snow closes schools across Yorkshire", "Snow closes schools across Yorkshire for second day"),
-])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        MET_POLICE,
+        ("Stocks fall 2% as oil prices surge", "Stocks fall 3% as oil prices surge"),
+        (
+            "Senate approves bill to expand veterans' healthcare",
+            "Senate rejects bill to expand veterans' healthcare",
+        ),
+        ("Minister will attend climate summit in Dubai", "Minister will not attend climate summit in Dubai"),
+        ("Bank to close 50 branches next year", "Bank closes 50 branches next year"),
+        ("Floods hit Valencia as heavy rain batters Spain", "Floods hit Seville as heavy rain batters Spain"),
+        ("Flooding in Valencia: what we know so far", "Flooding in Valencia leaves dozens dead"),
+        (
+            "Storm Isha latest: trains cancelled and flights grounded",
+            "Storm Isha: trains cancelled and flights grounded",
+        ),
+        ("Snow closes schools across Yorkshire", "Snow closes schools across Yorkshire for second day"),
+    ],
+)
 def test_different_articles_are_not_similar(first, second):
     assert headline_similarity(first, second) is None
 
 
-@pytest.mark.parametrize("first, second", [
-    ("Morning briefing: Chancellor faces revolt over tax rises", "Morning briefing: Chancellor faces revolt over tax rise"),
-    ("Morning briefing: Storm batters coast as thousands lose power", "Morning briefing: Storm batters coast as hundreds lose power"),
-    ("Live: Storm batters Scotland as trains cancelled", "Live: Storm batters Scotland as trains are cancelled"),
-    ("Tuesday's headlines: Strikes, storms and a royal visit", "Wednesday's headlines: Strikes, storms and a royal visit"),
-    ("Your Monday briefing", "Your Tuesday briefing"),
-    ("Morning briefing: Monday's news", "Morning briefing: Tuesday's news"),
-    ("Today's top stories", "Today's top news stories"),
-    ("Weather forecast", "Weather forecast for the weekend"),
-])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (
+            "Morning briefing: Chancellor faces revolt over tax rises",
+            "Morning briefing: Chancellor faces revolt over tax rise",
+        ),
+        (
+            "Morning briefing: Storm batters coast as thousands lose power",
+            "Morning briefing: Storm batters coast as hundreds lose power",
+        ),
+        (
+            "Live: Storm batters Scotland as trains cancelled",
+            "Live: Storm batters Scotland as trains are cancelled",
+        ),
+        (
+            "Tuesday's headlines: Strikes, storms and a royal visit",
+            "Wednesday's headlines: Strikes, storms and a royal visit",
+        ),
+        ("Your Monday briefing", "Your Tuesday briefing"),
+        ("Morning briefing: Monday's news", "Morning briefing: Tuesday's news"),
+        ("Today's top stories", "Today's top news stories"),
+        ("Weather forecast", "Weather forecast for the weekend"),
+    ],
+)
 def test_series_and_generic_headlines_are_never_similar(first, second):
     assert headline_similarity(first, second) is None
     assert headline_similarity(first, first) is None
@@ -120,22 +179,38 @@ def test_series_and_generic_headlines_are_never_similar(first, second):
 
 def test_a_syndicated_copy_is_the_same_headline_not_a_similar_one():
     title = "Storm knocks out power to 200,000 homes in Texas"
-    links = [LinkFields(0, title, "https://wire.example/storm"), LinkFields(1, title, "https://houston.example/news/storm")]
-    assert [(s.positions, s.reason, s.score) for s in related_suggestions(links)] == [((0, 1), SAME_HEADLINE, 100)]
+    links = [
+        LinkFields(0, title, "https://wire.example/storm"),
+        LinkFields(1, title, "https://houston.example/news/storm"),
+    ]
+    assert [(s.positions, s.reason, s.score) for s in related_suggestions(links)] == [
+        ((0, 1), SAME_HEADLINE, 100)
+    ]
 
 
 def test_the_met_police_hard_negative_is_never_suggested():
-    links = [LinkFields(0, MET_POLICE[0], "https://sky.example/met"), LinkFields(1, MET_POLICE[1], "https://bbc.example/met")]
+    links = [
+        LinkFields(0, MET_POLICE[0], "https://sky.example/met"),
+        LinkFields(1, MET_POLICE[1], "https://bbc.example/met"),
+    ]
     assert related_suggestions(links) == []
 
 
 def test_a_reworded_pair_is_suggested_apart_from_the_exact_groups():
     links = [
-        LinkFields(0, "Police roll out cameras across London", "https://www.example.com/story?utm_source=rss"),
-        LinkFields(1, "Bank of England says inflation will fall faster than expected", "https://city.example/boe"),
+        LinkFields(
+            0, "Police roll out cameras across London", "https://www.example.com/story?utm_source=rss"
+        ),
+        LinkFields(
+            1, "Bank of England says inflation will fall faster than expected", "https://city.example/boe"
+        ),
         LinkFields(2, "Police roll out cameras in London", "http://example.com/story/"),
         LinkFields(3, "Airline cancels hundreds of flights as pilots walk out", "https://travel.example/a"),
-        LinkFields(4, "Bank of England said inflation will fall faster than expected", "https://wire.example/boe-inflation"),
+        LinkFields(
+            4,
+            "Bank of England said inflation will fall faster than expected",
+            "https://wire.example/boe-inflation",
+        ),
         LinkFields(5, "Police roll out cameras across all of London", "https://third.example/cameras"),
     ]
     suggestions = related_suggestions(links)
@@ -148,8 +223,11 @@ def test_a_reworded_pair_is_suggested_apart_from_the_exact_groups():
 
 
 def test_headlines_all_similar_to_each_other_form_one_group_scored_by_the_weakest_pair():
-    titles = ["Teachers vote to strike over pay in England", "Teachers in England vote to strike over pay",
-              "Teachers in England vote to strike over their pay"]
+    titles = [
+        "Teachers vote to strike over pay in England",
+        "Teachers in England vote to strike over pay",
+        "Teachers in England vote to strike over their pay",
+    ]
     links = [LinkFields(i, title, f"https://outlet{i}.example/strike") for i, title in enumerate(titles)]
     [group] = related_suggestions(links)
     assert group.positions == (0, 1, 2)
@@ -166,7 +244,9 @@ def test_real_corpus_near_headlines_pair_only_entries_sharing_most_words(shared)
     this only keeps the signal from pairing different outlets' loosely related headlines."""
     for path in sorted((shared / "real-seeds").iterdir()):
         related = parse(path.read_text(encoding="utf-8")).related or []
-        links = [LinkFields(i, e.title, e.web_url, e.amp_web_url, e.cdn_amp_web_url) for i, e in enumerate(related)]
+        links = [
+            LinkFields(i, e.title, e.web_url, e.amp_web_url, e.cdn_amp_web_url) for i, e in enumerate(related)
+        ]
         for suggestion in related_suggestions(links):
             if not SIMILAR.fullmatch(suggestion.reason):
                 continue
@@ -175,4 +255,8 @@ def test_real_corpus_near_headlines_pair_only_entries_sharing_most_words(shared)
                 assert headline_similarity(first.title, second.title) >= suggestion.score
                 if outlet(first) != outlet(second):
                     one, other = content_words(first.title), content_words(second.title)
-                    assert 2 * len(one & other) >= max(len(one), len(other)), (path.name, first.title, second.title)
+                    assert 2 * len(one & other) >= max(len(one), len(other)), (
+                        path.name,
+                        first.title,
+                        second.title,
+                    )

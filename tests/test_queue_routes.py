@@ -1,14 +1,14 @@
 """The queue and article routes over HTTP: roles, CSRF, fragments, conflicts, heat, bulk, undo, claims."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from webapp.services import claims, moderation
 from webapp.models import APPROVED, PENDING, Article, AuditEvent, db
+from webapp.services import claims, moderation
 from webapp.services.seed_import import import_paths
 
 from .conftest import PASSWORD, REAL_SEED, SEEDS, FreshRequestClient, csrf_token
@@ -59,7 +59,11 @@ def test_route_by_role(client, login, article, method, path, role, expected):
         login("someone", role)
     url = path.format(id=article.id)
     valid_token = token(client) if role else csrf_token(client, "/login")
-    response = client.get(url, headers=HX) if method == "GET" else client.post(url, headers={"X-CSRFToken": valid_token})
+    response = (
+        client.get(url, headers=HX)
+        if method == "GET"
+        else client.post(url, headers={"X-CSRFToken": valid_token})
+    )
     if method == "POST" and expected == 200:
         expected = 204
     assert response.status_code == expected
@@ -85,7 +89,11 @@ def test_csrf_token_in_the_htmx_header_is_accepted(client, login, article):
     login()
     page = soup(client.get("/"))
     header = json.loads(page.body["hx-headers"])["X-CSRFToken"]
-    response = client.post(f"/articles/{article.id}/approve", data={"version": 1, "from": "panel"}, headers={**HX, "X-CSRFToken": header})
+    response = client.post(
+        f"/articles/{article.id}/approve",
+        data={"version": 1, "from": "panel"},
+        headers={**HX, "X-CSRFToken": header},
+    )
     assert response.status_code == 200 and fresh(article.id).status == APPROVED
 
 
@@ -117,10 +125,15 @@ def test_approve_with_htmx_swaps_the_moderation_block_and_signals_row_and_histor
     response = post(client, f"/articles/{article.id}/approve", HX, version=1, **{"from": "panel"})
     assert response.status_code == 200
     block = soup(response).find("div", id=f"moderation-{article.id}")
-    assert block.find(class_="status").get_text() == "Approved" and block.find("button", string="Return to pending")
+    assert block.find(class_="status").get_text() == "Approved" and block.find(
+        "button", string="Return to pending"
+    )
     assert json.loads(response.headers["HX-Trigger"]) == {
-        "rows-stale": {"ids": [article.id]}, f"history-stale-{article.id}": True, f"related-stale-{article.id}": True,
-        "decisions-changed": True, "notice-changed": True,
+        "rows-stale": {"ids": [article.id]},
+        f"history-stale-{article.id}": True,
+        f"related-stale-{article.id}": True,
+        "decisions-changed": True,
+        "notice-changed": True,
     }
     notice = soup(client.get("/notice", headers=HX)).find(id="notice")
     assert notice["hx-trigger"] == "notice-changed from:body" and notice.find("button", string="Undo")
@@ -131,7 +144,9 @@ def test_approve_from_a_row_answers_with_the_row(client, login, article):
     login()
     response = post(client, f"/articles/{article.id}/approve", HX, version=1, **{"from": "row"})
     row = soup(response).find("tr", id=f"article-{article.id}")
-    assert "status-approved" in row["class"] and "panel-stale-%d" % article.id in response.headers["HX-Trigger"]
+    assert (
+        "status-approved" in row["class"] and "panel-stale-%d" % article.id in response.headers["HX-Trigger"]
+    )
 
 
 def test_plain_form_post_redirects_and_shows_undo(client, login, article):
@@ -147,19 +162,28 @@ def test_stale_version_answers_409_with_the_current_state(client, login, article
     maria = make_user("maria", password=PASSWORD)
     moderation.decide(article.id, maria, APPROVED, 1)
     login("lee")
-    response = post(client, f"/articles/{article.id}/reject", HX, version=1, reason="nope", **{"from": "panel"})
+    response = post(
+        client, f"/articles/{article.id}/reject", HX, version=1, reason="nope", **{"from": "panel"}
+    )
     assert response.status_code == 409
     conflict = soup(response).find(class_="conflict").get_text(" ", strip=True)
     assert "approved by maria 0 s ago" in conflict and "Nothing was overwritten" in conflict
     stored = fresh(article.id)
-    assert (stored.status, stored.decided_by_id, stored.reject_reason, stored.version) == (APPROVED, maria.id, None, 2)
+    assert (stored.status, stored.decided_by_id, stored.reject_reason, stored.version) == (
+        APPROVED,
+        maria.id,
+        None,
+        2,
+    )
 
 
 def test_stale_version_without_javascript_is_a_409_page(client, login, article, make_user):
     moderation.decide(article.id, make_user("maria"), APPROVED, 1)
     login("lee")
     response = post(client, f"/articles/{article.id}/approve", version=1)
-    assert response.status_code == 409 and soup(response).find("html") and soup(response).find(class_="conflict")
+    assert (
+        response.status_code == 409 and soup(response).find("html") and soup(response).find(class_="conflict")
+    )
 
 
 @pytest.mark.parametrize("value", ["", "201", "-3", "hot", "7.5"])
@@ -234,13 +258,19 @@ def test_bulk_reports_changed_and_skipped(client, login, app, tmp_path, make_use
 
 def test_bulk_without_selection_says_so(client, login, article):
     login()
-    response = client.post("/queue/bulk", data={"csrf_token": token(client), "verdict": "approve"}, headers=HX)
-    assert response.status_code == 422 and "Select at least one article first." in response.get_data(as_text=True)
+    response = client.post(
+        "/queue/bulk", data={"csrf_token": token(client), "verdict": "approve"}, headers=HX
+    )
+    assert response.status_code == 422 and "Select at least one article first." in response.get_data(
+        as_text=True
+    )
     plain = client.post("/queue/bulk", data={"csrf_token": token(client), "verdict": "approve"})
     assert plain.status_code == 303
 
 
-def test_claim_by_another_moderator_shows_on_row_and_panel_and_asks_before_acting(client, login, article, make_user):
+def test_claim_by_another_moderator_shows_on_row_and_panel_and_asks_before_acting(
+    client, login, article, make_user
+):
     claims.claim(article.id, make_user("maria"), 300)
     login("lee")
     row = soup(client.get("/")).find("tr", id=f"article-{article.id}")
@@ -260,11 +290,15 @@ def test_own_claim_asks_nothing(client, login, article):
 
 def test_poll_signals_rows_changed_since(client, login, article, make_user):
     login()
-    since = datetime.now(timezone.utc)
-    quiet = client.get("/queue/changes", query_string={"since": since.isoformat(), "id": [article.id]}, headers=HX)
+    since = datetime.now(UTC)
+    quiet = client.get(
+        "/queue/changes", query_string={"since": since.isoformat(), "id": [article.id]}, headers=HX
+    )
     assert "HX-Trigger" not in quiet.headers and soup(quiet).find(id="poller")
     moderation.decide(article.id, make_user("lee"), APPROVED, 1)
-    changed = client.get("/queue/changes", query_string={"since": since.isoformat(), "id": [article.id]}, headers=HX)
+    changed = client.get(
+        "/queue/changes", query_string={"since": since.isoformat(), "id": [article.id]}, headers=HX
+    )
     assert json.loads(changed.headers["HX-Trigger"]) == {"rows-stale": {"ids": [article.id]}}
     assert client.get("/queue/changes?since=yesterday").status_code == 400
 
@@ -286,7 +320,10 @@ def test_bad_filter_and_cursor_get_messages(client, login, article):
     login()
     response = client.get("/?published_from=someday")
     assert response.status_code == 400
-    assert soup(response).find(id="error-published_from").get_text() == "'someday' is not a date like 2023-10-19."
+    assert (
+        soup(response).find(id="error-published_from").get_text()
+        == "'someday' is not a date like 2023-10-19."
+    )
     assert client.get("/?after=garbage").status_code == 400
 
 
@@ -299,13 +336,18 @@ def test_filters_are_kept_in_the_page_and_load_more_url(client, login, article):
 
 
 def test_hostile_seed_is_shown_as_text_and_unsafe_urls_are_not_links(client, login, tmp_path):
-    hostile = REAL_SEED.read_text(encoding="utf-8").replace(
-        "Met Police roll out facial recognition technology to tackle London’s shoplifting", "<script>alert('t')</script>"
-    ).replace("name: Business Matters", "name: \"<img src=x onerror=alert(1)>\"").replace(
-        "  - AI\n", "  - \"<b>AI</b>\"\n"
-    ).replace(
-        'ampWebUrl: "https://www.foxnews.com/tech/stores-spying-using-creepy-facial-recognition-technology-without-consent.amp"',
-        'ampWebUrl: "javascript:alert(2)"',
+    hostile = (
+        REAL_SEED.read_text(encoding="utf-8")
+        .replace(
+            "Met Police roll out facial recognition technology to tackle London’s shoplifting",
+            "<script>alert('t')</script>",
+        )
+        .replace("name: Business Matters", 'name: "<img src=x onerror=alert(1)>"')
+        .replace("  - AI\n", '  - "<b>AI</b>"\n')
+        .replace(
+            'ampWebUrl: "https://www.foxnews.com/tech/stores-spying-using-creepy-facial-recognition-technology-without-consent.amp"',
+            'ampWebUrl: "javascript:alert(2)"',
+        )
     )
     (tmp_path / "hostile.md").write_text(hostile, encoding="utf-8")
     assert import_paths([str(tmp_path)], max_bytes=2**21).imported == 1
@@ -313,7 +355,9 @@ def test_hostile_seed_is_shown_as_text_and_unsafe_urls_are_not_links(client, log
     article_id = db.session.scalar(select(Article.id))
     for response in (client.get("/"), client.get(f"/articles/{article_id}")):
         page = soup(response)
-        assert page.find("script", string=True) is None and page.find("img") is None and page.find("b") is None
+        assert (
+            page.find("script", string=True) is None and page.find("img") is None and page.find("b") is None
+        )
         text = response.get_data(as_text=True)
         assert "&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt;" in text
     panel = soup(client.get(f"/articles/{article_id}"))
@@ -328,18 +372,30 @@ def test_panel_shows_everything_about_the_article(client, login, article):
     text = panel.get_text(" ", strip=True)
     assert "Business Matters · bmmagazine.co.uk" in text
     assert "encrypted payload, 561 characters" in text and article.secured not in str(panel)
-    assert [t.get_text() for t in panel.select(".tag")] == ["Natural Language Processing", "AI", "Computer Vision"]
+    assert [t.get_text() for t in panel.select(".tag")] == [
+        "Natural Language Processing",
+        "AI",
+        "Computer Vision",
+    ]
     related = panel.select("ol.related > li")
     assert len(related) == 7
     assert "image 1200×675" in related[0].get_text() and related[0].find("a", string="AMP cache copy")
-    assert related[2].find("a").get_text() == related[3].find("a").get_text() == "Login.gov to add facial recognition tech"
-    assert panel.find("label", string="Heat") and panel.find("input", attrs={"type": "range", "aria-label": "Heat slider"})
+    assert (
+        related[2].find("a").get_text()
+        == related[3].find("a").get_text()
+        == "Login.gov to add facial recognition tech"
+    )
+    assert panel.find("label", string="Heat") and panel.find(
+        "input", attrs={"type": "range", "aria-label": "Heat slider"}
+    )
     for name in ("Approve", "Reject"):
         assert panel.find("button", string=name)
 
 
 def test_published_upstream_is_marked(client, login, tmp_path):
-    (tmp_path / "up.md").write_text(REAL_SEED.read_text(encoding="utf-8").replace("published: false", "published: true"), encoding="utf-8")
+    (tmp_path / "up.md").write_text(
+        REAL_SEED.read_text(encoding="utf-8").replace("published: false", "published: true"), encoding="utf-8"
+    )
     import_paths([str(tmp_path)], max_bytes=2**21)
     login()
     assert "published upstream" in soup(client.get("/")).find("tr", class_="row").get_text()
@@ -349,9 +405,15 @@ def test_history_and_recent_decisions(client, login, article):
     user = login()
     moderation.decide(article.id, user, APPROVED, 1)
     panel = soup(client.get(f"/articles/{article.id}"))
-    assert panel.select_one("section.history li").get_text(" ", strip=True).startswith(f"approve by {user.username}")
+    assert (
+        panel.select_one("section.history li")
+        .get_text(" ", strip=True)
+        .startswith(f"approve by {user.username}")
+    )
     history = soup(client.get(f"/articles/{article.id}/history", headers=HX)).find("section")
-    assert history["hx-trigger"] == f"history-stale-{article.id} from:body" and len(history.find_all("li")) == 1
+    assert (
+        history["hx-trigger"] == f"history-stale-{article.id} from:body" and len(history.find_all("li")) == 1
+    )
     assert client.get(f"/articles/{article.id}/history").status_code == 302
     recent = soup(client.get("/decisions/recent", headers=HX)).find("section", id="recent")
     assert recent["hx-trigger"] == "decisions-changed from:body"
@@ -369,7 +431,9 @@ def test_memoised_rows_never_show_one_users_view_to_another(app, article, make_u
         if name == "lee":
             make_user("lee")
         client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": csrf_token(client)})
-        views[name] = soup(client.get("/", headers=HX)).find("tr", id=f"article-{article.id}").get_text(" ", strip=True)
+        views[name] = (
+            soup(client.get("/", headers=HX)).find("tr", id=f"article-{article.id}").get_text(" ", strip=True)
+        )
     assert "being reviewed by maria" not in views["maria"]
     assert "being reviewed by maria" in views["lee"]
     moderation.decide(article.id, maria, APPROVED, 1)

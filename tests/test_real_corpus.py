@@ -1,12 +1,12 @@
 """Every seed of the real corpus in ../shared/real-seeds imports (read in place, never copied here)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from webapp.formats.seeds import parse, split_front_matter
 from webapp.models import Article, RelatedLink, db
 from webapp.services.seed_import import import_paths
-from webapp.formats.seeds import parse, split_front_matter
 
 
 def test_the_whole_real_corpus_imports(app, shared):
@@ -15,9 +15,15 @@ def test_the_whole_real_corpus_imports(app, shared):
     assert (report.imported, report.invalid, report.errors) == (66, 0, [])
     assert db.session.scalar(select(func.count(Article.id))) == 66
     assert db.session.scalar(select(func.count(RelatedLink.id))) == 318
-    sizes = db.session.execute(
-        select(func.count(RelatedLink.id)).group_by(RelatedLink.article_id).order_by(func.count(RelatedLink.id))
-    ).scalars().all()
+    sizes = (
+        db.session.execute(
+            select(func.count(RelatedLink.id))
+            .group_by(RelatedLink.article_id)
+            .order_by(func.count(RelatedLink.id))
+        )
+        .scalars()
+        .all()
+    )
     assert (sizes[0], sizes[-1]) == (1, 28)
 
 
@@ -27,10 +33,20 @@ def test_real_corpus_sample_field_by_field(app, shared):
     stored = db.session.scalar(select(Article))
     assert stored.identity == path.stem and stored.source_name == path.name
     assert stored.title == "Why some cities and states balk at face recognition tech"
-    assert stored.published_at == datetime(2019, 12, 17, 19, 40, tzinfo=timezone.utc)
-    assert stored.amp_web_url == "https://abcnews.go.com/amp/Business/wireStory/cities-states-balk-face-recognition-tech-67783126"
-    assert stored.cdn_amp_web_url.startswith("https://abcnews-go-com.cdn.ampproject.org/c/s/abcnews.go.com/amp/")
-    assert (stored.quality, stored.heat, stored.provider_name, stored.provider_domain) == (39, 39, "ABC News", "go.com")
+    assert stored.published_at == datetime(2019, 12, 17, 19, 40, tzinfo=UTC)
+    assert (
+        stored.amp_web_url
+        == "https://abcnews.go.com/amp/Business/wireStory/cities-states-balk-face-recognition-tech-67783126"
+    )
+    assert stored.cdn_amp_web_url.startswith(
+        "https://abcnews-go-com.cdn.ampproject.org/c/s/abcnews.go.com/amp/"
+    )
+    assert (stored.quality, stored.heat, stored.provider_name, stored.provider_domain) == (
+        39,
+        39,
+        "ABC News",
+        "go.com",
+    )
     assert [t.name for t in stored.topics] == ["AI", "Computer Vision"]
     assert stored.images == [
         {
@@ -59,5 +75,7 @@ def test_older_layouts_without_moderation_fields_import(app, shared):
     without_quality = db.session.scalars(select(Article).where(Article.quality.is_(None))).all()
     assert len(without_quality) == 9
     assert all(a.heat == -1 and a.seed_published is None for a in without_quality)
-    with_provider_images = db.session.scalars(select(Article).where(Article.provider_extra.is_not(None))).all()
+    with_provider_images = db.session.scalars(
+        select(Article).where(Article.provider_extra.is_not(None))
+    ).all()
     assert len(with_provider_images) == 12 and all("images" in a.provider_extra for a in with_provider_images)

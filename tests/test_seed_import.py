@@ -2,7 +2,7 @@
 
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -34,11 +34,20 @@ def test_real_seed_is_stored_with_every_field_exact(app):
     report = run_import(SEEDS)
     assert (report.imported, report.invalid) == (1, 0)
     stored = article("000_153b8be9e8e41660")
-    assert stored.title == "Met Police roll out facial recognition technology to tackle London\u2019s shoplifting"
-    assert stored.published_at == datetime(2023, 10, 19, 13, 22, tzinfo=timezone.utc)
+    assert (
+        stored.title
+        == "Met Police roll out facial recognition technology to tackle London\u2019s shoplifting"
+    )
+    assert stored.published_at == datetime(2023, 10, 19, 13, 22, tzinfo=UTC)
     assert [topic.name for topic in stored.topics] == ["Natural Language Processing", "AI", "Computer Vision"]
     assert [link.provider_name for link in stored.related] == [
-        "Fox News", "PoliticsHome", "Nextgov", "Government Executive", "BBC", "Irish Sun", "Government Technology",
+        "Fox News",
+        "PoliticsHome",
+        "Nextgov",
+        "Government Executive",
+        "BBC",
+        "Irish Sun",
+        "Government Technology",
     ]
     assert [link.position for link in stored.related] == list(range(7))
     first = stored.related[0]
@@ -50,11 +59,17 @@ def test_real_seed_is_stored_with_every_field_exact(app):
         "stores-spying-using-creepy-facial-recognition-technology-without-consent.amp"
     )
     assert first.images[0]["width"] == 1200 and first.images[0]["isCached"] is True
-    assert first.published_at == datetime(2023, 10, 15, 10, 56, tzinfo=timezone.utc)
+    assert first.published_at == datetime(2023, 10, 15, 10, 56, tzinfo=UTC)
     text = REAL_SEED.read_text(encoding="utf-8")
     assert f'secured: "{stored.secured}"\n' in text and len(stored.secured) == 561
     assert stored.source_text == text and stored.source_name == REAL_SEED.name
-    assert (stored.quality, stored.heat, stored.seed_published, stored.status, stored.version) == (16, -1, False, "pending", 1)
+    assert (stored.quality, stored.heat, stored.seed_published, stored.status, stored.version) == (
+        16,
+        -1,
+        False,
+        "pending",
+        1,
+    )
     assert stored.published_at.tzinfo is not None
 
 
@@ -73,7 +88,7 @@ def test_unknown_keys_body_and_dates_in_extras_survive_the_database(app, tmp_pat
     stored = article("odd")
     assert list(stored.extra) == ["lang", "feed"]
     assert stored.extra["feed"]["since"].isoformat() == "2020-01-02"
-    assert stored.extra["feed"]["at"] == datetime(2021, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    assert stored.extra["feed"]["at"] == datetime(2021, 3, 4, 5, 6, 7, tzinfo=UTC)
     assert stored.body == "# Body\n\nText.\n"
     assert stored.related[0].extra == {"syndication": {"via": "AP"}}
     assert stored.key_order[-3:] == ["lang", "feed", "related"]
@@ -179,7 +194,12 @@ def test_folders_recurse_for_md_and_txt_and_globs_expand(app, tmp_path):
     assert report.imported == 2 and report.invalid == 0
     report = import_paths([str(tmp_path / "*.yaml"), str(tmp_path / "missing-*.md")], max_bytes=LIMIT)
     assert report.imported == 1
-    assert report.errors == [{"file": str(tmp_path / "missing-*.md"), "message": "no such file or folder (nor any file matching it as a pattern)"}]
+    assert report.errors == [
+        {
+            "file": str(tmp_path / "missing-*.md"),
+            "message": "no such file or folder (nor any file matching it as a pattern)",
+        }
+    ]
 
 
 def test_cli_prints_summary_and_exits_0(runner):
@@ -195,9 +215,18 @@ def test_cli_json_report_and_exit_1_on_invalid(runner, tmp_path):
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert {k: report[k] for k in ("imported", "updated", "unchanged", "conflicts", "invalid")} == {
-        "imported": 1, "updated": 0, "unchanged": 0, "conflicts": 0, "invalid": 1,
+        "imported": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "conflicts": 0,
+        "invalid": 1,
     }
-    assert report["errors"] == [{"file": str(tmp_path / "broken.md"), "message": "line 1: no front matter: a seed starts with a line '---'"}]
+    assert report["errors"] == [
+        {
+            "file": str(tmp_path / "broken.md"),
+            "message": "line 1: no front matter: a seed starts with a line '---'",
+        }
+    ]
 
 
 def test_cli_uses_seed_max_bytes_from_config(app, runner):
@@ -227,11 +256,11 @@ def test_a_database_failure_in_a_batch_keeps_the_other_files(app, tmp_path, monk
     assert count(RelatedLink) == 14
 
 
-scalar_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(
-    lambda s: s.strip()
-)
+scalar_text = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
+).filter(lambda s: s.strip())
 timestamps = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 1, 1)).map(
-    lambda d: d.replace(microsecond=0, tzinfo=timezone.utc)
+    lambda d: d.replace(microsecond=0, tzinfo=UTC)
 )
 related_entries = st.fixed_dictionaries(
     {"title": scalar_text, "webUrl": st.sampled_from(["https://a.example/1", "http://b.example/x?y=1&z=2"])},
@@ -253,12 +282,18 @@ seed_mappings = st.fixed_dictionaries(
         "topics": st.lists(scalar_text, max_size=5),
         "related": st.lists(related_entries, max_size=6),
         "secured": st.text("ABCDEFabcdef0123456789+/=;", min_size=1, max_size=80),
-        "customKey": st.dictionaries(st.text("abcxyz", min_size=1, max_size=5), st.integers() | scalar_text, max_size=3),
+        "customKey": st.dictionaries(
+            st.text("abcxyz", min_size=1, max_size=5), st.integers() | scalar_text, max_size=3
+        ),
     },
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(mapping=seed_mappings, body=st.sampled_from(["", "\n", "# Title\n\nBody text.\n"]))
 def test_generated_valid_seeds_import(app, tmp_path_factory, mapping, body):
     import yaml

@@ -1,7 +1,7 @@
 """The exported seed text: the seed's own text with only moderation's changes, never lossy."""
 
 import difflib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import yaml
@@ -15,14 +15,21 @@ from webapp.formats.seeds import load_front_matter, parse, split_front_matter
 from .conftest import REAL_SEED
 from .test_seed_import import seed_mappings
 
-APPROVED_AT = datetime(2026, 11, 29, 16, 5, 30, tzinfo=timezone.utc)
+APPROVED_AT = datetime(2026, 11, 29, 16, 5, 30, tzinfo=UTC)
 MODERATION = Moderation("maria", APPROVED_AT, 7)
-MODERATION_LINES = {"copydesk:", '  approvedBy: "maria"', "  approvedAt: 2026-11-29T16:05:30Z", "  exportRun: 7"}
+MODERATION_LINES = {
+    "copydesk:",
+    '  approvedBy: "maria"',
+    "  approvedAt: 2026-11-29T16:05:30Z",
+    "  exportRun: 7",
+}
 
 
 def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
     diff = list(difflib.ndiff(before.splitlines(), after.splitlines()))
-    return [line[2:] for line in diff if line.startswith("- ")], [line[2:] for line in diff if line.startswith("+ ")]
+    return [line[2:] for line in diff if line.startswith("- ")], [
+        line[2:] for line in diff if line.startswith("+ ")
+    ]
 
 
 def assert_only_moderation_changed(before: str, after: str, heat: int) -> None:
@@ -69,29 +76,35 @@ def test_every_real_corpus_seed_differs_only_in_published_heat_and_the_moderatio
 
 
 def test_missing_heat_and_published_lines_are_added_after_quality(no_fallback):
-    text = "---\ncategory: news\ntitle: \"T\"\nquality: 5\n\nprovider:\n  name: P\n---\nbody\n"
+    text = '---\ncategory: news\ntitle: "T"\nquality: 5\n\nprovider:\n  name: P\n---\nbody\n'
     exported = exported_seed(text, heat=42, moderation=MODERATION)
-    assert exported.startswith("---\ncategory: news\ntitle: \"T\"\nquality: 5\nheat: 42\npublished: true\n\nprovider:")
+    assert exported.startswith(
+        '---\ncategory: news\ntitle: "T"\nquality: 5\nheat: 42\npublished: true\n\nprovider:'
+    )
     assert exported.endswith("---\nbody\n")
 
 
 def test_unset_heat_is_not_added_and_published_goes_after_the_last_scalar(no_fallback):
-    text = "---\ncategory: news\ntitle: \"T\"\nprovider:\n  name: P\n---\n"
+    text = '---\ncategory: news\ntitle: "T"\nprovider:\n  name: P\n---\n'
     exported = exported_seed(text, heat=-1, moderation=MODERATION)
     front, _ = split_front_matter(exported)
     assert list(load_front_matter(front)) == ["category", "title", "published", "provider", "copydesk"]
 
 
 def test_bom_crlf_and_body_come_out_as_they_came_in(no_fallback):
-    text = "\ufeff---\r\ncategory: news\r\ntitle: \"Ünïcode ’quotes’\"\r\nheat: 3\r\npublished: false\r\n---\r\n# Body\r\n\r\nText.\r\n"
+    text = '\ufeff---\r\ncategory: news\r\ntitle: "Ünïcode ’quotes’"\r\nheat: 3\r\npublished: false\r\n---\r\n# Body\r\n\r\nText.\r\n'
     exported = exported_seed(text, heat=9, moderation=MODERATION)
-    assert exported.startswith("\ufeff---\r\ncategory: news\r\ntitle: \"Ünïcode ’quotes’\"\r\nheat: 9\r\npublished: true\r\n")
+    assert exported.startswith(
+        '\ufeff---\r\ncategory: news\r\ntitle: "Ünïcode ’quotes’"\r\nheat: 9\r\npublished: true\r\n'
+    )
     assert exported.endswith("  exportRun: 7\r\n---\r\n# Body\r\n\r\nText.\r\n")
     assert "\n" not in exported.replace("\r\n", "")
 
 
 def test_an_earlier_moderation_key_is_replaced_not_repeated(no_fallback):
-    first = exported_seed(REAL_SEED.read_text(encoding="utf-8"), heat=10, moderation=Moderation("ana", APPROVED_AT, 1))
+    first = exported_seed(
+        REAL_SEED.read_text(encoding="utf-8"), heat=10, moderation=Moderation("ana", APPROVED_AT, 1)
+    )
     second = exported_seed(first, heat=11, moderation=MODERATION)
     assert second.count("copydesk:") == 1 and '  approvedBy: "maria"' in second and "ana" not in second
     assert_only_moderation_changed(REAL_SEED.read_text(encoding="utf-8"), second, 11)
@@ -99,7 +112,9 @@ def test_an_earlier_moderation_key_is_replaced_not_repeated(no_fallback):
 
 def test_same_input_gives_the_same_bytes():
     text = REAL_SEED.read_text(encoding="utf-8")
-    assert exported_seed(text, heat=5, moderation=MODERATION) == exported_seed(text, heat=5, moderation=MODERATION)
+    assert exported_seed(text, heat=5, moderation=MODERATION) == exported_seed(
+        text, heat=5, moderation=MODERATION
+    )
 
 
 def test_merged_related_entries_move_whole_under_the_canonical_one(no_fallback):
@@ -110,7 +125,9 @@ def test_merged_related_entries_move_whole_under_the_canonical_one(no_fallback):
     assert len(related) == len(original["related"]) - 1
     assert related[2][MERGED_KEY] == [original["related"][3]]
     assert related[3] == original["related"][4]
-    urls = {entry["webUrl"] for entry in related} | {m["webUrl"] for e in related for m in e.get(MERGED_KEY, [])}
+    urls = {entry["webUrl"] for entry in related} | {
+        m["webUrl"] for e in related for m in e.get(MERGED_KEY, [])
+    }
     assert urls == {entry["webUrl"] for entry in original["related"]}
 
 
@@ -129,7 +146,13 @@ def test_a_layout_the_editor_cannot_handle_is_written_whole_and_loses_nothing():
     text = '---\ncategory: news\ntitle: "T"\nrelated: [{title: "A", webUrl: "https://a.example/1"}, {title: "B", webUrl: "https://b.example/2"}]\n---\n'
     exported = exported_seed(text, heat=1, moderation=MODERATION, merges={0: [1]})
     mapping = load_front_matter(split_front_matter(exported)[0])
-    assert mapping["related"] == [{"title": "A", "webUrl": "https://a.example/1", MERGED_KEY: [{"title": "B", "webUrl": "https://b.example/2"}]}]
+    assert mapping["related"] == [
+        {
+            "title": "A",
+            "webUrl": "https://a.example/1",
+            MERGED_KEY: [{"title": "B", "webUrl": "https://b.example/2"}],
+        }
+    ]
     assert mapping["heat"] == 1 and mapping["published"] is True and mapping["copydesk"]["exportRun"] == 7
 
 
@@ -141,7 +164,7 @@ def test_double_quoted_text_reads_back_exactly(value):
 
 ADDED = {
     "title": "Shops fear loss of parking near new lanes",
-    "publishedDateTime": datetime(2023, 10, 18, 9, 0, tzinfo=timezone.utc),
+    "publishedDateTime": datetime(2023, 10, 18, 9, 0, tzinfo=UTC),
     "webUrl": "https://shops.example/parking",
     "provider": {"name": "Shops Weekly", "domain": "shops.example"},
     "images": [{"url": "https://shops.example/p.jpg", "width": 400, "height": 300, "isCached": True}],
@@ -197,7 +220,11 @@ def test_other_layouts_take_the_checked_edit_and_still_hold_the_right_values(fro
     assert seed_writer._plain_edit(front, 7, MODERATION) is None
     exported = seed_writer.exported_front_matter(front, heat=7, moderation=MODERATION)
     mapping = load_front_matter(exported)
-    assert mapping["heat"] == 7 and mapping["published"] is True and mapping["copydesk"] == MODERATION.as_mapping()
+    assert (
+        mapping["heat"] == 7
+        and mapping["published"] is True
+        and mapping["copydesk"] == MODERATION.as_mapping()
+    )
     assert mapping.get("body", "kept\n\n") == "kept\n\n"
 
 

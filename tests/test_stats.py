@@ -2,21 +2,21 @@
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
 
+from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, article_topics, db
 from webapp.services import stats
 from webapp.web import reports
-from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, article_topics, db
 
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 STALE = timedelta(hours=48)
 
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 3) -> datetime:
-    return datetime(2026, month, day, hour, minute, second, tzinfo=timezone.utc)
+    return datetime(2026, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -28,17 +28,36 @@ def history(app, make_user):
     db.session.add_all(topics.values())
     made = {}
 
-    def article(name, provider, imported, decided=None, by=None, status=PENDING, heat=-1, names=(), published=None):
+    def article(
+        name, provider, imported, decided=None, by=None, status=PENDING, heat=-1, names=(), published=None
+    ):
         row = Article(
-            identity=name, source_name=f"{name}.md", content_hash=name, source_text="---\n---\n", category="news",
-            title=f"Story {name}", published_at=published or imported - timedelta(hours=1), web_url=f"https://e.example/{name}",
-            provider_name=provider, key_order=[], body="", status=status, heat=heat, imported_at=imported, updated_at=imported,
-            decided_at=decided, decided_by_id=by.id if by else None,
+            identity=name,
+            source_name=f"{name}.md",
+            content_hash=name,
+            source_text="---\n---\n",
+            category="news",
+            title=f"Story {name}",
+            published_at=published or imported - timedelta(hours=1),
+            web_url=f"https://e.example/{name}",
+            provider_name=provider,
+            key_order=[],
+            body="",
+            status=status,
+            heat=heat,
+            imported_at=imported,
+            updated_at=imported,
+            decided_at=decided,
+            decided_by_id=by.id if by else None,
         )
         db.session.add(row)
         db.session.flush()
         for position, topic in enumerate(names):
-            db.session.execute(article_topics.insert().values(article_id=row.id, topic_id=topics[topic].id, position=position))
+            db.session.execute(
+                article_topics.insert().values(
+                    article_id=row.id, topic_id=topics[topic].id, position=position
+                )
+            )
         made[name] = row
         return row
 
@@ -46,11 +65,22 @@ def history(app, make_user):
     article("a2", "P1", at(8, 23), at(8, 23, 59, 59), ben, REJECTED)
     article("a3", "P2", at(8, 23, 30), at(9, 0, 0, 1), ben, APPROVED, 120, ["AI", "Vision"])
     article("a4", "P2", at(6, 8), at(10, 9), ana, APPROVED)
-    article("a8", "P2", at(1, 8, month=2), at(1, 9, month=2), ben, APPROVED, 59)  # shares a heat bucket with a1
+    article(
+        "a8", "P2", at(1, 8, month=2), at(1, 9, month=2), ben, APPROVED, 59
+    )  # shares a heat bucket with a1
     article("a5", "P1", at(10, 11), published=at(7, 9))
     article("a6", "P3", at(9, 12), published=at(9, 11), names=["AI"])
     article("a7", "P1", at(19, 9, month=2), at(20, 9, month=2), ana, APPROVED)
-    db.session.add(AuditEvent(created_at=at(9, 8), actor_id=ana.id, action="merge", article_id=made["a3"].id, before={}, after={}))
+    db.session.add(
+        AuditEvent(
+            created_at=at(9, 8),
+            actor_id=ana.id,
+            action="merge",
+            article_id=made["a3"].id,
+            before={},
+            after={},
+        )
+    )
     db.session.commit()
     return made
 
@@ -64,10 +94,16 @@ def board(**args):
 def test_headline_figures_for_seven_days(history):
     figures = board(period="7d").figures
     assert figures == {
-        "decided": 4, "approved": 3, "rejected": 1, "approval_rate": 0.75,
-        "pending_now": 2, "stale_pending_now": 1, "oldest_pending_seconds": 86400,
+        "decided": 4,
+        "approved": 3,
+        "rejected": 1,
+        "approval_rate": 0.75,
+        "pending_now": 2,
+        "stale_pending_now": 1,
+        "oldest_pending_seconds": 86400,
         # Times to decision 600, 1801, 3599 and 349200 s: nearest-rank median the 2nd, 90th percentile the 4th.
-        "median_seconds_to_decision": 1801, "p90_seconds_to_decision": 349200,
+        "median_seconds_to_decision": 1801,
+        "p90_seconds_to_decision": 349200,
         "merges": 1,
     }
 
@@ -75,15 +111,23 @@ def test_headline_figures_for_seven_days(history):
 def test_decisions_per_day_include_empty_days_and_split_at_midnight_utc(history):
     per_day = board(period="7d").per_day
     assert [row["day"] for row in per_day] == [f"2026-03-{day:02}" for day in range(4, 11)]
-    assert {row["day"]: (row["approved"], row["rejected"]) for row in per_day if row["approved"] or row["rejected"]} == {
-        "2026-03-08": (1, 1), "2026-03-09": (1, 0), "2026-03-10": (1, 0),
+    assert {
+        row["day"]: (row["approved"], row["rejected"])
+        for row in per_day
+        if row["approved"] or row["rejected"]
+    } == {
+        "2026-03-08": (1, 1),
+        "2026-03-09": (1, 0),
+        "2026-03-10": (1, 0),
     }
 
 
 def test_a_custom_day_counts_what_was_decided_on_it_in_utc(history):
     one_day = board(period="custom", **{"from": "2026-03-09", "to": "2026-03-09"})
     assert (one_day.start, one_day.end) == (at(9, 0), at(10, 0))
-    assert one_day.figures["decided"] == 1 and one_day.per_day == [{"day": "2026-03-09", "approved": 1, "rejected": 0}]
+    assert one_day.figures["decided"] == 1 and one_day.per_day == [
+        {"day": "2026-03-09", "approved": 1, "rejected": 0}
+    ]
     assert board(period="today").figures["decided"] == 1
 
 
@@ -116,15 +160,27 @@ def test_filters_combine(history):
     assert board(period="30d").figures["decided"] == 5
     wide = board(period="custom", **{"from": "2026-02-01", "to": "2026-03-10"})
     assert wide.figures["decided"] == 6
-    assert {row["bucket"]: row["count"] for row in wide.heat if row["count"]} == {"not set": 2, "40–59": 2, "120–139": 1}
+    assert {row["bucket"]: row["count"] for row in wide.heat if row["count"]} == {
+        "not set": 2,
+        "40–59": 2,
+        "120–139": 1,
+    }
 
 
 @pytest.mark.parametrize(
     "args, field, message",
     [
         ({"period": "year"}, "period", "Period must be one of today, 7d, 30d, custom."),
-        ({"period": "custom", "from": "2026-03-40", "to": "2026-03-09"}, "from", "From: '2026-03-40' is not a date"),
-        ({"period": "custom", "from": "2026-03-09", "to": "2026-03-01"}, "to", "To: must be on or after From."),
+        (
+            {"period": "custom", "from": "2026-03-40", "to": "2026-03-09"},
+            "from",
+            "From: '2026-03-40' is not a date",
+        ),
+        (
+            {"period": "custom", "from": "2026-03-09", "to": "2026-03-01"},
+            "to",
+            "To: must be on or after From.",
+        ),
     ],
 )
 def test_bad_filters_are_named(args, field, message):
@@ -144,28 +200,43 @@ def lead(client, login, history, monkeypatch):
 def test_page_json_and_csv_hold_the_same_figures(lead):
     query = "?period=7d&moderator=ben"
     page = BeautifulSoup(lead.get("/stats" + query).get_data(as_text=True), "html.parser")
-    shown = {div.dt.get_text(strip=True): div.dd.get_text(strip=True) for div in page.select(".headline-figures div")}
+    shown = {
+        div.dt.get_text(strip=True): div.dd.get_text(strip=True)
+        for div in page.select(".headline-figures div")
+    }
     data = lead.get("/stats.json" + query).get_json()
     assert data["filters"] == {"period": "7d", "moderator": "ben"}
     assert shown["Decided"] == str(data["figures"]["decided"]) == "2"
     assert shown["Approval rate"] == "50.0%" and data["figures"]["approval_rate"] == 0.5
-    assert shown["Median time to decision"] == "30 min" and data["figures"]["median_seconds_to_decision"] == 1801
+    assert (
+        shown["Median time to decision"] == "30 min" and data["figures"]["median_seconds_to_decision"] == 1801
+    )
     response = lead.get("/stats.csv" + query)
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     figures = {row[1]: row[2] for row in rows if row and row[0] == "figures"}
     assert figures == {name: "" if value is None else str(value) for name, value in data["figures"].items()}
     per_day = [row for row in rows if row and row[0] == "decisions per day"][1:]
-    assert [[row[1], int(row[2]), int(row[3])] for row in per_day] == [[d["day"], d["approved"], d["rejected"]] for d in data["per_day"]]
+    assert [[row[1], int(row[2]), int(row[3])] for row in per_day] == [
+        [d["day"], d["approved"], d["rejected"]] for d in data["per_day"]
+    ]
 
 
 def test_htmx_gets_the_board_only_and_charts_have_labels_and_tables(lead):
-    fragment = BeautifulSoup(lead.get("/stats?period=30d", headers={"HX-Request": "true"}).get_data(as_text=True), "html.parser")
+    fragment = BeautifulSoup(
+        lead.get("/stats?period=30d", headers={"HX-Request": "true"}).get_data(as_text=True), "html.parser"
+    )
     assert fragment.find("html") is None and fragment.find(id="stats-board")
     figures = fragment.select("figure.chart")
     assert [f.figcaption.get_text(strip=True) for f in figures] == [
-        "Decisions per day", "Decisions per moderator", "Pending at the end of each day", "Time from import to decision",
-        "Heat of approved articles", "Approved by topic", "Approved by provider", "Approval rate of the busiest outlets",
+        "Decisions per day",
+        "Decisions per moderator",
+        "Pending at the end of each day",
+        "Time from import to decision",
+        "Heat of approved articles",
+        "Approved by topic",
+        "Approved by provider",
+        "Approval rate of the busiest outlets",
     ]
     per_day = figures[0]
     assert per_day.find("svg", class_="chart-svg")["role"] == "img"
@@ -176,9 +247,13 @@ def test_htmx_gets_the_board_only_and_charts_have_labels_and_tables(lead):
 
 def test_bad_filters_answer_400_with_the_message(lead):
     response = lead.get("/stats?period=custom&from=nope&to=2026-03-01")
-    assert response.status_code == 400 and "From: &#39;nope&#39; is not a date" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "From: &#39;nope&#39; is not a date" in response.get_data(
+        as_text=True
+    )
     assert lead.get("/stats.json?period=year").status_code == 400
-    assert lead.get("/stats.json?period=year").get_json() == {"errors": {"period": "Period must be one of today, 7d, 30d, custom."}}
+    assert lead.get("/stats.json?period=year").get_json() == {
+        "errors": {"period": "Period must be one of today, 7d, 30d, custom."}
+    }
 
 
 @pytest.mark.parametrize("path", ["/stats", "/stats.json", "/stats.csv", "/audit"])
@@ -194,8 +269,16 @@ def test_audit_log_newest_first_filtered_and_paged(app, lead, history, monkeypat
 
     ana = history["a1"].decided_by_id
     for minute in range(5):
-        db.session.add(AuditEvent(created_at=at(10, 10, minute), actor_id=ana, action="heat", article_id=history["a1"].id,
-                                  before={"heat": minute}, after={"heat": minute + 1}))
+        db.session.add(
+            AuditEvent(
+                created_at=at(10, 10, minute),
+                actor_id=ana,
+                action="heat",
+                article_id=history["a1"].id,
+                before={"heat": minute},
+                after={"heat": minute + 1},
+            )
+        )
     db.session.commit()
     monkeypatch.setattr(audit_log, "PAGE_SIZE", 2)
     first = BeautifulSoup(lead.get("/audit?action=heat").get_data(as_text=True), "html.parser")
@@ -205,11 +288,16 @@ def test_audit_log_newest_first_filtered_and_paged(app, lead, history, monkeypat
     seen = [row.find_all("td")[4].get_text(strip=True) for row in rows]
     more = first.find(id="audit-more")
     while more:
-        page = BeautifulSoup(lead.get(more["hx-get"], headers={"HX-Request": "true"}).get_data(as_text=True), "html.parser")
+        page = BeautifulSoup(
+            lead.get(more["hx-get"], headers={"HX-Request": "true"}).get_data(as_text=True), "html.parser"
+        )
         seen += [row.find_all("td")[4].get_text(strip=True) for row in page.select("tr:not(#audit-more)")]
         more = page.find(id="audit-more")
     assert seen == [f"heat {n} → {n + 1}" for n in range(4, -1, -1)]
-    merges = BeautifulSoup(lead.get("/audit?moderator=ana&action=merge&from=2026-03-09&to=2026-03-09").get_data(as_text=True), "html.parser")
+    merges = BeautifulSoup(
+        lead.get("/audit?moderator=ana&action=merge&from=2026-03-09&to=2026-03-09").get_data(as_text=True),
+        "html.parser",
+    )
     assert len(merges.select("#audit-rows tr")) == 1
     assert lead.get("/audit?after=garbage").status_code == 400
     assert lead.get("/audit?action=explode").status_code == 400

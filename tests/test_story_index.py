@@ -4,8 +4,8 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from webapp.services import moderation, story_index
 from webapp.models import REJECTED, Article, StoryKey, StoryMatch, db
+from webapp.services import moderation, story_index
 from webapp.services.seed_import import import_paths
 from webapp.services.story_index import RELATED_ENTRY, SAME_HEADLINE, SAME_URL
 
@@ -16,8 +16,13 @@ HX = {"HX-Request": "true"}
 
 def seed(folder, name, *, title, url, provider="Example", related=()):
     lines = [
-        "---", "category: news", f'title: "{title}"', "publishedDateTime: 2023-10-19T13:22:00Z", f'webUrl: "{url}"',
-        "provider:", f"  name: {provider}",
+        "---",
+        "category: news",
+        f'title: "{title}"',
+        "publishedDateTime: 2023-10-19T13:22:00Z",
+        f'webUrl: "{url}"',
+        "provider:",
+        f"  name: {provider}",
     ]
     if related:
         lines.append("related:")
@@ -36,14 +41,26 @@ def load(folder) -> dict[str, Article]:
 
 def matches() -> set[tuple[str, str, str]]:
     identity = {article.id: article.identity for article in db.session.scalars(select(Article))}
-    return {(identity[m.article_id], identity[m.other_id], m.reason) for m in db.session.scalars(select(StoryMatch))}
+    return {
+        (identity[m.article_id], identity[m.other_id], m.reason)
+        for m in db.session.scalars(select(StoryMatch))
+    }
 
 
 def test_the_same_article_at_two_addresses_flags_both(app, tmp_path):
-    seed(tmp_path / "a", "first", title="Council approves new cycle lanes for the city centre",
-         url="https://www.example.com/news/cycle-lanes?utm_source=rss")
+    seed(
+        tmp_path / "a",
+        "first",
+        title="Council approves new cycle lanes for the city centre",
+        url="https://www.example.com/news/cycle-lanes?utm_source=rss",
+    )
     load(tmp_path / "a")
-    seed(tmp_path / "b", "second", title="City centre to get new cycle lanes", url="http://example.com/news/cycle-lanes/")
+    seed(
+        tmp_path / "b",
+        "second",
+        title="City centre to get new cycle lanes",
+        url="http://example.com/news/cycle-lanes/",
+    )
     articles = load(tmp_path / "b")
     assert matches() == {("first", "second", SAME_URL), ("second", "first", SAME_URL)}
     assert articles["second"].duplicate_of_id == articles["first"].id
@@ -51,33 +68,60 @@ def test_the_same_article_at_two_addresses_flags_both(app, tmp_path):
 
 
 def test_a_syndicated_copy_matches_by_headline(app, tmp_path):
-    seed(tmp_path, "nextgov", title="Login.gov to add facial recognition tech", url="https://www.nextgov.com/a/391300/")
-    seed(tmp_path, "govexec", title="Login.gov to add facial recognition tech", url="https://www.govexec.com/b/391307/",
-         provider="Government Executive")
+    seed(
+        tmp_path,
+        "nextgov",
+        title="Login.gov to add facial recognition tech",
+        url="https://www.nextgov.com/a/391300/",
+    )
+    seed(
+        tmp_path,
+        "govexec",
+        title="Login.gov to add facial recognition tech",
+        url="https://www.govexec.com/b/391307/",
+        provider="Government Executive",
+    )
     load(tmp_path)
     assert matches() == {("nextgov", "govexec", SAME_HEADLINE), ("govexec", "nextgov", SAME_HEADLINE)}
 
 
 @pytest.mark.parametrize("order", ["covering first", "entry first"])
 def test_an_article_already_related_to_another_is_flagged_whichever_comes_first(app, tmp_path, order):
-    covering = lambda folder: seed(folder, "covering", title="Met Police roll out facial recognition to tackle shoplifting",  # noqa: E731
-                                   url="https://bmmagazine.example/met-police", related=[
-                                       ("Stores are spying on you with facial recognition", "https://www.fox.example/tech/stores-spying"),
-                                   ])
-    entry = lambda folder: seed(folder, "entry", title="How shops watch customers with cameras",  # noqa: E731
-                                url="https://www-fox-example.cdn.ampproject.org/c/s/www.fox.example/tech/stores-spying.amp")
+    covering = lambda folder: seed(
+        folder,
+        "covering",
+        title="Met Police roll out facial recognition to tackle shoplifting",  # noqa: E731
+        url="https://bmmagazine.example/met-police",
+        related=[
+            (
+                "Stores are spying on you with facial recognition",
+                "https://www.fox.example/tech/stores-spying",
+            ),
+        ],
+    )
+    entry = lambda folder: seed(
+        folder,
+        "entry",
+        title="How shops watch customers with cameras",  # noqa: E731
+        url="https://www-fox-example.cdn.ampproject.org/c/s/www.fox.example/tech/stores-spying.amp",
+    )
     first, second = (covering, entry) if order == "covering first" else (entry, covering)
     first(tmp_path / "1")
     load(tmp_path / "1")
     second(tmp_path / "2")
     articles = load(tmp_path / "2")
     assert matches() == {("entry", "covering", RELATED_ENTRY)}
-    assert articles["entry"].duplicate_of_id == articles["covering"].id and articles["covering"].duplicate_of_id is None
+    assert (
+        articles["entry"].duplicate_of_id == articles["covering"].id
+        and articles["covering"].duplicate_of_id is None
+    )
 
 
 def test_shared_related_entries_and_generic_headlines_flag_nothing(app, tmp_path):
     shared = [("Budget row deepens as ministers clash", "https://news.example/budget-row")]
-    seed(tmp_path, "one", title="Chancellor defends spending plans", url="https://a.example/1", related=shared)
+    seed(
+        tmp_path, "one", title="Chancellor defends spending plans", url="https://a.example/1", related=shared
+    )
     seed(tmp_path, "two", title="Opposition attacks budget timing", url="https://b.example/2", related=shared)
     seed(tmp_path, "brief-1", title="Morning briefing", url="https://c.example/brief/1")
     seed(tmp_path, "brief-2", title="Morning briefing", url="https://c.example/brief/2")
@@ -86,7 +130,12 @@ def test_shared_related_entries_and_generic_headlines_flag_nothing(app, tmp_path
 
 
 def test_a_changed_seed_is_indexed_again(app, tmp_path):
-    seed(tmp_path, "first", title="Council approves new cycle lanes for the city centre", url="https://example.com/lanes")
+    seed(
+        tmp_path,
+        "first",
+        title="Council approves new cycle lanes for the city centre",
+        url="https://example.com/lanes",
+    )
     seed(tmp_path, "second", title="Cycle lanes approved", url="https://example.com/lanes/")
     load(tmp_path)
     assert len(matches()) == 2
@@ -94,13 +143,25 @@ def test_a_changed_seed_is_indexed_again(app, tmp_path):
     articles = load(tmp_path)
     assert matches() == set()
     assert articles["first"].duplicate_of_id is None and articles["second"].duplicate_of_id is None
-    assert db.session.scalar(select(StoryKey).where(StoryKey.article_id == articles["second"].id, StoryKey.position == -1))
+    assert db.session.scalar(
+        select(StoryKey).where(StoryKey.article_id == articles["second"].id, StoryKey.position == -1)
+    )
 
 
 def test_the_row_and_filter_show_it_and_the_panel_marks_it(client, login, tmp_path):
-    seed(tmp_path, "first", title="Council approves new cycle lanes for the city centre", url="https://example.com/lanes")
-    seed(tmp_path, "second", title="Council approves new cycle lanes for the city centre", url="https://other.example/lanes",
-         provider="Other")
+    seed(
+        tmp_path,
+        "first",
+        title="Council approves new cycle lanes for the city centre",
+        url="https://example.com/lanes",
+    )
+    seed(
+        tmp_path,
+        "second",
+        title="Council approves new cycle lanes for the city centre",
+        url="https://other.example/lanes",
+        provider="Other",
+    )
     seed(tmp_path, "alone", title="Nothing else like this story here", url="https://example.com/alone")
     articles = load(tmp_path)
     first, second = articles["first"], articles["second"]
@@ -109,20 +170,29 @@ def test_the_row_and_filter_show_it_and_the_panel_marks_it(client, login, tmp_pa
     rows = {row["id"]: row for row in page.select("tr.row")}
     assert set(rows) == {f"article-{first.id}", f"article-{second.id}"}
     badge = rows[f"article-{second.id}"].find(class_="duplicate").get_text(" ", strip=True)
-    assert badge == "possible duplicate of “Council approves new cycle lanes for the city centre” (same headline)"
+    assert (
+        badge
+        == "possible duplicate of “Council approves new cycle lanes for the city centre” (same headline)"
+    )
 
-    panel = BeautifulSoup(client.get(f"/articles/{second.id}", headers=HX).get_data(as_text=True), "html.parser")
+    panel = BeautifulSoup(
+        client.get(f"/articles/{second.id}", headers=HX).get_data(as_text=True), "html.parser"
+    )
     section = panel.find("section", class_="possible-duplicates")
     assert "Council approves new cycle lanes for the city centre" in section.get_text(" ", strip=True)
     response = client.post(
         f"/articles/{second.id}/duplicate-of/{first.id}",
-        data={"csrf_token": csrf_token(client, "/"), "version": second.version, "from": "article"}, headers=HX,
+        data={"csrf_token": csrf_token(client, "/"), "version": second.version, "from": "article"},
+        headers=HX,
     )
     assert response.status_code == 200
     db.session.expire_all()
     rejected = db.session.get(Article, second.id)
     assert rejected.status == REJECTED
-    assert rejected.reject_reason == f"duplicate of #{first.id} “Council approves new cycle lanes for the city centre”"
+    assert (
+        rejected.reject_reason
+        == f"duplicate of #{first.id} “Council approves new cycle lanes for the city centre”"
+    )
 
 
 def test_marking_a_duplicate_of_nothing_is_refused(app, make_user, tmp_path):
@@ -135,35 +205,66 @@ def test_marking_a_duplicate_of_nothing_is_refused(app, make_user, tmp_path):
 
 
 def test_a_duplicates_related_links_are_added_undone_and_exported(client, login, make_user, tmp_path):
+    from webapp.formats.seeds import parse
+    from webapp.models import APPROVED, AuditEvent, RelatedLink
     from webapp.services import merging
     from webapp.services.exporting import ExportFilters, export
-    from webapp.models import APPROVED, AuditEvent, RelatedLink
-    from webapp.formats.seeds import parse
 
-    seed(tmp_path, "first", title="Council approves new cycle lanes for the city centre", url="https://example.com/lanes",
-         related=[("Cyclists welcome the council decision on lanes", "https://news.example/cyclists")])
-    seed(tmp_path, "second", title="Council approves new cycle lanes for the city centre", url="https://other.example/lanes",
-         provider="Other", related=[("Cyclists welcome council decision on lanes", "https://www.news.example/cyclists?utm_source=x"),
-                                    ("Shops fear loss of parking near new lanes", "https://shops.example/parking")])
+    seed(
+        tmp_path,
+        "first",
+        title="Council approves new cycle lanes for the city centre",
+        url="https://example.com/lanes",
+        related=[("Cyclists welcome the council decision on lanes", "https://news.example/cyclists")],
+    )
+    seed(
+        tmp_path,
+        "second",
+        title="Council approves new cycle lanes for the city centre",
+        url="https://other.example/lanes",
+        provider="Other",
+        related=[
+            ("Cyclists welcome council decision on lanes", "https://www.news.example/cyclists?utm_source=x"),
+            ("Shops fear loss of parking near new lanes", "https://shops.example/parking"),
+        ],
+    )
     articles = load(tmp_path)
     first, second = articles["first"], articles["second"]
     login()
     token = csrf_token(client, "/")
-    client.post(f"/articles/{second.id}/duplicate-of/{first.id}", data={"csrf_token": token, "version": 1, "from": "article"}, headers=HX)
-    panel = BeautifulSoup(client.get(f"/articles/{second.id}", headers=HX).get_data(as_text=True), "html.parser")
+    client.post(
+        f"/articles/{second.id}/duplicate-of/{first.id}",
+        data={"csrf_token": token, "version": 1, "from": "article"},
+        headers=HX,
+    )
+    panel = BeautifulSoup(
+        client.get(f"/articles/{second.id}", headers=HX).get_data(as_text=True), "html.parser"
+    )
     offer = panel.find("button", attrs={"data-action": "absorb"})
     assert offer.get_text(strip=True) == f"Add its 2 related links to #{first.id}"
 
-    response = client.post(f"/articles/{first.id}/absorb/{second.id}", data={"csrf_token": token, "version": 1, "from": "article"}, headers=HX)
+    response = client.post(
+        f"/articles/{first.id}/absorb/{second.id}",
+        data={"csrf_token": token, "version": 1, "from": "article"},
+        headers=HX,
+    )
     assert response.status_code == 200
     answer = BeautifulSoup(response.get_data(as_text=True), "html.parser")
-    assert answer.find("div", class_="related-block").find("h3").get_text(strip=True) == "Related coverage (3)"
-    assert "look like one article: same URL" in answer.find("form", class_="suggestion").get_text(" ", strip=True)
+    assert (
+        answer.find("div", class_="related-block").find("h3").get_text(strip=True) == "Related coverage (3)"
+    )
+    assert "look like one article: same URL" in answer.find("form", class_="suggestion").get_text(
+        " ", strip=True
+    )
     db.session.expire_all()
     added = db.session.scalars(select(RelatedLink).where(RelatedLink.source_article_id == second.id)).all()
     assert [(link.article_id, link.position) for link in added] == [(first.id, 1), (first.id, 2)]
 
-    again = client.post(f"/articles/{first.id}/absorb/{second.id}", data={"csrf_token": token, "version": 2, "from": "article"}, headers=HX)
+    again = client.post(
+        f"/articles/{first.id}/absorb/{second.id}",
+        data={"csrf_token": token, "version": 2, "from": "article"},
+        headers=HX,
+    )
     assert again.status_code == 422 and "already added here" in again.get_data(as_text=True)
 
     maria = db.session.scalar(select(moderation.User).where(moderation.User.username == "maria"))
@@ -171,7 +272,10 @@ def test_a_duplicates_related_links_are_added_undone_and_exported(client, login,
     undone = moderation.undo(event.id, maria)
     assert db.session.scalar(select(RelatedLink).where(RelatedLink.source_article_id == second.id)) is None
     moderation.undo(undone["id"], maria)
-    assert len(db.session.scalars(select(RelatedLink).where(RelatedLink.source_article_id == second.id)).all()) == 2
+    assert (
+        len(db.session.scalars(select(RelatedLink).where(RelatedLink.source_article_id == second.id)).all())
+        == 2
+    )
 
     merging.merge(first.id, maria, 4, [0, 1], canonical=0)
     moderation.decide(first.id, maria, APPROVED, 5)
@@ -179,5 +283,10 @@ def test_a_duplicates_related_links_are_added_undone_and_exported(client, login,
     export(out, "dir", ExportFilters(), requested_by="test")
     exported = parse((out / "first.md").read_text(encoding="utf-8"))
     assert [entry.title for entry in exported.related] == [
-        "Cyclists welcome the council decision on lanes", "Shops fear loss of parking near new lanes"]
-    assert exported.related[0].extra["mergedFrom"][0]["webUrl"] == "https://www.news.example/cyclists?utm_source=x"
+        "Cyclists welcome the council decision on lanes",
+        "Shops fear loss of parking near new lanes",
+    ]
+    assert (
+        exported.related[0].extra["mergedFrom"][0]["webUrl"]
+        == "https://www.news.example/cyclists?utm_source=x"
+    )

@@ -25,7 +25,9 @@ def other_client(migrated):
 def log_in(client, username, password):
     """POST /login, seeing only what the command committed."""
     db.session.rollback()
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_token(client)})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_token(client)}
+    )
 
 
 def stored(username):
@@ -36,7 +38,9 @@ def stored(username):
 
 def test_set_password_replaces_the_old_one(runner, client, make_user):
     make_user("maria")
-    result = runner.invoke(args=["users", "set-password", "maria", "--password-stdin"], input=NEW_PASSWORD + "\n")
+    result = runner.invoke(
+        args=["users", "set-password", "maria", "--password-stdin"], input=NEW_PASSWORD + "\n"
+    )
     assert result.exit_code == 0, result.output
     assert "changed the password of 'maria'" in result.output
     assert log_in(client, "maria", PASSWORD).status_code == 401
@@ -169,7 +173,9 @@ def test_list_json(runner, make_user):
         {"username": "lee", "role": "lead", "active": False},
         {"username": "root", "role": "admin", "active": True},
     ]
-    assert all(datetime.fromisoformat(row["created_at"]) == stored(row["username"]).created_at for row in rows)
+    assert all(
+        datetime.fromisoformat(row["created_at"]) == stored(row["username"]).created_at for row in rows
+    )
     assert {tuple(row) for row in rows} == {("username", "role", "active", "created_at")}
 
 

@@ -9,9 +9,9 @@ from htmx_flask import Htmx
 from sqlalchemy import event
 
 from . import cli
-from .web import articles, auth, errors, exports, notices, queue, reports, security, templating
 from .config import from_environment
 from .models import db
+from .web import articles, auth, errors, exports, notices, queue, reports, security, templating
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

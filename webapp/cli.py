@@ -10,9 +10,17 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
-from .services.accounts import AccountError, create_user, ensure_admin, list_users, set_active, set_password, set_role
-from .services.exporting import FORMATS, ExportError, ExportFilters, export, parse_time
 from .models import ROLES
+from .services.accounts import (
+    AccountError,
+    create_user,
+    ensure_admin,
+    list_users,
+    set_active,
+    set_password,
+    set_role,
+)
+from .services.exporting import FORMATS, ExportError, ExportFilters, export, parse_time
 from .services.seed_import import ImportReport, find_seed_files, import_files
 
 seeds_cli = click.Group("seeds", help="Load seed files into the review queue.")
@@ -35,7 +43,11 @@ def import_command(paths, as_json, batch_size):
     files = find_seed_files(paths, report)
     with _progress(len(files), show=not as_json) as advance:
         import_files(
-            files, report, max_bytes=current_app.config["SEED_MAX_BYTES"], batch_size=batch_size, on_progress=advance
+            files,
+            report,
+            max_bytes=current_app.config["SEED_MAX_BYTES"],
+            batch_size=batch_size,
+            on_progress=advance,
         )
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
@@ -122,7 +134,12 @@ def list_command(as_json):
     users = list_users()
     if as_json:
         rows = [
-            {"username": u.username, "role": u.role, "active": u.active, "created_at": u.created_at.isoformat()}
+            {
+                "username": u.username,
+                "role": u.role,
+                "active": u.active,
+                "created_at": u.created_at.isoformat(),
+            }
             for u in users
         ]
         click.echo(json.dumps(rows, ensure_ascii=False))
@@ -190,4 +207,6 @@ def export_command(out, fmt, since, since_last):
         raise click.ClickException(str(error)) from None
     except OSError as error:
         raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
-    click.echo(f"exported {run.count} approved articles to {out} (run {run.id}, sha256 {run.sha256})", err=True)
+    click.echo(
+        f"exported {run.count} approved articles to {out} (run {run.id}, sha256 {run.sha256})", err=True
+    )

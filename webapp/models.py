@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
-    func,
     JSON,
     BigInteger,
     Boolean,
@@ -26,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -49,7 +49,7 @@ def role_at_least(role: str, required: str) -> bool:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -63,10 +63,10 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; Copydesk stores aware UTC datetimes only")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 def _encode_json(value: Any) -> Any:
@@ -160,7 +160,16 @@ class Article(db.Model):
         Index("ix_articles_queue_published", "status", "published_at", "id"),
         Index("ix_articles_queue_heat", "status", "heat", "id"),
         # Covers the stats' read of the decisions in a period (stats._decided_window).
-        Index("ix_articles_decisions", "decided_at", "status", "decided_by_id", "provider_name", "heat", "imported_at", "id"),
+        Index(
+            "ix_articles_decisions",
+            "decided_at",
+            "status",
+            "decided_by_id",
+            "provider_name",
+            "heat",
+            "imported_at",
+            "id",
+        ),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
     )
 
@@ -207,10 +216,14 @@ class Article(db.Model):
         secondary=article_topics, order_by=article_topics.c.position, viewonly=True
     )
     related: Mapped[list[RelatedLink]] = relationship(
-        back_populates="article", order_by="RelatedLink.position", cascade="all, delete-orphan",
+        back_populates="article",
+        order_by="RelatedLink.position",
+        cascade="all, delete-orphan",
         foreign_keys="RelatedLink.article_id",
     )
-    suggestions: Mapped[list[DuplicateSuggestion]] = relationship(order_by="DuplicateSuggestion.id", viewonly=True)
+    suggestions: Mapped[list[DuplicateSuggestion]] = relationship(
+        order_by="DuplicateSuggestion.id", viewonly=True
+    )
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -17,7 +17,8 @@ import pytest
 from ..conftest import PASSWORD, ROOT, SEEDS
 
 try:
-    from playwright.sync_api import Error as PlaywrightError, expect, sync_playwright
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect, sync_playwright
 except ImportError:
     # Collected all the same: the browser fixture then skips each test, which CI counts as a failure.
     PlaywrightError = expect = sync_playwright = None
@@ -40,7 +41,9 @@ STARTUP_SECONDS = 20
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "screenshot: takes a picture for docs/; runs first, on the real seed alone")
+    config.addinivalue_line(
+        "markers", "screenshot: takes a picture for docs/; runs first, on the real seed alone"
+    )
 
 
 def pytest_collection_modifyitems(items):
@@ -53,10 +56,18 @@ def flask_cli(env, *args, stdin=None, check=True):
     """Run `flask --app webapp ARGS` against the browser tests' database."""
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "webapp", *args],
-        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if check and result.returncode != 0:
-        pytest.fail(f"flask {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}", pytrace=False)
+        pytest.fail(
+            f"flask {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}",
+            pytrace=False,
+        )
     return result
 
 
@@ -81,7 +92,9 @@ def live_server(server_env, tmp_path_factory):
     flask_cli(server_env, "db", "upgrade")
     flask_cli(server_env, "seeds", "import", str(SEEDS))
     for username, role in USERS.items():
-        flask_cli(server_env, "users", "create", username, "--role", role, "--password-stdin", stdin=PASSWORD + "\n")
+        flask_cli(
+            server_env, "users", "create", username, "--role", role, "--password-stdin", stdin=PASSWORD + "\n"
+        )
 
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -89,8 +102,22 @@ def live_server(server_env, tmp_path_factory):
     with open(log_path, "w") as log:
         # A file, not a pipe: nobody reads gunicorn's output while the tests run, and a full pipe blocks it.
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5", "wsgi:app"],
-            cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "5",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=server_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_until_serving(server, f"{base_url}/login", log_path)
@@ -114,7 +141,9 @@ def _wait_until_serving(server, url, log_path):
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            pytest.fail(f"gunicorn exited {server.returncode} before serving:\n{log_path.read_text()}", pytrace=False)
+            pytest.fail(
+                f"gunicorn exited {server.returncode} before serving:\n{log_path.read_text()}", pytrace=False
+            )
         try:
             with urlopen(url, timeout=1) as response:
                 if response.status == 200:
@@ -122,7 +151,9 @@ def _wait_until_serving(server, url, log_path):
         except (URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.1)
-    pytest.fail(f"gunicorn did not answer {url} within {STARTUP_SECONDS}s:\n{log_path.read_text()}", pytrace=False)
+    pytest.fail(
+        f"gunicorn did not answer {url} within {STARTUP_SECONDS}s:\n{log_path.read_text()}", pytrace=False
+    )
 
 
 @pytest.fixture
@@ -136,7 +167,10 @@ def import_seed(server_env, live_server, tmp_path_factory):
         # Exit status 1 only means some file was refused, which hostile seeds are for; the report says which.
         result = flask_cli(server_env, "seeds", "import", str(path), "--json", check=False)
         if result.returncode not in (0, 1):
-            pytest.fail(f"seeds import {path} exited {result.returncode}:\n{result.stdout}\n{result.stderr}", pytrace=False)
+            pytest.fail(
+                f"seeds import {path} exited {result.returncode}:\n{result.stdout}\n{result.stderr}",
+                pytrace=False,
+            )
         return json.loads(result.stdout)
 
     return import_
@@ -185,7 +219,9 @@ def _watch(page, errors):
 
     def on_response(response):
         kind = response.request.resource_type
-        if (kind == "document" and 400 <= response.status < 500) or (kind in ("xhr", "fetch") and response.status in (409, 422)):
+        if (kind == "document" and 400 <= response.status < 500) or (
+            kind in ("xhr", "fetch") and response.status in (409, 422)
+        ):
             refused_documents.add(response.url)
 
     def on_console(message):

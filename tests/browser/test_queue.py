@@ -127,7 +127,9 @@ def test_heat_is_saved_on_change_and_bad_heat_is_explained(logged_in_page, story
     heat = page.get_by_label("Heat", exact=True)
     heat.fill("500")
     heat.press("Tab")
-    expect(page.locator("#panel form.heat .error")).to_have_text(re.compile("Heat must be a whole number from 0 to 200; 500 is too high"))
+    expect(page.locator("#panel form.heat .error")).to_have_text(
+        re.compile("Heat must be a whole number from 0 to 200; 500 is too high")
+    )
     expect(page.get_by_label("Heat", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(row.locator("td").nth(5)).to_have_text("150")
     assert_no_reload(page)

@@ -35,19 +35,50 @@ Decisions:
 import re
 import string
 
-TRACKING_PARAMETERS: frozenset[str] = frozenset({
-    # Ad platforms and analytics click ids.
-    "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "_ga", "mkt_tok", "s_cid", "spm",
-    # Mailchimp.
-    "mc_cid", "mc_eid",
-    # Publishers' own campaign and share tags.
-    "ocid", "cmpid", "cmp", "ito", "ref", "ref_src", "smid", "smtyp", "trk", "share", "sr_share",
-    "taid", "xtor", "__twitter_impression",
-    # BBC's RSS tags, e.g. ?at_medium=RSS&at_campaign=KARANGA.
-    "at_medium", "at_campaign", "at_custom1", "at_custom2", "at_custom3", "at_custom4",
-    # Yahoo's consent redirect.
-    "guccounter", "guce_referrer", "guce_referrer_sig",
-})
+TRACKING_PARAMETERS: frozenset[str] = frozenset(
+    {
+        # Ad platforms and analytics click ids.
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "_ga",
+        "mkt_tok",
+        "s_cid",
+        "spm",
+        # Mailchimp.
+        "mc_cid",
+        "mc_eid",
+        # Publishers' own campaign and share tags.
+        "ocid",
+        "cmpid",
+        "cmp",
+        "ito",
+        "ref",
+        "ref_src",
+        "smid",
+        "smtyp",
+        "trk",
+        "share",
+        "sr_share",
+        "taid",
+        "xtor",
+        "__twitter_impression",
+        # BBC's RSS tags, e.g. ?at_medium=RSS&at_campaign=KARANGA.
+        "at_medium",
+        "at_campaign",
+        "at_custom1",
+        "at_custom2",
+        "at_custom3",
+        "at_custom4",
+        # Yahoo's consent redirect.
+        "guccounter",
+        "guce_referrer",
+        "guce_referrer_sig",
+    }
+)
 """Query parameter names dropped from every URL (lower case; matched case-insensitively)."""
 
 TRACKING_PREFIXES: tuple[str, ...] = ("utm_", "itm_")
@@ -56,10 +87,17 @@ TRACKING_PREFIXES: tuple[str, ...] = ("utm_", "itm_")
 AMP_PARAMETERS: frozenset[str] = frozenset({"amp_js_v", "amp_gsa", "usqp"})
 """Query parameters an AMP viewer adds, dropped whatever their value."""
 
-AMP_PARAMETER_VALUES: frozenset[tuple[str, str]] = frozenset({
-    ("amp", ""), ("amp", "1"), ("amp", "true"), ("_amp", "true"),
-    ("outputtype", "amp"), ("output", "amp"), ("view", "amp"),
-})
+AMP_PARAMETER_VALUES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("amp", ""),
+        ("amp", "1"),
+        ("amp", "true"),
+        ("_amp", "true"),
+        ("outputtype", "amp"),
+        ("output", "amp"),
+        ("view", "amp"),
+    }
+)
 """Query (name, value) pairs that only ask for the AMP page, dropped (lower case; ``amp`` alone
 counts as ``amp=``)."""
 
@@ -143,7 +181,7 @@ def _url_inside_amp_viewer(host: str, _port: str | None, path: str, query: str |
         return None
     if prefix is None:
         return None
-    wrapped = "https://" + path[prefix.end():]
+    wrapped = "https://" + path[prefix.end() :]
     return wrapped if query is None else f"{wrapped}?{query}"
 
 

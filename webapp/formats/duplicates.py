@@ -50,7 +50,9 @@ class Suggestion:
     score: int  # 100 for the exact signals, the headline similarity (0-100) for "similar headline"
 
 
-def related_suggestions(links: Iterable[LinkFields], keys: Mapping[int, LinkKeys] | None = None) -> list[Suggestion]:
+def related_suggestions(
+    links: Iterable[LinkFields], keys: Mapping[int, LinkKeys] | None = None
+) -> list[Suggestion]:
     """The duplicate groups among one article's visible related entries, in list order.
 
     `keys`, when given, maps each link's position to its exact-signal keys as the import stores
@@ -75,8 +77,10 @@ def related_suggestions(links: Iterable[LinkFields], keys: Mapping[int, LinkKeys
     if keys is None:
         signals = ((SAME_URL, _url_keys), (SAME_HEADLINE, _headline_keys))
     else:
-        signals = ((SAME_URL, lambda link: keys[link.position][0]),
-                   (SAME_HEADLINE, lambda link: _present(keys[link.position][1])))
+        signals = (
+            (SAME_URL, lambda link: keys[link.position][0]),
+            (SAME_HEADLINE, lambda link: _present(keys[link.position][1])),
+        )
     for reason, keys_of in signals:
         first_with_key: dict[Hashable, int] = {}
         for link in links:
@@ -92,7 +96,9 @@ def related_suggestions(links: Iterable[LinkFields], keys: Mapping[int, LinkKeys
     for members in groups.values():
         if len(members) > 1:
             found = {reason for pair, reason in reasons.items() if pair <= set(members)}
-            suggestions.append(Suggestion(tuple(members), SAME_URL if SAME_URL in found else SAME_HEADLINE, 100))
+            suggestions.append(
+                Suggestion(tuple(members), SAME_URL if SAME_URL in found else SAME_HEADLINE, 100)
+            )
     grouped = {position for suggestion in suggestions for position in suggestion.positions}
     suggestions += _similar_headlines([link for link in links if link.position not in grouped])
     return sorted(suggestions, key=lambda suggestion: suggestion.positions)
@@ -105,7 +111,7 @@ def _similar_headlines(links: list[LinkFields]) -> list[Suggestion]:
     profiles = [(position, profile) for position, profile in profiles if profile]
     scores: dict[tuple[int, int], int] = {}
     for index, (first, first_profile) in enumerate(profiles):
-        for second, second_profile in profiles[index + 1:]:
+        for second, second_profile in profiles[index + 1 :]:
             score = near_headline_score(first_profile, second_profile)
             if score is not None:
                 scores[(min(first, second), max(first, second))] = score
@@ -114,7 +120,9 @@ def _similar_headlines(links: list[LinkFields]) -> list[Suggestion]:
         pairs = [(pair, score) for pair, score in scores.items() if pair[0] in members]
         if len(pairs) == len(members) * (len(members) - 1) // 2:
             pairs = [(tuple(sorted(members)), min(score for _, score in pairs))]
-        suggestions += [Suggestion(positions, f"{SIMILAR_HEADLINE} ({score}%)", score) for positions, score in pairs]
+        suggestions += [
+            Suggestion(positions, f"{SIMILAR_HEADLINE} ({score}%)", score) for positions, score in pairs
+        ]
     return suggestions
 
 
@@ -144,6 +152,11 @@ def _present(key: Hashable | None) -> tuple[Hashable, ...]:
 def suggestion_rows(article_id: int, suggestions: Iterable[Suggestion]) -> list[dict]:
     """The `duplicate_suggestions` rows that store an article's suggestions."""
     return [
-        {"article_id": article_id, "positions": list(found.positions), "reason": found.reason, "score": found.score}
+        {
+            "article_id": article_id,
+            "positions": list(found.positions),
+            "reason": found.reason,
+            "score": found.score,
+        }
         for found in suggestions
     ]

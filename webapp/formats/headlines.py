@@ -12,9 +12,27 @@ from rapidfuzz import fuzz
 
 # Typographic quotes, apostrophes and dashes as their plain forms, before punctuation goes.
 _TYPOGRAPHY = {
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",
+    "\u00b4": "'",
+    "`": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u201f": '"',
+    "\u2033": '"',
+    "\u00ab": '"',
+    "\u00bb": '"',
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",
 }
 _TYPOGRAPHIC = re.compile(f"[{re.escape(''.join(_TYPOGRAPHY))}]")
 # An apostrophe inside a word ("it's"). The pattern starts with the apostrophe itself, so that the
@@ -44,7 +62,10 @@ def headline_key(title: str) -> str | None:
     """One key for headlines with the same words; None for generic ones (under 3 content words),
     which different stories share too often to say anything."""
     found = words(title)
-    if len([word for word in found if word not in STOPWORDS and word not in GENERIC_WORDS]) < MIN_CONTENT_WORDS:
+    if (
+        len([word for word in found if word not in STOPWORDS and word not in GENERIC_WORDS])
+        < MIN_CONTENT_WORDS
+    ):
         return None
     return " ".join(found)
 
@@ -81,10 +102,23 @@ _NUMBER = re.compile(
     r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:\.\d+)?)"
     r"(?:\s*(%|per ?cent\b|percent\b)|\s*(k|m|bn|tn|thousand|million|billion|trillion)\b)?"
 )
-_MULTIPLIER = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9,
-               "tn": 1e12, "trillion": 1e12}
-_NUMBER_WORDS = {word: str(value) for value, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split()) if value > 1}
+_MULTIPLIER = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "million": 1e6,
+    "bn": 1e9,
+    "billion": 1e9,
+    "tn": 1e12,
+    "trillion": 1e12,
+}
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve".split()
+    )
+    if value > 1
+}
 _NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b")
 _DIGIT = re.compile(r"\d")
 # Words that date or count: two headlines naming different ones are different articles.
@@ -93,10 +127,20 @@ _COUNT_WORDS = frozenset(
     "sunday january february march april june july august september october november december".split()
 )
 # A page of another kind than a story: one headline with the marker and one without are two pages.
-_FORM_PHRASES = tuple(phrase.split() for phrase in (
-    "what we know", "to know", "as it happened", "in pictures",
-    "in photos", "so far", "fact check", "key points", "q a",
-))
+_FORM_PHRASES = tuple(
+    phrase.split()
+    for phrase in (
+        "what we know",
+        "to know",
+        "as it happened",
+        "in pictures",
+        "in photos",
+        "so far",
+        "fact check",
+        "key points",
+        "q a",
+    )
+)
 _LABEL_FORMS = frozenset(
     "live latest explainer analysis opinion comment timeline podcast obituary quiz review recap "
     "interview editorial letters gallery briefing headlines papers factcheck spoilers".split()
@@ -121,7 +165,9 @@ _NEAR_GENERIC = frozenset("top stories story headlines papers roundup highlights
 # Words with no content of their own: STOPWORDS, GENERIC_WORDS and their plurals ("today's"), _NEAR_GENERIC.
 _GENERIC = STOPWORDS | GENERIC_WORDS | _NEAR_GENERIC | {word + "s" for word in GENERIC_WORDS}
 # A headline opening with these is a question, an explainer or a feature ("Inside …"), not the news.
-_OPENING_FORMS = frozenset("why how what who where when is are can should will does do could would inside".split())
+_OPENING_FORMS = frozenset(
+    "why how what who where when is are can should will does do could would inside".split()
+)
 # First-person words: a quote ("Boss: “We had to …”"), an interview rather than the story.
 _FIRST_PERSON = frozenset("we i our my me ive im weve".split())
 # _names reads a headline as (what came since the previous word, the word), what came without
@@ -137,34 +183,67 @@ _NOT_ADVERBS = frozenset(
     "ugly silly unlikely".split()
 )
 _SPELLING = {
-    "tyre": "tire", "tyres": "tires", "aluminium": "aluminum", "programme": "program",
-    "programmes": "programs", "mould": "mold", "grey": "gray", "defence": "defense", "licence": "license",
-    "offence": "offense", "cheque": "check", "jewellery": "jewelry", "sceptical": "skeptical",
-    "plough": "plow", "kerb": "curb", "manoeuvre": "maneuver", "draught": "draft", "ageing": "aging",
-    "judgement": "judgment", "centre": "center", "centres": "centers", "metre": "meter", "metres": "meters",
-    "theatre": "theater", "theatres": "theaters", "litre": "liter", "litres": "liters", "fibre": "fiber",
-    "kilometres": "kilometers", "toymaker": "toy maker", "carmaker": "car maker", "seatbelt": "seat belt",
+    "tyre": "tire",
+    "tyres": "tires",
+    "aluminium": "aluminum",
+    "programme": "program",
+    "programmes": "programs",
+    "mould": "mold",
+    "grey": "gray",
+    "defence": "defense",
+    "licence": "license",
+    "offence": "offense",
+    "cheque": "check",
+    "jewellery": "jewelry",
+    "sceptical": "skeptical",
+    "plough": "plow",
+    "kerb": "curb",
+    "manoeuvre": "maneuver",
+    "draught": "draft",
+    "ageing": "aging",
+    "judgement": "judgment",
+    "centre": "center",
+    "centres": "centers",
+    "metre": "meter",
+    "metres": "meters",
+    "theatre": "theater",
+    "theatres": "theaters",
+    "litre": "liter",
+    "litres": "liters",
+    "fibre": "fiber",
+    "kilometres": "kilometers",
+    "toymaker": "toy maker",
+    "carmaker": "car maker",
+    "seatbelt": "seat belt",
 }
 _SPELLING_RULES = (
     (re.compile(r"(?<=\w\w)our(s|ed|ing|ite|ites|able)?$"), r"or\1"),
     (re.compile(r"(?<=\w\w\w)is(e|es|ed|ing|ation|ations|er|ers)$"), r"iz\1"),
     (re.compile(r"(?<=\w\w\w)ys(e|es|ed|ing)$"), r"yz\1"),
     (re.compile(r"(?<=\w)ae(?=\w)"), "e"),
-    (re.compile(r"^(cancel|travel|label|model|fuel|signal|counsel|level|total|channel|tunnel|rival|jewel)l"), r"\1"),
+    (
+        re.compile(
+            r"^(cancel|travel|label|model|fuel|signal|counsel|level|total|channel|tunnel|rival|jewel)l"
+        ),
+        r"\1",
+    ),
     (re.compile(r"(?<=\w\w)ogue$"), "og"),
 )
-_CONTRASTS = tuple(pair.split("/") for pair in (
-    "rise/fall rise/drop rise/slump rise/plunge rise/dip climb/fall climb/drop climb/slump gain/fall gain/drop "
-    "gain/lose win/lose beat/miss up/down higher/lower increase/decrease increase/cut raise/cut hike/cut "
-    "boost/cut soar/slump soar/plunge soar/tumble surge/slump surge/plunge surge/tumble double/halve "
-    "expand/shrink expand/cut approve/reject accept/reject approve/block back/block back/oppose "
-    "support/oppose pass/fail grant/deny lift/impose lift/reinstate extend/scrap open/close reopen/close "
-    "cancel/resume start/end begin/end arrest/release convict/acquit guilty/innocent weaken/strengthen "
-    "weak/strong best/worst right/wrong more/fewer more/less first/last before/after off/ahead "
-    "success/failure child/adult children/adults man/woman men/women boy/girl husband/wife "
-    "mother/father son/daughter north/south east/west arrest/charge charge/convict charge/sentence "
-    "convict/sentence charge/clear arrest/free"
-).split())
+_CONTRASTS = tuple(
+    pair.split("/")
+    for pair in (
+        "rise/fall rise/drop rise/slump rise/plunge rise/dip climb/fall climb/drop climb/slump gain/fall gain/drop "
+        "gain/lose win/lose beat/miss up/down higher/lower increase/decrease increase/cut raise/cut hike/cut "
+        "boost/cut soar/slump soar/plunge soar/tumble surge/slump surge/plunge surge/tumble double/halve "
+        "expand/shrink expand/cut approve/reject accept/reject approve/block back/block back/oppose "
+        "support/oppose pass/fail grant/deny lift/impose lift/reinstate extend/scrap open/close reopen/close "
+        "cancel/resume start/end begin/end arrest/release convict/acquit guilty/innocent weaken/strengthen "
+        "weak/strong best/worst right/wrong more/fewer more/less first/last before/after off/ahead "
+        "success/failure child/adult children/adults man/woman men/women boy/girl husband/wife "
+        "mother/father son/daughter north/south east/west arrest/charge charge/convict charge/sentence "
+        "convict/sentence charge/clear arrest/free"
+    ).split()
+)
 
 
 @dataclass(slots=True)
@@ -242,8 +321,13 @@ def compare_headlines(first: HeadlineProfile, second: HeadlineProfile) -> Headli
     blocked_by = _blocked_by(first, second)
     if not blocked_by and _reordered(token_sort, ratio):
         blocked_by = "reordered"
-    return HeadlineComparison(token_sort, ratio, fuzz.token_set_ratio(one, other),
-                              _overlap(first.content, second.content), blocked_by)
+    return HeadlineComparison(
+        token_sort,
+        ratio,
+        fuzz.token_set_ratio(one, other),
+        _overlap(first.content, second.content),
+        blocked_by,
+    )
 
 
 def near_headline_score(first: HeadlineProfile, second: HeadlineProfile) -> int | None:
@@ -268,7 +352,7 @@ def headline_similarity(title_a: str, title_b: str) -> int | None:
 def _headline_details(profile: HeadlineProfile) -> HeadlineDetails:
     cased, names, capitals, scopes = _names(profile.text)
     kicker = _label(profile.text)
-    opening = _normal_words(profile.text[kicker.end():]) if kicker else profile.normal
+    opening = _normal_words(profile.text[kicker.end() :]) if kicker else profile.normal
     future, done = _tenses(profile.words)
     return HeadlineDetails(
         opening=tuple([_stem(word) for word in opening if word not in _GENERIC]),
@@ -292,13 +376,13 @@ def _headline_proper(title: str) -> tuple[str, set[str]]:
     label = _label(text)
     if label and _kind_label(label.group(1)):
         forms |= set(words(label.group(1)))
-        text = text[label.end():]
+        text = text[label.end() :]
     elif label:
         forms |= _EDGE_FORMS & set(words(label.group(1)))  # "Storm Isha latest: …"
     suffix = _SOURCE_SUFFIX.search(text) if "|" in text or "-" in text else None
-    if suffix and len(words(suffix.group(1))) <= 3 and len(words(text[:suffix.start()])) >= 4:
+    if suffix and len(words(suffix.group(1))) <= 3 and len(words(text[: suffix.start()])) >= 4:
         forms |= _EDGE_FORMS & set(words(suffix.group(1)))
-        text = text[:suffix.start()]
+        text = text[: suffix.start()]
     return text, forms
 
 
@@ -319,9 +403,9 @@ def _forms_in(found: list[str]) -> tuple[list[str], set[str]]:
         if not present.issuperset(phrase):
             continue  # most headlines: no need to look for the phrase
         for start in range(len(found) - len(phrase) + 1):
-            if found[start:start + len(phrase)] == phrase:
+            if found[start : start + len(phrase)] == phrase:
                 forms.add(" ".join(phrase))
-                found = found[:start] + found[start + len(phrase):]
+                found = found[:start] + found[start + len(phrase) :]
                 break
     if found and found[0] in _OPENING_FORMS:
         forms.add(found[0])
@@ -348,8 +432,13 @@ def _strip_decoration(text: str) -> str:
 def _kind_label(label: str) -> bool:
     """Whether a label says what kind of page follows: "Opinion", "Morning briefing", "Live updates"."""
     found = words(label)
-    return 0 < len(found) <= 4 and bool(set(found) & _LABEL_FORMS) and all(
-        word in _LABEL_FORMS or word in GENERIC_WORDS or word in STOPWORDS or _count_word(word) for word in found
+    return (
+        0 < len(found) <= 4
+        and bool(set(found) & _LABEL_FORMS)
+        and all(
+            word in _LABEL_FORMS or word in GENERIC_WORDS or word in STOPWORDS or _count_word(word)
+            for word in found
+        )
     )
 
 
@@ -411,12 +500,20 @@ def _names(text: str) -> tuple[bool, set[str], set[str], set[tuple[str, ...]]]:
             if run and scoped:
                 scopes.add(tuple(run))
             folded = word.casefold()
-            run, scoped = [], folded in _SCOPE_WORDS or (
-                folded == "the" and index > 0 and found[index - 1][1].casefold() in _SCOPE_WORDS
+            run, scoped = (
+                [],
+                folded in _SCOPE_WORDS
+                or (folded == "the" and index > 0 and found[index - 1][1].casefold() in _SCOPE_WORDS),
             )
         # A capital that starts a sentence is no name, unless a name follows: "Belix Bank".
-        elif not _starts_sentence(found, index) or word.isupper() or (
-            index + 1 < len(found) and found[index + 1][1][0].isupper() and not _starts_sentence(found, index + 1)
+        elif (
+            not _starts_sentence(found, index)
+            or word.isupper()
+            or (
+                index + 1 < len(found)
+                and found[index + 1][1][0].isupper()
+                and not _starts_sentence(found, index + 1)
+            )
         ):
             normal = _normal_name(word)
             names.update(normal)
@@ -481,8 +578,11 @@ def _only_in(first: HeadlineProfile, second: HeadlineProfile) -> set[str]:
 
 
 def _opposite(first: HeadlineProfile, second: HeadlineProfile) -> bool:
-    return any(frozenset((_stem(one), _stem(other))) in _CONTRAST_STEMS
-               for one in _only_in(first, second) for other in _only_in(second, first))
+    return any(
+        frozenset((_stem(one), _stem(other))) in _CONTRAST_STEMS
+        for one in _only_in(first, second)
+        for other in _only_in(second, first)
+    )
 
 
 def _other_tense(first: HeadlineProfile, second: HeadlineProfile) -> bool:
@@ -509,7 +609,7 @@ def _new_subject(first: HeadlineProfile, second: HeadlineProfile) -> bool:
     opening, other_opening = first.details.opening, second.details.opening
     if not other_opening or other_opening[0] not in opening:
         return False
-    before = opening[:opening.index(other_opening[0])]
+    before = opening[: opening.index(other_opening[0])]
     return sum(word not in second.content for word in before) >= 2
 
 
@@ -532,11 +632,19 @@ _GUARDS = (
     ("negation", lambda first, second: first.negated != second.negated),
     ("numbers", lambda first, second: bool(first.counts and second.counts and first.counts != second.counts)),
     ("rewritten", lambda first, second: len(first.content ^ second.content) > MAX_OTHER_WORDS),
-    ("names", _both_ways(lambda first, second: bool(_other_names(first, second) and _other_capitals(second, first)))),
+    (
+        "names",
+        _both_ways(
+            lambda first, second: bool(_other_names(first, second) and _other_capitals(second, first))
+        ),
+    ),
     ("scope", _both_ways(lambda first, second: _other_scope(first, second))),
     ("new subject", _both_ways(lambda first, second: _new_subject(first, second))),
     ("opposite", _opposite),
-    ("follow-up", lambda first, second: bool(_FOLLOW_UP & (_only_in(first, second) | _only_in(second, first)))),
+    (
+        "follow-up",
+        lambda first, second: bool(_FOLLOW_UP & (_only_in(first, second) | _only_in(second, first))),
+    ),
     ("adverb", lambda first, second: any(map(_adverb, _only_in(first, second) | _only_in(second, first)))),
     ("tense", _both_ways(_other_tense)),
 )
@@ -544,6 +652,8 @@ _GUARDS = (
 
 def _same_name(name: str, word: str) -> bool:
     shorter = min(len(name), len(word))
-    return name == word or (shorter >= 4 and (name.startswith(word) or word.startswith(name))) or (
-        shorter >= 4 and fuzz.ratio(name, word) >= 75
+    return (
+        name == word
+        or (shorter >= 4 and (name.startswith(word) or word.startswith(name)))
+        or (shorter >= 4 and fuzz.ratio(name, word) >= 75)
     )

@@ -20,18 +20,38 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import yaml
 
-from .seeds import _MAP, _SEQ, _STR, MODERATION_KEY, _BaseLoader, _node_value, _SeedLoader, front_matter_span, load_front_matter
+from .seeds import (
+    _MAP,
+    _SEQ,
+    _STR,
+    MODERATION_KEY,
+    _BaseLoader,
+    _node_value,
+    _SeedLoader,
+    front_matter_span,
+    load_front_matter,
+)
 
 MERGED_KEY = "mergedFrom"
 HEAT_UNSET = -1
 # Where `heat` and `published` go when a seed lacks them: after the nearest of these.
-_SCALAR_FIELDS_BEFORE_HEAT = ("quality", "type", "cdnAmpWebUrl", "ampWebUrl", "webUrl", "originalUrl",
-                              "publishedDateTime", "excerpt", "title", "category")
+_SCALAR_FIELDS_BEFORE_HEAT = (
+    "quality",
+    "type",
+    "cdnAmpWebUrl",
+    "ampWebUrl",
+    "webUrl",
+    "originalUrl",
+    "publishedDateTime",
+    "excerpt",
+    "title",
+    "category",
+)
 _NEEDS_ESCAPE = re.compile('[\\x00-\\x1f"\\\\\\x7f-\\x9f\\u2028\\u2029\\ufeff\\ufffe\\uffff\\ud800-\\udfff]')
 
 
@@ -62,7 +82,11 @@ class Moderation:
 
 
 def exported_seed(
-    source_text: str, *, heat: int, moderation: Moderation, merges: dict[int, list[int]] | None = None,
+    source_text: str,
+    *,
+    heat: int,
+    moderation: Moderation,
+    merges: dict[int, list[int]] | None = None,
     added: dict[int, dict[str, Any]] | None = None,
 ) -> str:
     """The seed file for an approved article: its source text with moderation's changes.
@@ -72,14 +96,20 @@ def exported_seed(
     article (position -> the entry as the seed format writes it), which follow the seed's own.
     """
     bom = "\ufeff" if source_text.startswith("\ufeff") else ""
-    text = source_text[len(bom):]
+    text = source_text[len(bom) :]
     start, end, _ = front_matter_span(text)
-    front_matter = exported_front_matter(text[start:end], heat=heat, moderation=moderation, merges=merges, added=added)
+    front_matter = exported_front_matter(
+        text[start:end], heat=heat, moderation=moderation, merges=merges, added=added
+    )
     return bom + text[:start] + front_matter + text[end:]
 
 
 def exported_front_matter(
-    front_matter: str, *, heat: int, moderation: Moderation, merges: dict[int, list[int]] | None = None,
+    front_matter: str,
+    *,
+    heat: int,
+    moderation: Moderation,
+    merges: dict[int, list[int]] | None = None,
     added: dict[int, dict[str, Any]] | None = None,
 ) -> str:
     """The front matter's YAML with moderation's changes; see the module docstring."""
@@ -114,14 +144,22 @@ def _plain_edit(front_matter: str, heat: int, moderation: Moderation) -> str | N
         root = loader.get_single_node()
     finally:
         loader.dispose()
-    if root is None or root.id != "mapping" or root.flow_style or root.start_mark.column != 0 or not root.value:
+    if (
+        root is None
+        or root.id != "mapping"
+        or root.flow_style
+        or root.start_mark.column != 0
+        or not root.value
+    ):
         return None
     if "\n..." in front_matter or front_matter.startswith("..."):
         return None
     fields = {key.value: value for key, value in root.value}
     for name in ("heat", "published"):
         value = fields.get(name)
-        plain = value is None or (value.id == "scalar" and not value.style)  # libyaml says '' for plain, PyYAML None
+        plain = value is None or (
+            value.id == "scalar" and not value.style
+        )  # libyaml says '' for plain, PyYAML None
         if not plain or (value is not None and value.start_mark.line != value.end_mark.line):
             return None
     last = root.value[-1][1]
@@ -147,7 +185,11 @@ class _PositionLoader(_BaseLoader):
 
 
 def _expected_mapping(
-    original: dict[str, Any], heat: int, moderation: Moderation, merges: dict[int, list[int]], added: dict[int, dict]
+    original: dict[str, Any],
+    heat: int,
+    moderation: Moderation,
+    merges: dict[int, list[int]],
+    added: dict[int, dict],
 ) -> dict[str, Any]:
     expected = {key: value for key, value in original.items() if key != MODERATION_KEY}
     if "heat" in expected or heat != HEAT_UNSET:
@@ -191,7 +233,15 @@ def _is_scalar(value: Any) -> bool:
 class _FrontMatterEdit:
     """Text edits at node positions, applied from the end so earlier positions stay valid."""
 
-    def __init__(self, text: str, root, heat: int, moderation: Moderation, merges: dict[int, list[int]], added: dict[int, dict]):
+    def __init__(
+        self,
+        text: str,
+        root,
+        heat: int,
+        moderation: Moderation,
+        merges: dict[int, list[int]],
+        added: dict[int, dict],
+    ):
         self.text = text
         self.root = root
         self.heat = heat
@@ -210,7 +260,9 @@ class _FrontMatterEdit:
         # From the end, so earlier positions stay valid; at one position the edit made last goes in
         # first, so insertions come out in the order they were made.
         text = self.text
-        ordered = sorted(enumerate(self.edits), key=lambda item: (item[1][0], item[1][1], item[0]), reverse=True)
+        ordered = sorted(
+            enumerate(self.edits), key=lambda item: (item[1][0], item[1][1], item[0]), reverse=True
+        )
         for _, (start, end, replacement) in ordered:
             text = text[:start] + replacement + text[end:]
         return text
@@ -227,10 +279,18 @@ class _FrontMatterEdit:
             added.append("published: true")
         if not added:
             return
-        anchors = ("heat", *_SCALAR_FIELDS_BEFORE_HEAT) if "heat" in self.fields else _SCALAR_FIELDS_BEFORE_HEAT
+        anchors = (
+            ("heat", *_SCALAR_FIELDS_BEFORE_HEAT) if "heat" in self.fields else _SCALAR_FIELDS_BEFORE_HEAT
+        )
         lines = self.newline.join(added) + self.newline
-        anchor = next((self.fields[name][1] for name in anchors
-                       if name in self.fields and self.fields[name][1].id == "scalar"), None)
+        anchor = next(
+            (
+                self.fields[name][1]
+                for name in anchors
+                if name in self.fields and self.fields[name][1].id == "scalar"
+            ),
+            None,
+        )
         position = self._end_of_line(anchor.end_mark.index) if anchor else self._content_end(len(self.text))
         self.edits.append((position, position, lines))
 
@@ -263,20 +323,38 @@ class _FrontMatterEdit:
             start, end = self._item_span(items, position)
             self.edits.append((start, end, ""))
         appended = [
-            {**self.added[p], **({MERGED_KEY: [self._entry_value(m) for m in sorted(self.merges[p])]} if p in self.merges else {})}
-            for p in sorted(self.added) if p not in hidden
+            {
+                **self.added[p],
+                **(
+                    {MERGED_KEY: [self._entry_value(m) for m in sorted(self.merges[p])]}
+                    if p in self.merges
+                    else {}
+                ),
+            }
+            for p in sorted(self.added)
+            if p not in hidden
         ]
         if not appended:
             return
         if items:
-            dash_column = self.text.rfind("-", 0, items[0].start_mark.index) - (self.text.rfind("\n", 0, items[0].start_mark.index) + 1)
+            dash_column = self.text.rfind("-", 0, items[0].start_mark.index) - (
+                self.text.rfind("\n", 0, items[0].start_mark.index) + 1
+            )
             position = self._content_end(field[1].end_mark.index)
-            self.edits.append((position, position, _entry_lines(appended, dash_column, self.newline) + self.newline))
+            self.edits.append(
+                (position, position, _entry_lines(appended, dash_column, self.newline) + self.newline)
+            )
         elif field:
             raise ValueError("an empty related list to add to")
         else:
             position = self._content_end(len(self.text))
-            lines = self.newline + "related:" + self.newline + _entry_lines(appended, 2, self.newline) + self.newline
+            lines = (
+                self.newline
+                + "related:"
+                + self.newline
+                + _entry_lines(appended, 2, self.newline)
+                + self.newline
+            )
             self.edits.append((position, position, lines))
 
     def _entry_value(self, position: int) -> dict:
@@ -291,7 +369,7 @@ class _FrontMatterEdit:
     def _item_span(self, items, position: int) -> tuple[int, int]:
         item = items[position]
         start = self.text.rfind("\n", 0, item.start_mark.index) + 1
-        if self.text[start:item.start_mark.index].strip() != "-":
+        if self.text[start : item.start_mark.index].strip() != "-":
             raise ValueError("related entry does not start on its '-' line")
         return start, self._content_end(item.end_mark.index)
 
@@ -340,8 +418,10 @@ def scalar(value: Any) -> str:
 
 
 def timestamp(value: datetime) -> str:
-    value = value.astimezone(timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S") + (f".{value.microsecond:06d}" if value.microsecond else "") + "Z"
+    value = value.astimezone(UTC)
+    return (
+        value.strftime("%Y-%m-%dT%H:%M:%S") + (f".{value.microsecond:06d}" if value.microsecond else "") + "Z"
+    )
 
 
 def double_quoted(text: str) -> str:
@@ -374,13 +454,25 @@ _BlockDumper.add_representer(
 
 def _entry_lines(entries: list[dict[str, Any]], dash_column: int, newline: str = "\n") -> str:
     """Related entries written from values, as list items whose dash is at `dash_column`."""
-    text = yaml.dump(entries, Dumper=_BlockDumper, allow_unicode=True, sort_keys=False, width=2**31 - 1,
-                     default_flow_style=False)
+    text = yaml.dump(
+        entries,
+        Dumper=_BlockDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=2**31 - 1,
+        default_flow_style=False,
+    )
     pad = " " * dash_column
     return newline.join(pad + line for line in text.rstrip("\n").split("\n"))
 
 
 def dump_mapping(mapping: dict[str, Any]) -> str:
     """A whole front matter written from values: the fallback when editing the text fails."""
-    return yaml.dump(mapping, Dumper=_BlockDumper, allow_unicode=True, sort_keys=False, width=2**31 - 1,
-                     default_flow_style=False)
+    return yaml.dump(
+        mapping,
+        Dumper=_BlockDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=2**31 - 1,
+        default_flow_style=False,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import yaml
@@ -111,7 +111,9 @@ def parse(text: str) -> Seed:
     """Parse a seed's text (front matter and body) into a `Seed`."""
     nul = text.find("\x00")
     if nul >= 0:
-        raise SeedError(f"line {text.count(chr(10), 0, nul) + 1}", "contains a NUL character, which is not text")
+        raise SeedError(
+            f"line {text.count(chr(10), 0, nul) + 1}", "contains a NUL character, which is not text"
+        )
     front_matter, body = split_front_matter(text.removeprefix("\ufeff"))
     return seed_from_mapping(load_front_matter(front_matter), body)
 
@@ -211,7 +213,9 @@ def _node_value(loader, node, seen: set[int]) -> Any:
             return construct(loader, node)
         except (ValueError, OverflowError):
             # YAML's patterns accept some impossible values, such as month 13.
-            raise _node_error(node, f"{node.value!r} looks like a {node.tag.rsplit(':', 1)[-1]} but is not a valid one") from None
+            raise _node_error(
+                node, f"{node.value!r} looks like a {node.tag.rsplit(':', 1)[-1]} but is not a valid one"
+            ) from None
     if id(node) in seen:
         raise _node_error(node, "aliases are not allowed in seeds")
     seen.add(id(node))
@@ -354,7 +358,9 @@ def _image(value: Any, where: str) -> dict[str, Any]:
 
 
 def _topics(value: Any, where: str) -> list[str]:
-    return [_text(topic, f"{where}[{index}]", empty_ok=False) for index, topic in enumerate(_list(value, where))]
+    return [
+        _text(topic, f"{where}[{index}]", empty_ok=False) for index, topic in enumerate(_list(value, where))
+    ]
 
 
 def _optional(mapping: dict, name: str, check, where: str):
@@ -364,7 +370,11 @@ def _optional(mapping: dict, name: str, check, where: str):
 
 def _text(value: Any, where: str, empty_ok: bool = True) -> str:
     if not isinstance(value, str):
-        hint = " (YAML reads unquoted yes/no/on/off/true/false as booleans: quote it)" if isinstance(value, bool) else ""
+        hint = (
+            " (YAML reads unquoted yes/no/on/off/true/false as booleans: quote it)"
+            if isinstance(value, bool)
+            else ""
+        )
         raise SeedError(where, f"expected text, got {_kind(value)}{hint}")
     if not empty_ok and not value.strip():
         raise SeedError(where, "must not be empty")
@@ -381,7 +391,9 @@ def _check_characters(value: str, where: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise SeedError(where, "contains a lone surrogate (a \\uD800-\\uDFFF escape), which is not text") from None
+        raise SeedError(
+            where, "contains a lone surrogate (a \\uD800-\\uDFFF escape), which is not text"
+        ) from None
 
 
 def _int(value: Any, where: str) -> int:
@@ -403,12 +415,14 @@ def _timestamp(value: Any, where: str) -> datetime:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise SeedError(where, f"expected a date and time like 2023-10-19T13:22:00Z, got {value!r}") from None
+            raise SeedError(
+                where, f"expected a date and time like 2023-10-19T13:22:00Z, got {value!r}"
+            ) from None
     if not isinstance(value, datetime):
         raise SeedError(where, f"expected a date and time like 2023-10-19T13:22:00Z, got {_kind(value)}")
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def _web_url(value: Any, where: str) -> str:
@@ -462,7 +476,9 @@ def _check_storable(value: Any, where: str) -> None:
     elif isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str) or key in _JSON_TAGS:
-                raise SeedError(_join(where, str(key)), "field names must be text (and not $date or $datetime)")
+                raise SeedError(
+                    _join(where, str(key)), "field names must be text (and not $date or $datetime)"
+                )
             _check_storable(item, _join(where, key))
 
 

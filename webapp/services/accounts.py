@@ -45,7 +45,9 @@ def session_user(user_id: int, token: str) -> SessionUser | None:
 
 @cache
 def _session_user_query():
-    return select(User.id, User.username, User.role, User.active, User.session_token).where(User.id == bindparam("user_id"))
+    return select(User.id, User.username, User.role, User.active, User.session_token).where(
+        User.id == bindparam("user_id")
+    )
 
 
 class AccountError(ValueError):
@@ -147,7 +149,9 @@ def _keep_an_admin(user: User, action: str) -> None:
     if user.role != "admin" or not user.active:
         return
     # Locking every active admin row makes two concurrent refusals see each other's change.
-    admins = db.session.scalars(select(User.id).where(User.role == "admin", User.active).with_for_update()).all()
+    admins = db.session.scalars(
+        select(User.id).where(User.role == "admin", User.active).with_for_update()
+    ).all()
     if admins == [user.id]:
         db.session.rollback()
         raise AccountError(f"cannot {action} {user.username!r}: it is the last active admin")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import literal, select, tuple_
 
@@ -24,8 +24,11 @@ class AuditFilters:
 
     def as_args(self) -> dict[str, str]:
         args = {"moderator": self.moderator, "action": self.action}
-        args |= {"article": str(self.article) if self.article else "", "from": self.start.isoformat() if self.start else "",
-                 "to": self.end.isoformat() if self.end else ""}
+        args |= {
+            "article": str(self.article) if self.article else "",
+            "from": self.start.isoformat() if self.start else "",
+            "to": self.end.isoformat() if self.end else "",
+        }
         return {key: value for key, value in args.items() if value}
 
 
@@ -54,7 +57,9 @@ def parse_filters(args) -> tuple[AuditFilters, dict[str, str]]:
                 days[name] = date.fromisoformat(text)
             except ValueError:
                 errors[name] = f"{label}: {text!r} is not a date like 2023-10-19."
-    filters = AuditFilters(args.get("moderator", "").strip()[:80], action, article, days.get("from"), days.get("to"))
+    filters = AuditFilters(
+        args.get("moderator", "").strip()[:80], action, article, days.get("from"), days.get("to")
+    )
     return filters, errors
 
 
@@ -62,13 +67,23 @@ def audit_page(filters: AuditFilters, after: str | None, limit: int | None = Non
     """One page of events newest first, after the cursor `after`; and the next page's cursor."""
     limit = limit or PAGE_SIZE
     query = (
-        select(AuditEvent.id, AuditEvent.created_at, AuditEvent.action, AuditEvent.article_id, AuditEvent.before,
-               AuditEvent.after, User.username.label("actor"), Article.title.label("title"))
+        select(
+            AuditEvent.id,
+            AuditEvent.created_at,
+            AuditEvent.action,
+            AuditEvent.article_id,
+            AuditEvent.before,
+            AuditEvent.after,
+            User.username.label("actor"),
+            Article.title.label("title"),
+        )
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .outerjoin(Article, Article.id == AuditEvent.article_id)
     )
     if filters.moderator:
-        query = query.where(AuditEvent.actor_id == select(User.id).where(User.username == filters.moderator).scalar_subquery())
+        query = query.where(
+            AuditEvent.actor_id == select(User.id).where(User.username == filters.moderator).scalar_subquery()
+        )
     if filters.action:
         query = query.where(AuditEvent.action == filters.action)
     if filters.article:
@@ -81,8 +96,12 @@ def audit_page(filters: AuditFilters, after: str | None, limit: int | None = Non
         moment, event_id = _parse_cursor(after)
         position = tuple_(literal(moment, AuditEvent.created_at.type), literal(event_id))
         query = query.where(tuple_(AuditEvent.created_at, AuditEvent.id) < position)
-    rows = db.session.execute(query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit + 1)).all()
-    next_cursor = f"{rows[limit - 1].created_at.isoformat()}~{rows[limit - 1].id}" if len(rows) > limit else None
+    rows = db.session.execute(
+        query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit + 1)
+    ).all()
+    next_cursor = (
+        f"{rows[limit - 1].created_at.isoformat()}~{rows[limit - 1].id}" if len(rows) > limit else None
+    )
     return rows[:limit], next_cursor
 
 
@@ -120,4 +139,4 @@ def _parse_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=timezone.utc)
+    return datetime.combine(day, time(), tzinfo=UTC)

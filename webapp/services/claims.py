@@ -26,7 +26,9 @@ def claim(article_id: int, user: User, seconds: int, now: datetime | None = None
     if taken.rowcount == 0:
         try:
             with db.session.begin_nested():
-                db.session.execute(insert(Claim.__table__).values(article_id=article_id, user_id=user.id, expires_at=expires))
+                db.session.execute(
+                    insert(Claim.__table__).values(article_id=article_id, user_id=user.id, expires_at=expires)
+                )
         except IntegrityError:
             pass  # someone else's live claim: theirs stands
     db.session.commit()
@@ -48,7 +50,9 @@ def with_live_claim(query):
 
     The query then needs a `now` parameter."""
     claimer = aliased(User)
-    live = (Claim.article_id == Article.id) & (Claim.expires_at > bindparam("now", type_=Claim.expires_at.type))
+    live = (Claim.article_id == Article.id) & (
+        Claim.expires_at > bindparam("now", type_=Claim.expires_at.type)
+    )
     return (
         query.add_columns(claimer.username.label("claimed_by"), Claim.user_id.label("claimed_by_id"))
         .outerjoin(Claim, live)

@@ -29,13 +29,15 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
+from ..formats.seed_writer import Moderation, exported_front_matter, exported_seed
+from ..formats.seeds import front_matter_span
 from ..models import (
     APPROVED,
     Article,
@@ -48,8 +50,6 @@ from ..models import (
     db,
     utcnow,
 )
-from ..formats.seed_writer import Moderation, exported_front_matter, exported_seed
-from ..formats.seeds import front_matter_span
 
 FORMATS = ("dir", "zip", "yaml")
 BATCH_SIZE = 500
@@ -84,8 +84,10 @@ def parse_time(text: str, name: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ExportError(f"{name}: {text!r} is not a date or time like 2023-10-19 or 2023-10-19T13:22:00Z") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        raise ExportError(
+            f"{name}: {text!r} is not a date or time like 2023-10-19 or 2023-10-19T13:22:00Z"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def parse_filters(values) -> tuple[ExportFilters, dict[str, str]]:
@@ -96,7 +98,7 @@ def parse_filters(values) -> tuple[ExportFilters, dict[str, str]]:
         text = (values.get(name) or "").strip()
         if text:
             try:
-                bounds[name] = datetime.combine(date.fromisoformat(text), time(), timezone.utc)
+                bounds[name] = datetime.combine(date.fromisoformat(text), time(), UTC)
             except ValueError:
                 errors[name] = f"{label}: {text!r} is not a date like 2023-10-19"
     until = bounds["approved_to"] + timedelta(days=1) if "approved_to" in bounds else None
@@ -151,7 +153,12 @@ def recent_runs(limit: int = 50) -> list[ExportRun]:
 
 
 def export(
-    out: Path | BinaryIO, fmt: str, filters: ExportFilters, *, requested_by: str, requested_by_id: int | None = None
+    out: Path | BinaryIO,
+    fmt: str,
+    filters: ExportFilters,
+    *,
+    requested_by: str,
+    requested_by_id: int | None = None,
 ) -> ExportRun:
     """Write the approved articles `filters` choose to `out` and record the run.
 
@@ -163,8 +170,11 @@ def export(
     if not isinstance(out, Path) and fmt != "yaml":
         raise ExportError(f"only the yaml format can be written to a stream, not {fmt}")
     run = ExportRun(
-        requested_by=requested_by, requested_by_id=requested_by_id, format=fmt,
-        filters=filters.as_dict(), feed=filters.since_last,
+        requested_by=requested_by,
+        requested_by_id=requested_by_id,
+        format=fmt,
+        filters=filters.as_dict(),
+        feed=filters.since_last,
     )
     db.session.add(run)
     db.session.commit()
@@ -178,7 +188,9 @@ def export(
             if fmt == "yaml":
                 writer.add(row.source_name, _stream_document(row, moderation, merges, added))
             else:
-                text = exported_seed(row.source_text, heat=row.heat, moderation=moderation, merges=merges, added=added)
+                text = exported_seed(
+                    row.source_text, heat=row.heat, moderation=moderation, merges=merges, added=added
+                )
                 writer.add(row.source_name, text.encode("utf-8"))
             written_ids.append(row.id)
             written_versions.append(row.version)
@@ -186,14 +198,19 @@ def export(
         # Recorded only now, in one short write: SQLite would otherwise hold its write lock,
         # and keep moderators waiting, for the whole export.
         for start in range(0, len(written_ids), 5000):
-            db.session.execute(insert(ExportedArticle), [
-                {"run_id": run_id, "article_id": article_id, "version": version}
-                for article_id, version in zip(written_ids[start:start + 5000], written_versions[start:start + 5000])
-            ])
-        db.session.execute(
-            update(ExportRun).where(ExportRun.id == run_id).values(
-                status="complete", finished_at=utcnow(), count=len(written_ids), sha256=digest
+            db.session.execute(
+                insert(ExportedArticle),
+                [
+                    {"run_id": run_id, "article_id": article_id, "version": version}
+                    for article_id, version in zip(
+                        written_ids[start : start + 5000], written_versions[start : start + 5000]
+                    )
+                ],
             )
+        db.session.execute(
+            update(ExportRun)
+            .where(ExportRun.id == run_id)
+            .values(status="complete", finished_at=utcnow(), count=len(written_ids), sha256=digest)
         )
         db.session.commit()
     except BaseException as error:
@@ -201,9 +218,9 @@ def export(
         writer.abort()
         db.session.rollback()
         db.session.execute(
-            update(ExportRun).where(ExportRun.id == run_id).values(
-                status="failed", finished_at=utcnow(), error=str(error)[:500] or type(error).__name__
-            )
+            update(ExportRun)
+            .where(ExportRun.id == run_id)
+            .values(status="failed", finished_at=utcnow(), error=str(error)[:500] or type(error).__name__)
         )
         db.session.commit()
         raise
@@ -217,8 +234,13 @@ def _approved_rows(filters: ExportFilters) -> Iterator[tuple]:
     added = _added_entries(conditions)
     statement = (
         select(
-            Article.id, Article.version, Article.source_name, Article.source_text, Article.heat,
-            Article.decided_at, User.username.label("approved_by"),
+            Article.id,
+            Article.version,
+            Article.source_name,
+            Article.source_text,
+            Article.heat,
+            Article.decided_at,
+            User.username.label("approved_by"),
         )
         .outerjoin(User, User.id == Article.decided_by_id)
         .where(*conditions)
@@ -270,20 +292,35 @@ def seed_entry(link: RelatedLink) -> dict:
             provider["domain"] = link.provider_domain
         provider |= link.provider_extra or {}
     known = {
-        "title": link.title, "excerpt": link.excerpt, "publishedDateTime": link.published_at, "webUrl": link.web_url,
-        "ampWebUrl": link.amp_web_url, "cdnAmpWebUrl": link.cdn_amp_web_url, "type": link.type, "quality": link.quality,
-        "provider": provider, "images": link.images,
+        "title": link.title,
+        "excerpt": link.excerpt,
+        "publishedDateTime": link.published_at,
+        "webUrl": link.web_url,
+        "ampWebUrl": link.amp_web_url,
+        "cdnAmpWebUrl": link.cdn_amp_web_url,
+        "type": link.type,
+        "quality": link.quality,
+        "provider": provider,
+        "images": link.images,
     }
     extra = link.extra or {}
-    return {key: known[key] if key in known else extra[key] for key in link.key_order if key in extra or key in known}
+    return {
+        key: known[key] if key in known else extra[key]
+        for key in link.key_order
+        if key in extra or key in known
+    }
 
 
 def _stream_document(row, moderation: Moderation, merges, added) -> bytes:
     text = row.source_text.removeprefix("\ufeff")
     start, end, body_start = front_matter_span(text)
     body = text[body_start:]
-    moderation = Moderation(moderation.approved_by, moderation.approved_at, moderation.export_run, body or None)
-    front_matter = exported_front_matter(text[start:end], heat=row.heat, moderation=moderation, merges=merges, added=added)
+    moderation = Moderation(
+        moderation.approved_by, moderation.approved_at, moderation.export_run, body or None
+    )
+    front_matter = exported_front_matter(
+        text[start:end], heat=row.heat, moderation=moderation, merges=merges, added=added
+    )
     return ("---\n" + front_matter).encode("utf-8")
 
 
@@ -358,7 +395,9 @@ class _AtomicFile:
 class _ZipWriter:
     def __init__(self, out: Path):
         self.target = _AtomicFile(out)
-        self.archive = zipfile.ZipFile(self.target.file, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.archive = zipfile.ZipFile(
+            self.target.file, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
+        )
 
     def add(self, name: str, data: bytes) -> None:
         _check_name(name)

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
-from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
+from ..models import (
+    PENDING,
+    QUALITY_SORT_KEY,
+    STATUSES,
+    Article,
+    RelatedLink,
+    StoryMatch,
+    Topic,
+    User,
+    article_topics,
+    db,
+)
 from .claims import with_live_claim
-from ..models import PENDING, QUALITY_SORT_KEY, STATUSES, Article, RelatedLink, StoryMatch, Topic, User, article_topics, db
 
 PAGE_SIZE = 50
 SORTS = {
@@ -21,6 +32,8 @@ SORTS = {
 }
 SORT_LABELS = {"newest": "Newest first", "oldest": "Oldest first", "quality": "Quality", "heat": "Heat"}
 STATUS_CHOICES = (*STATUSES, "all")
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     status: str = PENDING
@@ -77,13 +90,17 @@ def parse_filters(args) -> tuple[QueueFilters, dict[str, str]]:
     return QueueFilters(**values), errors
 
 
-def queue_page(filters: QueueFilters, after: str | None, stale_after: timedelta, limit: int = PAGE_SIZE) -> QueuePage:
+def queue_page(
+    filters: QueueFilters, after: str | None, stale_after: timedelta, limit: int = PAGE_SIZE
+) -> QueuePage:
     """One page of the queue, starting after the cursor `after`: one query, plain rows."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     params = {"now": now, **_filter_values(filters, now - stale_after)}
     if after:
         params["after_key"], params["after_id"] = _parse_cursor(after, filters.sort)
-    query = _page_query(filters.sort, tuple(name for name in FILTERS if name in params), bool(after), limit + 1)
+    query = _page_query(
+        filters.sort, tuple(name for name in FILTERS if name in params), bool(after), limit + 1
+    )
     # Core statements on the session's connection: the ORM layer has nothing to add to plain rows.
     results = db.session.connection().execute(query, params).all()
     rows = results[:limit]
@@ -93,7 +110,11 @@ def queue_page(filters: QueueFilters, after: str | None, stale_after: timedelta,
 
 def queue_rows(article_ids: list[int]) -> list:
     """The queue rows of these articles, in the same shape as a page's."""
-    return db.session.connection().execute(_rows_by_id_query(), {"ids": article_ids, "now": datetime.now(timezone.utc)}).all()
+    return (
+        db.session.connection()
+        .execute(_rows_by_id_query(), {"ids": article_ids, "now": datetime.now(UTC)})
+        .all()
+    )
 
 
 @cache
@@ -112,14 +133,31 @@ def _rows_query():
         .where(RelatedLink.article_id == Article.id, RelatedLink.merged_into_id.is_(None))
         .scalar_subquery()
     )
-    query = select(
-        Article.id, Article.title, Article.provider_name, Article.published_at, Article.quality, Article.heat,
-        Article.status, Article.seed_published, Article.version, decider.username.label("decided_by"),
-        related_count.label("related_count"), Article.suggestion_count,
-        Article.duplicate_of_id, original.title.label("duplicate_of_title"), StoryMatch.reason.label("duplicate_reason"),
-    ).outerjoin(decider, decider.id == Article.decided_by_id).outerjoin(
-        original, original.id == Article.duplicate_of_id
-    ).outerjoin(StoryMatch, (StoryMatch.article_id == Article.id) & (StoryMatch.other_id == Article.duplicate_of_id))
+    query = (
+        select(
+            Article.id,
+            Article.title,
+            Article.provider_name,
+            Article.published_at,
+            Article.quality,
+            Article.heat,
+            Article.status,
+            Article.seed_published,
+            Article.version,
+            decider.username.label("decided_by"),
+            related_count.label("related_count"),
+            Article.suggestion_count,
+            Article.duplicate_of_id,
+            original.title.label("duplicate_of_title"),
+            StoryMatch.reason.label("duplicate_reason"),
+        )
+        .outerjoin(decider, decider.id == Article.decided_by_id)
+        .outerjoin(original, original.id == Article.duplicate_of_id)
+        .outerjoin(
+            StoryMatch,
+            (StoryMatch.article_id == Article.id) & (StoryMatch.other_id == Article.duplicate_of_id),
+        )
+    )
     return with_live_claim(query)
 
 
@@ -130,16 +168,25 @@ FILTERS = {
     "q": lambda: or_(
         Article.title.ilike(bindparam("q"), escape="\\"), Article.excerpt.ilike(bindparam("q"), escape="\\")
     ),
-    "topic": lambda: select(article_topics.c.article_id)
-    .join(Topic, Topic.id == article_topics.c.topic_id)
-    .where(article_topics.c.article_id == Article.id, Topic.name == bindparam("topic"))
-    .exists(),
-    "provider": lambda: or_(Article.provider_domain == bindparam("provider"), Article.provider_name == bindparam("provider")),
+    "topic": lambda: (
+        select(article_topics.c.article_id)
+        .join(Topic, Topic.id == article_topics.c.topic_id)
+        .where(article_topics.c.article_id == Article.id, Topic.name == bindparam("topic"))
+        .exists()
+    ),
+    "provider": lambda: or_(
+        Article.provider_domain == bindparam("provider"), Article.provider_name == bindparam("provider")
+    ),
     "category": lambda: Article.category == bindparam("category"),
-    "published_from": lambda: Article.published_at >= bindparam("published_from", type_=Article.published_at.type),
+    "published_from": lambda: (
+        Article.published_at >= bindparam("published_from", type_=Article.published_at.type)
+    ),
     "published_to": lambda: Article.published_at < bindparam("published_to", type_=Article.published_at.type),
     "duplicates": lambda: (Article.suggestion_count > 0) | Article.duplicate_of_id.is_not(None),
-    "stale_before": lambda: (Article.status == PENDING) & (Article.published_at < bindparam("stale_before", type_=Article.published_at.type)),
+    "stale_before": lambda: (
+        (Article.status == PENDING)
+        & (Article.published_at < bindparam("stale_before", type_=Article.published_at.type))
+    ),
 }
 
 
@@ -169,13 +216,15 @@ def _page_query(sort: str, filters_in_use: tuple[str, ...], with_cursor: bool, l
     conditions = [FILTERS[name]() for name in filters_in_use]
     if with_cursor:
         position = tuple_(bindparam("after_key", type_=key.type), bindparam("after_id"))
-        conditions.append(tuple_(key, Article.id) < position if direction == "desc" else tuple_(key, Article.id) > position)
+        conditions.append(
+            tuple_(key, Article.id) < position if direction == "desc" else tuple_(key, Article.id) > position
+        )
     order = (key.desc(), Article.id.desc()) if direction == "desc" else (key.asc(), Article.id.asc())
     return _rows_query().where(*conditions).order_by(*order).limit(limit)
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=timezone.utc)
+    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 def _cursor(article, sort: str) -> str:
@@ -219,6 +268,7 @@ def filter_choices() -> dict[str, list[str]]:
         "statuses": STATUS_CHOICES,
         "sorts": SORT_LABELS,
         "topics": db.session.scalars(select(Topic.name).order_by(Topic.name)).all(),
-        "categories": db.session.scalars(select(Article.category).distinct().order_by(Article.category)).all(),
+        "categories": db.session.scalars(
+            select(Article.category).distinct().order_by(Article.category)
+        ).all(),
     }
-

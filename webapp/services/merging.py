@@ -14,15 +14,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, update
 
-from . import moderation
 from ..formats.duplicates import LinkFields, related_suggestions, suggestion_rows
 from ..models import Article, DuplicateSuggestion, RelatedLink, StoryKey, User, db
+from . import moderation
 from .story_index import KeySource, index_articles
 
-MergeMap = dict[str, int | None]  # position (as JSON keys are text) -> canonical position, or None when visible
+MergeMap = dict[
+    str, int | None
+]  # position (as JSON keys are text) -> canonical position, or None when visible
 
 
-def merge(article_id: int, user: User, version: int, positions: list[int], canonical: int | None = None) -> dict:
+def merge(
+    article_id: int, user: User, version: int, positions: list[int], canonical: int | None = None
+) -> dict:
     """Merge the entries at `positions` into one; `canonical` stays (default: the best, see `default_canonical`)."""
     links = _links(article_id)
     by_position = {link.position: link for link in links}
@@ -34,11 +38,15 @@ def merge(article_id: int, user: User, version: int, positions: list[int], canon
         if link is None:
             raise moderation.InvalidInput("merge", f"There is no related entry {position + 1}.")
         if link.merged_into_id is not None:
-            raise moderation.InvalidInput("merge", f"Entry {position + 1} is already merged into another; unmerge it first.")
+            raise moderation.InvalidInput(
+                "merge", f"Entry {position + 1} is already merged into another; unmerge it first."
+            )
     if canonical is None:
         canonical = default_canonical([by_position[p] for p in chosen]).position
     elif canonical not in chosen:
-        raise moderation.InvalidInput("merge", f"The entry to keep ({canonical + 1}) must be one of those merged.")
+        raise moderation.InvalidInput(
+            "merge", f"The entry to keep ({canonical + 1}) must be one of those merged."
+        )
     before = merge_map(links)
     after = dict(before)
     for position, target in before.items():
@@ -82,36 +90,59 @@ def restore(article_id: int, merges: MergeMap) -> None:
         target = merges.get(str(link.position))
         merged_into = id_at.get(target) if target is not None else None
         if link.merged_into_id != merged_into:
-            db.session.execute(update(RelatedLink.__table__).where(RelatedLink.id == link.id).values(merged_into_id=merged_into))
+            db.session.execute(
+                update(RelatedLink.__table__)
+                .where(RelatedLink.id == link.id)
+                .values(merged_into_id=merged_into)
+            )
     refresh_suggestions(article_id)
 
 
 def refresh_suggestions(article_id: int) -> None:
     """Store the article's duplicate suggestions anew, from its visible related links."""
     visible = db.session.execute(
-        select(RelatedLink.position, RelatedLink.title, RelatedLink.web_url, RelatedLink.amp_web_url, RelatedLink.cdn_amp_web_url)
+        select(
+            RelatedLink.position,
+            RelatedLink.title,
+            RelatedLink.web_url,
+            RelatedLink.amp_web_url,
+            RelatedLink.cdn_amp_web_url,
+        )
         .where(RelatedLink.article_id == article_id, RelatedLink.merged_into_id.is_(None))
         .order_by(RelatedLink.position)
     ).all()
     found = related_suggestions(LinkFields(*row) for row in visible)
-    db.session.execute(delete(DuplicateSuggestion.__table__).where(DuplicateSuggestion.article_id == article_id))
+    db.session.execute(
+        delete(DuplicateSuggestion.__table__).where(DuplicateSuggestion.article_id == article_id)
+    )
     if found:
         db.session.execute(insert(DuplicateSuggestion.__table__), suggestion_rows(article_id, found))
-    db.session.execute(update(Article.__table__).where(Article.id == article_id).values(suggestion_count=len(found)))
+    db.session.execute(
+        update(Article.__table__).where(Article.id == article_id).values(suggestion_count=len(found))
+    )
 
 
 def _apply(article_id: int, user: User, version: int, action: str, before: MergeMap, after: MergeMap) -> dict:
     return moderation.change_with_extra(
-        article_id, version, user, action, before={"merges": before}, after={"merges": after},
+        article_id,
+        version,
+        user,
+        action,
+        before={"merges": before},
+        after={"merges": after},
         apply=lambda: restore(article_id, after),
     )
 
 
 def _links(article_id: int) -> list[RelatedLink]:
-    return list(db.session.scalars(
-        select(RelatedLink).where(RelatedLink.article_id == article_id).order_by(RelatedLink.position)
-        .execution_options(populate_existing=True)
-    ))
+    return list(
+        db.session.scalars(
+            select(RelatedLink)
+            .where(RelatedLink.article_id == article_id)
+            .order_by(RelatedLink.position)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 @dataclass
@@ -148,20 +179,43 @@ def related_view(article: Article) -> RelatedView:
 # Taking in a duplicate article's related links.
 
 LINK_COPY_FIELDS = (
-    "title", "excerpt", "published_at", "web_url", "amp_web_url", "cdn_amp_web_url", "type", "quality",
-    "provider_name", "provider_domain", "provider_extra", "images", "extra", "key_order",
+    "title",
+    "excerpt",
+    "published_at",
+    "web_url",
+    "amp_web_url",
+    "cdn_amp_web_url",
+    "type",
+    "quality",
+    "provider_name",
+    "provider_domain",
+    "provider_extra",
+    "images",
+    "extra",
+    "key_order",
 )
 
 
 def absorb(article_id: int, user: User, version: int, source_id: int) -> dict:
     """Add the visible related links of `source_id` (a duplicate of this article) to this article's list."""
     if source_id == article_id or db.session.get(Article, source_id) is None:
-        raise moderation.InvalidInput("absorb", f"There is no other article {source_id} to take related links from.")
-    if db.session.scalar(select(RelatedLink.id).where(RelatedLink.article_id == article_id, RelatedLink.source_article_id == source_id).limit(1)):
+        raise moderation.InvalidInput(
+            "absorb", f"There is no other article {source_id} to take related links from."
+        )
+    if db.session.scalar(
+        select(RelatedLink.id)
+        .where(RelatedLink.article_id == article_id, RelatedLink.source_article_id == source_id)
+        .limit(1)
+    ):
         raise moderation.InvalidInput("absorb", f"The related links of #{source_id} were already added here.")
     wanted = {"from": source_id}
     return moderation.change_with_extra(
-        article_id, version, user, "absorb", before={"absorbed": None}, after={"absorbed": wanted},
+        article_id,
+        version,
+        user,
+        "absorb",
+        before={"absorbed": None},
+        after={"absorbed": wanted},
         apply=lambda: set_absorbed(article_id, None, wanted),
     )
 
@@ -170,11 +224,19 @@ def set_absorbed(article_id: int, current: dict | None, wanted: dict | None) -> 
     """Add (wanted) or take away (current) the related links taken from another article; used by undo too."""
     if current is not None:
         positions = db.session.scalars(
-            select(RelatedLink.position).where(RelatedLink.article_id == article_id, RelatedLink.source_article_id == current["from"])
+            select(RelatedLink.position).where(
+                RelatedLink.article_id == article_id, RelatedLink.source_article_id == current["from"]
+            )
         ).all()
-        db.session.execute(delete(StoryKey.__table__).where(StoryKey.article_id == article_id, StoryKey.position.in_(positions)))
         db.session.execute(
-            delete(RelatedLink.__table__).where(RelatedLink.article_id == article_id, RelatedLink.source_article_id == current["from"])
+            delete(StoryKey.__table__).where(
+                StoryKey.article_id == article_id, StoryKey.position.in_(positions)
+            )
+        )
+        db.session.execute(
+            delete(RelatedLink.__table__).where(
+                RelatedLink.article_id == article_id, RelatedLink.source_article_id == current["from"]
+            )
         )
     if wanted is not None:
         source_links = db.session.scalars(
@@ -183,16 +245,31 @@ def set_absorbed(article_id: int, current: dict | None, wanted: dict | None) -> 
             .order_by(RelatedLink.position)
         ).all()
         start = db.session.scalar(
-            select(func.coalesce(func.max(RelatedLink.position) + 1, 0)).where(RelatedLink.article_id == article_id)
+            select(func.coalesce(func.max(RelatedLink.position) + 1, 0)).where(
+                RelatedLink.article_id == article_id
+            )
         )
         rows = [
-            {"article_id": article_id, "position": start + index, "source_article_id": wanted["from"],
-             **{name: getattr(link, name) for name in LINK_COPY_FIELDS}}
+            {
+                "article_id": article_id,
+                "position": start + index,
+                "source_article_id": wanted["from"],
+                **{name: getattr(link, name) for name in LINK_COPY_FIELDS},
+            }
             for index, link in enumerate(source_links)
         ]
         if rows:
             db.session.execute(insert(RelatedLink.__table__), rows)
-            index_articles({article_id: [
-                KeySource(row["position"], row["title"], (row["web_url"], row["amp_web_url"], row["cdn_amp_web_url"])) for row in rows
-            ]})
+            index_articles(
+                {
+                    article_id: [
+                        KeySource(
+                            row["position"],
+                            row["title"],
+                            (row["web_url"], row["amp_web_url"], row["cdn_amp_web_url"]),
+                        )
+                        for row in rows
+                    ]
+                }
+            )
     refresh_suggestions(article_id)

@@ -9,14 +9,14 @@ overwritten: the caller gets a `Conflict` instead. Each change writes its AuditE
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import aliased, joinedload
 
-from . import claims
 from ..models import APPROVED, PENDING, REJECTED, Article, AuditEvent, User, db, utcnow
+from . import claims
 
 STATE = (Article.status, Article.heat, Article.decided_by_id, Article.decided_at, Article.reject_reason)
 MODERATION_COLUMNS = (*STATE, Article.version)
@@ -24,9 +24,14 @@ UNDOABLE = ("approve", "reject", "reopen", "heat", "merge", "unmerge", "absorb",
 VERDICT_ACTIONS = {APPROVED: "approve", REJECTED: "reject"}
 # How an action reads in "approved by maria 12 s ago".
 ACTION_DONE = {
-    "approve": "approved", "reject": "rejected", "reopen": "returned to pending", "heat": "heat set",
-    "merge": "related links merged", "unmerge": "related links unmerged",
-    "absorb": "related links added from a duplicate", "undo": "a change undone",
+    "approve": "approved",
+    "reject": "rejected",
+    "reopen": "returned to pending",
+    "heat": "heat set",
+    "merge": "related links merged",
+    "unmerge": "related links unmerged",
+    "absorb": "related links added from a duplicate",
+    "undo": "a change undone",
 }
 
 
@@ -66,7 +71,12 @@ def bulk_decide(items: list[tuple[int, int]], user: User, verdict: str, reason: 
         raise InvalidInput("verdict", f"verdict must be approved or rejected, got {verdict!r}")
     if verdict != REJECTED or not (reason or "").strip():
         reason = None
-    changes = {"status": verdict, "decided_by_id": user.id, "decided_at": utcnow(), "reject_reason": reason and reason.strip()}
+    changes = {
+        "status": verdict,
+        "decided_by_id": user.id,
+        "decided_at": utcnow(),
+        "reject_reason": reason and reason.strip(),
+    }
     return _change(items, user, VERDICT_ACTIONS[verdict], changes, release_claims=True)
 
 
@@ -86,7 +96,9 @@ def parse_heat(heat: str | int, heat_max: int) -> int:
     """The heat as a number, or InvalidInput saying what is wrong with it."""
     text = str(heat).strip()
     if not text.isdigit() or not text.isascii():
-        raise InvalidInput("heat", f"Heat must be a whole number from 0 to {heat_max}; {text or 'nothing'!r} is not.")
+        raise InvalidInput(
+            "heat", f"Heat must be a whole number from 0 to {heat_max}; {text or 'nothing'!r} is not."
+        )
     value = int(text)
     if value > heat_max:
         raise InvalidInput("heat", f"Heat must be a whole number from 0 to {heat_max}; {value} is too high.")
@@ -105,22 +117,35 @@ def undo(event_id: int, user: User) -> dict:
         from .merging import restore
 
         merges = event.before["merges"]
-        extra = {"before": {"merges": event.after["merges"]}, "after": {"merges": merges},
-                 "apply": lambda: restore(event.article_id, merges)}
+        extra = {
+            "before": {"merges": event.after["merges"]},
+            "after": {"merges": merges},
+            "apply": lambda: restore(event.article_id, merges),
+        }
     elif "absorbed" in event.before:
         from .merging import set_absorbed
 
         current, wanted = event.after["absorbed"], event.before["absorbed"]
-        extra = {"before": {"absorbed": current}, "after": {"absorbed": wanted},
-                 "apply": lambda: set_absorbed(event.article_id, current, wanted)}
-    outcome = _change([(event.article_id, event.after["version"])], user, "undo", restored, undoes=event.id, **extra)
+        extra = {
+            "before": {"absorbed": current},
+            "after": {"absorbed": wanted},
+            "apply": lambda: set_absorbed(event.article_id, current, wanted),
+        }
+    outcome = _change(
+        [(event.article_id, event.after["version"])], user, "undo", restored, undoes=event.id, **extra
+    )
     return _single(outcome, event.article_id)
 
 
-def change_with_extra(article_id: int, version: int, user: User, action: str, before: dict, after: dict, apply) -> dict:
+def change_with_extra(
+    article_id: int, version: int, user: User, action: str, before: dict, after: dict, apply
+) -> dict:
     """A change to more than the article's own columns: `apply()` makes it, in the same transaction,
     once the version check has passed; `before` and `after` go into the audit event."""
-    return _single(_change([(article_id, version)], user, action, {}, before=before, after=after, apply=apply), article_id)
+    return _single(
+        _change([(article_id, version)], user, action, {}, before=before, after=after, apply=apply),
+        article_id,
+    )
 
 
 def _single(outcome: Outcome, article_id: int) -> dict:
@@ -131,8 +156,17 @@ def _single(outcome: Outcome, article_id: int) -> dict:
     return outcome.events[0]
 
 
-def _change(items, user: User, action: str, changes: dict, release_claims=False, undoes=None,
-            before=None, after=None, apply=None) -> Outcome:
+def _change(
+    items,
+    user: User,
+    action: str,
+    changes: dict,
+    release_claims=False,
+    undoes=None,
+    before=None,
+    after=None,
+    apply=None,
+) -> Outcome:
     now = utcnow()
     ids = [article_id for article_id, _ in items]
     current = {row.id: row for row in db.session.execute(_STATEMENTS.current_state(), {"ids": ids})}
@@ -152,8 +186,14 @@ def _change(items, user: User, action: str, changes: dict, release_claims=False,
         if undoes is not None:
             state_after["undoes"] = undoes
         outcome.events.append(
-            {"created_at": now, "actor_id": user.id, "action": action, "article_id": article_id,
-             "before": state_before, "after": state_after}
+            {
+                "created_at": now,
+                "actor_id": user.id,
+                "action": action,
+                "article_id": article_id,
+                "before": state_before,
+                "after": state_after,
+            }
         )
     if release_claims and outcome.events:
         claims.release_all([event["article_id"] for event in outcome.events])
@@ -169,7 +209,14 @@ def _update(article_id: int, seen_version: int, changes: dict, now: datetime) ->
     values = {f"new_{name}": value for name, value in changes.items()}
     statement = _STATEMENTS.update_state(tuple(sorted(changes)))
     result = db.session.execute(
-        statement, {"article_id": article_id, "seen_version": seen_version, "new_version": seen_version + 1, "now": now, **values}
+        statement,
+        {
+            "article_id": article_id,
+            "seen_version": seen_version,
+            "new_version": seen_version + 1,
+            "now": now,
+            **values,
+        },
     )
     return result.rowcount == 1
 
@@ -180,7 +227,9 @@ class _STATEMENTS:
     @staticmethod
     @cache
     def current_state():
-        return select(Article.id, Article.version, *STATE).where(Article.id.in_(bindparam("ids", expanding=True)))
+        return select(Article.id, Article.version, *STATE).where(
+            Article.id.in_(bindparam("ids", expanding=True))
+        )
 
     @staticmethod
     @cache
@@ -190,7 +239,11 @@ class _STATEMENTS:
         return (
             update(table)
             .where(table.c.id == bindparam("article_id"), table.c.version == bindparam("seen_version"))
-            .values(**values, version=bindparam("new_version"), updated_at=bindparam("now", type_=table.c.updated_at.type))
+            .values(
+                **values,
+                version=bindparam("new_version"),
+                updated_at=bindparam("now", type_=table.c.updated_at.type),
+            )
         )
 
     @staticmethod
@@ -228,7 +281,11 @@ def _state_query():
 
 def moderation_state(article_id: int, now: datetime | None = None):
     """What the moderation block shows, in one query: state, decider, version and live claim (or None)."""
-    return db.session.connection().execute(_state_query(), {"article_id": article_id, "now": now or utcnow()}).one_or_none()
+    return (
+        db.session.connection()
+        .execute(_state_query(), {"article_id": article_id, "now": now or utcnow()})
+        .one_or_none()
+    )
 
 
 def history(article_id: int) -> list[AuditEvent]:
@@ -256,7 +313,11 @@ def recent_decisions(user: User, limit: int = 10) -> list[AuditEvent]:
     """The user's own last decisions, newest first."""
     return db.session.scalars(
         select(AuditEvent)
-        .options(joinedload(AuditEvent.article).load_only(Article.id, Article.title, Article.status, Article.version))
+        .options(
+            joinedload(AuditEvent.article).load_only(
+                Article.id, Article.title, Article.status, Article.version
+            )
+        )
         .where(AuditEvent.actor_id == user.id, AuditEvent.action.in_(VERDICT_ACTIONS.values()))
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(limit)
@@ -272,6 +333,11 @@ def latest_undoable(user: User, seconds: int) -> AuditEvent | None:
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(1)
     )
-    if event and event.action in UNDOABLE and event.article and event.article.version == event.after["version"]:
+    if (
+        event
+        and event.action in UNDOABLE
+        and event.article
+        and event.article.version == event.after["version"]
+    ):
         return event
     return None

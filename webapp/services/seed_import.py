@@ -17,8 +17,18 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..formats.duplicates import LinkFields, Suggestion, related_suggestions, suggestion_rows
-from ..models import PENDING, Article, AuditEvent, DuplicateSuggestion, RelatedLink, Topic, article_topics, db, utcnow
 from ..formats.seeds import Seed, SeedError, check_size, parse_bytes
+from ..models import (
+    PENDING,
+    Article,
+    AuditEvent,
+    DuplicateSuggestion,
+    RelatedLink,
+    Topic,
+    article_topics,
+    db,
+    utcnow,
+)
 from .story_index import OWN, KeySource, forget_articles, index_articles
 
 SEED_SUFFIXES = (".md", ".txt")
@@ -68,7 +78,11 @@ def find_seed_files(specs: Iterable[str], report: ImportReport) -> list[Path]:
     """Expand files, folders (recursively: *.md and *.txt) and glob patterns, in a stable order."""
     found: dict[Path, None] = {}
     for spec in specs:
-        matches = [Path(spec)] if Path(spec).exists() else [Path(p) for p in sorted(glob.glob(spec, recursive=True))]
+        matches = (
+            [Path(spec)]
+            if Path(spec).exists()
+            else [Path(p) for p in sorted(glob.glob(spec, recursive=True))]
+        )
         if not matches:
             report.refuse(spec, "no such file or folder (nor any file matching it as a pattern)")
         for match in matches:
@@ -140,7 +154,9 @@ class _Importer:
         identity = path.stem
         first = self.seen_identities.setdefault(identity, path)
         if first != path:
-            self.report.refuse(path, f"same identity {identity!r} as {first} in this import; rename one of them")
+            self.report.refuse(
+                path, f"same identity {identity!r} as {first} in this import; rename one of them"
+            )
             return None
         try:
             check_size(path.stat().st_size, self.max_bytes)  # before reading a huge file into memory
@@ -176,14 +192,19 @@ class _Importer:
             return changed
         acted_on = set(
             db.session.scalars(
-                select(AuditEvent.article_id).where(AuditEvent.article_id.in_([f.article_id for f in changed]))
+                select(AuditEvent.article_id).where(
+                    AuditEvent.article_id.in_([f.article_id for f in changed])
+                )
             )
         )
         still_pending = []
         for seed_file in changed:
             known = existing[seed_file.identity]
             if known.status != PENDING or known.id in acted_on:
-                self._conflict(seed_file, f"changed, but the article was already moderated ({known.status}); kept the moderation")
+                self._conflict(
+                    seed_file,
+                    f"changed, but the article was already moderated ({known.status}); kept the moderation",
+                )
             else:
                 still_pending.append(seed_file)
         return still_pending
@@ -200,7 +221,9 @@ class _Importer:
             except SQLAlchemyError as error:
                 db.session.rollback()
                 self.topic_ids.clear()
-                self.report.refuse(seed_file.path, f"could not be stored: {error.orig or error}".splitlines()[0])
+                self.report.refuse(
+                    seed_file.path, f"could not be stored: {error.orig or error}".splitlines()[0]
+                )
 
     def _write(self, fresh: list[_SeedFile], changed: list[_SeedFile]) -> None:
         now = utcnow()
@@ -219,7 +242,9 @@ class _Importer:
         self.report.updated += len(updated)
         for seed_file in changed:
             if seed_file not in updated:
-                self._conflict(seed_file, "changed, but someone moderated it during the import; kept the moderation")
+                self._conflict(
+                    seed_file, "changed, but someone moderated it during the import; kept the moderation"
+                )
 
     def _update_article(self, seed_file: _SeedFile, now) -> bool:
         values = article_row(seed_file, now)
@@ -231,8 +256,14 @@ class _Importer:
         )
         if result.rowcount != 1:
             return False
-        db.session.execute(delete(RelatedLink.__table__).where(RelatedLink.article_id == seed_file.article_id))
-        db.session.execute(delete(DuplicateSuggestion.__table__).where(DuplicateSuggestion.article_id == seed_file.article_id))
+        db.session.execute(
+            delete(RelatedLink.__table__).where(RelatedLink.article_id == seed_file.article_id)
+        )
+        db.session.execute(
+            delete(DuplicateSuggestion.__table__).where(
+                DuplicateSuggestion.article_id == seed_file.article_id
+            )
+        )
         db.session.execute(delete(article_topics).where(article_topics.c.article_id == seed_file.article_id))
         forget_articles([seed_file.article_id])
         return True
@@ -335,7 +366,9 @@ def related_rows(article_id: int, seed: Seed) -> Iterator[dict]:
 
 def key_sources(seed: Seed) -> list[KeySource]:
     """What the story index keys a seed by: its own URLs and headline, and its related entries'."""
-    own = KeySource(OWN, seed.title, (seed.web_url, seed.original_url, seed.amp_web_url, seed.cdn_amp_web_url))
+    own = KeySource(
+        OWN, seed.title, (seed.web_url, seed.original_url, seed.amp_web_url, seed.cdn_amp_web_url)
+    )
     return [own] + [
         KeySource(position, entry.title, (entry.web_url, entry.amp_web_url, entry.cdn_amp_web_url))
         for position, entry in enumerate(seed.related or ())

@@ -17,9 +17,25 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Column, Date, Float, Integer, MetaData, String, Table, Text, case, cast, func, insert, literal, select, tuple_
+from sqlalchemy import (
+    Column,
+    Date,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+)
 
 from ..models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, User, article_topics, db
 
@@ -28,8 +44,16 @@ TOP_TOPICS = TOP_PROVIDERS = 10
 TOP_OUTLETS = 20
 MAX_DAYS = 366
 TIME_BUCKETS = (  # upper bounds in seconds, and labels short enough for the chart's axis
-    (600, "< 10 min"), (1800, "10–30 min"), (3600, "30–60 min"), (7200, "1–2 h"), (21600, "2–6 h"),
-    (43200, "6–12 h"), (86400, "12–24 h"), (172800, "1–2 d"), (604800, "2–7 d"), (None, "> 7 d"),
+    (600, "< 10 min"),
+    (1800, "10–30 min"),
+    (3600, "30–60 min"),
+    (7200, "1–2 h"),
+    (21600, "2–6 h"),
+    (43200, "6–12 h"),
+    (86400, "12–24 h"),
+    (172800, "1–2 d"),
+    (604800, "2–7 d"),
+    (None, "> 7 d"),
 )
 HEAT_BUCKET = 20
 
@@ -45,7 +69,7 @@ class StatsFilters:
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
         """[start, end) in UTC; the end never later than now."""
-        today = datetime.combine(now.date(), time(), timezone.utc)
+        today = datetime.combine(now.date(), time(), UTC)
         if self.period == "today":
             return today, now
         if self.period == "custom" and self.start and self.end:
@@ -57,7 +81,9 @@ class StatsFilters:
         args = {"period": self.period}
         if self.period == "custom":
             args |= {"from": self.start.isoformat(), "to": self.end.isoformat()}
-        args |= {name: getattr(self, name) for name in ("moderator", "topic", "provider") if getattr(self, name)}
+        args |= {
+            name: getattr(self, name) for name in ("moderator", "topic", "provider") if getattr(self, name)
+        }
         return args
 
 
@@ -143,9 +169,15 @@ def dashboard(filters: StatsFilters, now: datetime, stale_after: timedelta) -> D
 
 
 _WINDOW = Table(
-    "stats_window", MetaData(),
-    Column("id", Integer), Column("day", String(10)), Column("status", String(10)), Column("decided_by_id", Integer),
-    Column("provider_name", Text), Column("heat", Integer), Column("seconds", Float),
+    "stats_window",
+    MetaData(),
+    Column("id", Integer),
+    Column("day", String(10)),
+    Column("status", String(10)),
+    Column("decided_by_id", Integer),
+    Column("provider_name", Text),
+    Column("heat", Integer),
+    Column("seconds", Float),
     prefixes=["TEMPORARY"],
 )
 
@@ -157,8 +189,15 @@ def _decided_window(conditions: list):
     _WINDOW.drop(connection, checkfirst=True)
     _WINDOW.create(connection)
     try:
-        columns = select(Article.id, day_of(Article.decided_at), Article.status, Article.decided_by_id,
-                         Article.provider_name, Article.heat, seconds_to_decision()).where(*conditions)
+        columns = select(
+            Article.id,
+            day_of(Article.decided_at),
+            Article.status,
+            Article.decided_by_id,
+            Article.provider_name,
+            Article.heat,
+            seconds_to_decision(),
+        ).where(*conditions)
         connection.execute(insert(_WINDOW).from_select([c.name for c in _WINDOW.columns], columns))
         yield _WINDOW
     finally:
@@ -170,7 +209,10 @@ def _decided_conditions(filters: StatsFilters, start: datetime, end: datetime) -
     # the range is read from the covering index ix_articles_decisions alone.
     conditions = [Article.decided_at >= start, Article.decided_at < end]
     if filters.moderator:
-        conditions.append(Article.decided_by_id == select(User.id).where(User.username == filters.moderator).scalar_subquery())
+        conditions.append(
+            Article.decided_by_id
+            == select(User.id).where(User.username == filters.moderator).scalar_subquery()
+        )
     return conditions + _article_conditions(filters)
 
 
@@ -224,20 +266,26 @@ def _percentiles(window, ranks: tuple[float, ...], total: int) -> list[int | Non
     if not total:
         return [None for _ in ranks]
     if _has_percentile_disc():
-        found = db.session.execute(select(*(
-            func.percentile_disc(rank).within_group(window.c.seconds) for rank in ranks
-        ))).one()
+        found = db.session.execute(
+            select(*(func.percentile_disc(rank).within_group(window.c.seconds) for rank in ranks))
+        ).one()
         return [round(value) for value in found]
     wanted = {math.ceil(rank * total) for rank in ranks}
-    ordered = select(window.c.seconds, func.row_number().over(order_by=window.c.seconds).label("n")).subquery()
-    found = dict(db.session.execute(select(ordered.c.n, ordered.c.seconds).where(ordered.c.n.in_(wanted))).all())
+    ordered = select(
+        window.c.seconds, func.row_number().over(order_by=window.c.seconds).label("n")
+    ).subquery()
+    found = dict(
+        db.session.execute(select(ordered.c.n, ordered.c.seconds).where(ordered.c.n.in_(wanted))).all()
+    )
     return [round(found[math.ceil(rank * total)]) for rank in ranks]
 
 
 def _merges(filters: StatsFilters, start: datetime, end: datetime) -> int:
     conditions = [AuditEvent.action == "merge", AuditEvent.created_at >= start, AuditEvent.created_at < end]
     if filters.moderator:
-        conditions.append(AuditEvent.actor_id == select(User.id).where(User.username == filters.moderator).scalar_subquery())
+        conditions.append(
+            AuditEvent.actor_id == select(User.id).where(User.username == filters.moderator).scalar_subquery()
+        )
     if filters.provider or filters.topic:
         conditions.append(AuditEvent.article_id.in_(select(Article.id).where(*_article_conditions(filters))))
     return db.session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
@@ -254,15 +302,22 @@ def _per_day(window, start: datetime, end: datetime) -> list[dict]:
     ).all()
     counts = {(row[0], row[1]): row[2] for row in rows}
     return [
-        {"day": each, "approved": counts.get((each, APPROVED), 0), "rejected": counts.get((each, REJECTED), 0)}
+        {
+            "day": each,
+            "approved": counts.get((each, APPROVED), 0),
+            "rejected": counts.get((each, REJECTED), 0),
+        }
         for each in _days(start, end)
     ]
 
 
 def _per_moderator(window) -> list[dict]:
     counts = (
-        select(window.c.decided_by_id, func.count(case((window.c.status == APPROVED, 1))).label("approved"),
-               func.count().label("decided"))
+        select(
+            window.c.decided_by_id,
+            func.count(case((window.c.status == APPROVED, 1))).label("approved"),
+            func.count().label("decided"),
+        )
         .group_by(window.c.decided_by_id)
         .subquery()
     )
@@ -272,23 +327,44 @@ def _per_moderator(window) -> list[dict]:
         .order_by(counts.c.decided.desc(), User.username)
     ).all()
     return [
-        {"moderator": name, "approved": approved, "rejected": total - approved, "decided": total, "approval_rate": _rate(approved, total)}
+        {
+            "moderator": name,
+            "approved": approved,
+            "rejected": total - approved,
+            "decided": total,
+            "approval_rate": _rate(approved, total),
+        }
         for name, approved, total in rows
     ]
 
 
-def _backlog(filters: StatsFilters, start: datetime, end: datetime, now: datetime, pending_now: int, per_day: list[dict]) -> list[dict]:
+def _backlog(
+    filters: StatsFilters,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    pending_now: int,
+    per_day: list[dict],
+) -> list[dict]:
     """Pending at the end of each day: pending now, plus what was decided since, less what came in since."""
     conditions = _article_conditions(filters)
     imported_day = day_of(Article.imported_at)
-    imports = dict(db.session.execute(
-        select(imported_day, func.count()).where(Article.imported_at >= start, *conditions).group_by(imported_day)
-    ).all())
+    imports = dict(
+        db.session.execute(
+            select(imported_day, func.count())
+            .where(Article.imported_at >= start, *conditions)
+            .group_by(imported_day)
+        ).all()
+    )
     if filters.moderator or end < now:
         decided_day = day_of(Article.decided_at)
-        decisions = dict(db.session.execute(
-            select(decided_day, func.count()).where(Article.decided_at >= start, *conditions).group_by(decided_day)
-        ).all())
+        decisions = dict(
+            db.session.execute(
+                select(decided_day, func.count())
+                .where(Article.decided_at >= start, *conditions)
+                .group_by(decided_day)
+            ).all()
+        )
     else:  # the period runs to now for everyone: its decisions per day are the ones needed
         decisions = {row["day"]: row["approved"] + row["rejected"] for row in per_day}
     backlog, pending = [], pending_now
@@ -301,7 +377,11 @@ def _backlog(filters: StatsFilters, start: datetime, end: datetime, now: datetim
 
 
 def _time_histogram(window) -> list[dict]:
-    whens = [(window.c.seconds < bound, index) for index, (bound, _) in enumerate(TIME_BUCKETS) if bound is not None]
+    whens = [
+        (window.c.seconds < bound, index)
+        for index, (bound, _) in enumerate(TIME_BUCKETS)
+        if bound is not None
+    ]
     bucket = case(*whens, else_=len(TIME_BUCKETS) - 1)
     counts = dict(db.session.execute(select(bucket, func.count()).group_by(bucket)).all())
     return [{"bucket": label, "count": counts.get(index, 0)} for index, (_, label) in enumerate(TIME_BUCKETS)]
@@ -309,7 +389,9 @@ def _time_histogram(window) -> list[dict]:
 
 def _heat_histogram(window) -> list[dict]:
     bucket = case((window.c.heat < 0, literal(-1)), else_=window.c.heat // HEAT_BUCKET)
-    rows = db.session.execute(select(bucket, func.count()).where(window.c.status == APPROVED).group_by(bucket)).all()
+    rows = db.session.execute(
+        select(bucket, func.count()).where(window.c.status == APPROVED).group_by(bucket)
+    ).all()
     counts = {int(row[0]): row[1] for row in rows}
     top = max((key for key in counts if key >= 0), default=9)
     histogram = [{"bucket": "not set", "count": counts.get(-1, 0)}]
@@ -333,8 +415,10 @@ def _approved_by_topic(window) -> list[tuple[str, int]]:
 
 def _approved_by_provider(window) -> list[tuple[str, int]]:
     return db.session.execute(
-        select(window.c.provider_name, func.count()).where(window.c.status == APPROVED)
-        .group_by(window.c.provider_name).order_by(func.count().desc(), window.c.provider_name)
+        select(window.c.provider_name, func.count())
+        .where(window.c.status == APPROVED)
+        .group_by(window.c.provider_name)
+        .order_by(func.count().desc(), window.c.provider_name)
     ).all()
 
 
@@ -351,32 +435,51 @@ def _per_outlet(window) -> list[dict]:
     volume = db.session.execute(
         select(window.c.provider_name, func.count(), func.count(case((window.c.status == APPROVED, 1))))
         .group_by(window.c.provider_name)
-        .order_by(func.count().desc(), window.c.provider_name).limit(TOP_OUTLETS)
+        .order_by(func.count().desc(), window.c.provider_name)
+        .limit(TOP_OUTLETS)
     ).all()
     median_rank = {provider: (decided + 1) // 2 for provider, decided, _ in volume}
     if _has_percentile_disc() and median_rank:
-        median_of = dict(db.session.execute(
-            select(window.c.provider_name, func.percentile_disc(0.5).within_group(window.c.seconds))
-            .where(window.c.provider_name.in_(list(median_rank))).group_by(window.c.provider_name)
-        ).all())
+        median_of = dict(
+            db.session.execute(
+                select(window.c.provider_name, func.percentile_disc(0.5).within_group(window.c.seconds))
+                .where(window.c.provider_name.in_(list(median_rank)))
+                .group_by(window.c.provider_name)
+            ).all()
+        )
         return _outlet_rows(volume, median_of)
     ranked = (
-        select(window.c.provider_name.label("provider"), window.c.seconds,
-               func.row_number().over(partition_by=window.c.provider_name, order_by=window.c.seconds).label("rank"))
+        select(
+            window.c.provider_name.label("provider"),
+            window.c.seconds,
+            func.row_number()
+            .over(partition_by=window.c.provider_name, order_by=window.c.seconds)
+            .label("rank"),
+        )
         .where(window.c.provider_name.in_(list(median_rank)))
         .subquery()
     )
-    medians = select(ranked.c.provider, ranked.c.seconds).where(
-        tuple_(ranked.c.provider, ranked.c.rank).in_(list(median_rank.items()))
-    ) if median_rank else None
+    medians = (
+        select(ranked.c.provider, ranked.c.seconds).where(
+            tuple_(ranked.c.provider, ranked.c.rank).in_(list(median_rank.items()))
+        )
+        if median_rank
+        else None
+    )
     median_of = dict(db.session.execute(medians).all()) if medians is not None else {}
     return _outlet_rows(volume, median_of)
 
 
 def _outlet_rows(volume: list, median_of: dict) -> list[dict]:
     return [
-        {"outlet": provider, "decided": decided, "approval_rate": _rate(approved, decided),
-         "median_seconds_to_decision": None if median_of.get(provider) is None else round(median_of[provider])}
+        {
+            "outlet": provider,
+            "decided": decided,
+            "approval_rate": _rate(approved, decided),
+            "median_seconds_to_decision": None
+            if median_of.get(provider) is None
+            else round(median_of[provider]),
+        }
         for provider, decided, approved in volume
     ]
 
@@ -391,7 +494,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), timezone.utc)
+    return datetime.combine(day, time(), UTC)
 
 
 def csv_rows(board: Dashboard) -> list[list]:
@@ -399,15 +502,21 @@ def csv_rows(board: Dashboard) -> list[list]:
     rows: list[list] = [["section", "key", "value"]]
     rows += [["figures", name, "" if value is None else value] for name, value in board.figures.items()]
     for section, items in (
-        ("decisions per day", board.per_day), ("decisions per moderator", board.per_moderator),
-        ("pending at end of day", board.backlog), ("time to decision", board.time_to_decision),
-        ("heat of approved", board.heat), ("approved by topic", board.by_topic),
-        ("approved by provider", board.by_provider), ("per outlet", board.per_outlet),
+        ("decisions per day", board.per_day),
+        ("decisions per moderator", board.per_moderator),
+        ("pending at end of day", board.backlog),
+        ("time to decision", board.time_to_decision),
+        ("heat of approved", board.heat),
+        ("approved by topic", board.by_topic),
+        ("approved by provider", board.by_provider),
+        ("per outlet", board.per_outlet),
     ):
         rows.append([])
         if items:
             rows.append([section, *items[0].keys()])
-            rows += [[section, *("" if value is None else value for value in item.values())] for item in items]
+            rows += [
+                [section, *("" if value is None else value for value in item.values())] for item in items
+            ]
         else:
             rows.append([section])
     return rows

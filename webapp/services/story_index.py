@@ -70,13 +70,17 @@ def index_articles(sources: dict[int, list[KeySource]], connection=None) -> None
     keyed = article_keys(sources)
     if not keyed:
         return
-    execute(insert(StoryKey.__table__), [
-        {"key_hash": key, "article_id": article_id, "position": position} for article_id, position, key in keyed
-    ])
+    execute(
+        insert(StoryKey.__table__),
+        [
+            {"key_hash": key, "article_id": article_id, "position": position}
+            for article_id, position, key in keyed
+        ],
+    )
     hashes = list({key for _, _, key in keyed})
     found = []
     for start in range(0, len(hashes), 500):
-        found += execute(_lookup(), {"hashes": hashes[start:start + 500]}).all()
+        found += execute(_lookup(), {"hashes": hashes[start : start + 500]}).all()
     by_key: dict[int, list[tuple[int, int]]] = {}
     for key, article_id, position in found:
         by_key.setdefault(key, []).append((article_id, position))
@@ -93,7 +97,9 @@ def article_keys(sources: dict[int, list[KeySource]]) -> dict[tuple[int, int, in
     return keyed
 
 
-def matches_among(keyed: dict[tuple[int, int, int], str], by_key: dict[int, list[tuple[int, int]]]) -> dict[tuple[int, int], str]:
+def matches_among(
+    keyed: dict[tuple[int, int, int], str], by_key: dict[int, list[tuple[int, int]]]
+) -> dict[tuple[int, int], str]:
     """(article, the article it may duplicate) -> reason, for new keys and every (article, position) holding each key."""
     matches: dict[tuple[int, int], str] = {}
     for (article_id, position, key), reason in keyed.items():
@@ -117,14 +123,23 @@ def forget_articles(article_ids: Iterable[int]) -> None:
         return
     others = db.session.scalars(select(StoryMatch.article_id).where(StoryMatch.other_id.in_(ids))).all()
     db.session.execute(delete(StoryKey.__table__).where(StoryKey.article_id.in_(ids)))
-    db.session.execute(delete(StoryMatch.__table__).where(or_(StoryMatch.article_id.in_(ids), StoryMatch.other_id.in_(ids))))
+    db.session.execute(
+        delete(StoryMatch.__table__).where(or_(StoryMatch.article_id.in_(ids), StoryMatch.other_id.in_(ids)))
+    )
     _refresh_duplicate_of(set(others) | set(ids), db.session.execute)
 
 
 def matches_for(article_id: int) -> list:
     """The articles this one may duplicate: id, title, status and the reason, oldest first."""
     return db.session.execute(
-        select(Article.id, Article.title, Article.status, Article.version, Article.provider_name, StoryMatch.reason)
+        select(
+            Article.id,
+            Article.title,
+            Article.status,
+            Article.version,
+            Article.provider_name,
+            StoryMatch.reason,
+        )
         .join(StoryMatch, StoryMatch.other_id == Article.id)
         .where(StoryMatch.article_id == article_id)
         .order_by(Article.id)
@@ -144,10 +159,18 @@ def _record(matches: dict[tuple[int, int], str], execute) -> None:
     existing = set()
     article_ids = list({article_id for article_id, _ in pairs})
     for start in range(0, len(article_ids), 500):
-        existing |= set(execute(
-            select(StoryMatch.article_id, StoryMatch.other_id).where(StoryMatch.article_id.in_(article_ids[start:start + 500]))
-        ).all())
-    fresh = [{"article_id": a, "other_id": o, "reason": matches[(a, o)]} for a, o in pairs if (a, o) not in existing]
+        existing |= set(
+            execute(
+                select(StoryMatch.article_id, StoryMatch.other_id).where(
+                    StoryMatch.article_id.in_(article_ids[start : start + 500])
+                )
+            ).all()
+        )
+    fresh = [
+        {"article_id": a, "other_id": o, "reason": matches[(a, o)]}
+        for a, o in pairs
+        if (a, o) not in existing
+    ]
     if fresh:
         execute(insert(StoryMatch.__table__), fresh)
     _refresh_duplicate_of(set(article_ids), execute)
@@ -157,15 +180,13 @@ def _refresh_duplicate_of(article_ids: set[int], execute) -> None:
     """Each article's `duplicate_of_id`: the oldest article it may duplicate, or none."""
     if not article_ids:
         return
-    first = (
-        select(func.min(StoryMatch.other_id))
-        .where(StoryMatch.article_id == Article.id)
-        .scalar_subquery()
-    )
+    first = select(func.min(StoryMatch.other_id)).where(StoryMatch.article_id == Article.id).scalar_subquery()
     ids = list(article_ids)
     for start in range(0, len(ids), 500):
         execute(
-            update(Article.__table__).where(Article.id.in_(ids[start:start + 500])).values(duplicate_of_id=first)
+            update(Article.__table__)
+            .where(Article.id.in_(ids[start : start + 500]))
+            .values(duplicate_of_id=first)
         )
 
 
@@ -173,7 +194,9 @@ def mark_duplicate(article_id: int, other_id: int, user, version: int) -> dict:
     """Reject the article as a duplicate of another, naming it in the reason."""
     other = db.session.get(Article, other_id)
     if other is None or other_id == article_id:
-        raise InvalidInput("duplicate", f"There is no other article {other_id} to mark this one a duplicate of.")
+        raise InvalidInput(
+            "duplicate", f"There is no other article {other_id} to mark this one a duplicate of."
+        )
     return decide(article_id, user, REJECTED, version, duplicate_reason(other))
 
 

@@ -6,10 +6,10 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ..services import claims, merging, moderation, story_index
-from .auth import role_required, safe_next
-from ..services.listing import queue_rows
 from ..models import APPROVED, REJECTED, Article, AuditEvent, db, utcnow
+from ..services import claims, merging, moderation, story_index
+from ..services.listing import queue_rows
+from .auth import role_required, safe_next
 from .queue import stale_after
 from .rendering import render, wants_fragment
 
@@ -47,10 +47,13 @@ def moderation_context(state, **extra) -> dict:
 def article_context(article: Article, **extra) -> dict:
     context = moderation_context(get_moderation_state(article.id), **extra)
     return {
-        **context, "article": article, "related": merging.related_view(article),
+        **context,
+        "article": article,
+        "related": merging.related_view(article),
         "matches": story_index.matches_for(article.id),
         "duplicate_of": story_index.marked_duplicate_of(article.status, article.reject_reason),
-        "history": moderation.history(article.id), "stale_after": stale_after(),
+        "history": moderation.history(article.id),
+        "stale_after": stale_after(),
     }
 
 
@@ -80,7 +83,10 @@ def history(article_id: int):
     if not wants_fragment():
         return redirect(url_for("articles.show", article_id=article_id))
     return render_template(
-        "articles/_history.html", article=get_moderation_state(article_id), history=moderation.history(article_id), now=utcnow()
+        "articles/_history.html",
+        article=get_moderation_state(article_id),
+        history=moderation.history(article_id),
+        now=utcnow(),
     )
 
 
@@ -105,7 +111,9 @@ def approve(article_id: int):
 def reject(article_id: int):
     """Reject the article, with an optional reason."""
     reason = request.form.get("reason", "")[:500]
-    return _act(article_id, lambda version: moderation.decide(article_id, current_user, REJECTED, version, reason))
+    return _act(
+        article_id, lambda version: moderation.decide(article_id, current_user, REJECTED, version, reason)
+    )
 
 
 @bp.post("/articles/<int:article_id>/reopen")
@@ -121,7 +129,9 @@ def heat(article_id: int):
     """Set the article's heat."""
     value = request.form.get("heat", "")
     heat_max = current_app.config["HEAT_MAX"]
-    return _act(article_id, lambda version: moderation.set_heat(article_id, current_user, value, version, heat_max))
+    return _act(
+        article_id, lambda version: moderation.set_heat(article_id, current_user, value, version, heat_max)
+    )
 
 
 @bp.get("/articles/<int:article_id>/related")
@@ -151,14 +161,18 @@ def unmerge(article_id: int):
     canonical = request.form.get("canonical", "")
     if not canonical.isdigit():
         abort(400, "The form did not say which related entry to unmerge: reload the page and try again.")
-    return _act(article_id, lambda version: merging.unmerge(article_id, current_user, version, int(canonical)))
+    return _act(
+        article_id, lambda version: merging.unmerge(article_id, current_user, version, int(canonical))
+    )
 
 
 @bp.post("/articles/<int:article_id>/duplicate-of/<int:other_id>")
 @role_required("moderator")
 def mark_duplicate(article_id: int, other_id: int):
     """Reject the article as a duplicate of another ("duplicate of #12 “…”")."""
-    return _act(article_id, lambda version: story_index.mark_duplicate(article_id, other_id, current_user, version))
+    return _act(
+        article_id, lambda version: story_index.mark_duplicate(article_id, other_id, current_user, version)
+    )
 
 
 @bp.post("/articles/<int:article_id>/absorb/<int:source_id>")
@@ -175,7 +189,9 @@ def undo(event_id: int):
     event = db.session.get(AuditEvent, event_id)
     if event is None or event.actor_id != current_user.id or event.article_id is None:
         abort(404, "There is no change of yours to undo here.")
-    return _act(event.article_id, lambda _version: moderation.undo(event_id, current_user), needs_version=False)
+    return _act(
+        event.article_id, lambda _version: moderation.undo(event_id, current_user), needs_version=False
+    )
 
 
 def _act(article_id: int, change, needs_version: bool = True):
@@ -185,7 +201,12 @@ def _act(article_id: int, change, needs_version: bool = True):
     except moderation.Conflict:
         return _answer(article_id, 409, conflict=True)
     except moderation.InvalidInput as error:
-        return _answer(article_id, 422, errors={error.field: str(error)}, submitted={error.field: request.form.get(error.field, "")})
+        return _answer(
+            article_id,
+            422,
+            errors={error.field: str(error)},
+            submitted={error.field: request.form.get(error.field, "")},
+        )
     except LookupError as error:
         abort(404, str(error))
     return _answer(article_id, 200)
@@ -194,7 +215,10 @@ def _act(article_id: int, change, needs_version: bool = True):
 def _submitted_version() -> int:
     version = request.form.get("version", "")
     if not version.isdigit():
-        abort(400, "The form did not say which version of the article it was made from: reload the page and try again.")
+        abort(
+            400,
+            "The form did not say which version of the article it was made from: reload the page and try again.",
+        )
     return int(version)
 
 
@@ -202,11 +226,17 @@ def _answer(article_id: int, status: int, **extra):
     if not wants_fragment():
         if status == 200:
             target = request.form.get("next")
-            return redirect(safe_next(target) if target else url_for("articles.show", article_id=article_id), code=303)
-        return make_response(render_template("articles/show.html", **article_context(get_article(article_id), **extra)), status)
+            return redirect(
+                safe_next(target) if target else url_for("articles.show", article_id=article_id), code=303
+            )
+        return make_response(
+            render_template("articles/show.html", **article_context(get_article(article_id), **extra)), status
+        )
     source = request.form.get("from", "panel")
     if source == "row":
-        body = render_template("queue/_rows.html", rows=queue_rows([article_id]), now=utcnow(), stale_after=stale_after())
+        body = render_template(
+            "queue/_rows.html", rows=queue_rows([article_id]), now=utcnow(), stale_after=stale_after()
+        )
         triggers = {f"panel-stale-{article_id}": True}
     elif source == "article":
         if extra.get("conflict"):
@@ -216,8 +246,14 @@ def _answer(article_id: int, status: int, **extra):
     elif source == "panel":
         if extra.get("conflict"):
             extra["last_event"] = moderation.last_event(article_id)
-        body = render_template("articles/_moderation.html", **moderation_context(get_moderation_state(article_id), **extra))
-        triggers = {"rows-stale": {"ids": [article_id]}, f"history-stale-{article_id}": True, f"related-stale-{article_id}": True}
+        body = render_template(
+            "articles/_moderation.html", **moderation_context(get_moderation_state(article_id), **extra)
+        )
+        triggers = {
+            "rows-stale": {"ids": [article_id]},
+            f"history-stale-{article_id}": True,
+            f"related-stale-{article_id}": True,
+        }
     else:
         # The notice's Undo swaps nothing in place: whatever shows the article refreshes itself.
         body = ""

@@ -16,4 +16,6 @@ def _csrf_error(error: CSRFError):
 
 
 def _http_error(error: HTTPException):
-    return render_template("errors/error.html", code=error.code, title=error.name, message=error.description), error.code
+    return render_template(
+        "errors/error.html", code=error.code, title=error.name, message=error.description
+    ), error.code

@@ -8,8 +8,8 @@ from flask import Blueprint, make_response, render_template, request, send_file,
 from flask_login import current_user
 
 from ..services import exporting
-from .auth import role_required
 from ..services.listing import filter_choices
+from .auth import role_required
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
@@ -28,8 +28,14 @@ def index():
 def count():
     """How many articles the form's filters choose: swapped in as the form changes."""
     filters, errors = exporting.parse_filters(request.args)
-    response = make_response(render_template("exports/_count.html", count=None if errors else exporting.count(filters), errors=errors))
-    response.headers["HX-Replace-Url"] = url_for("exports.index", **{k: v for k, v in request.args.items() if v})
+    response = make_response(
+        render_template(
+            "exports/_count.html", count=None if errors else exporting.count(filters), errors=errors
+        )
+    )
+    response.headers["HX-Replace-Url"] = url_for(
+        "exports.index", **{k: v for k, v in request.args.items() if v}
+    )
     return response
 
 
@@ -47,12 +53,18 @@ def download():
     try:
         extension, mimetype = DOWNLOADS[fmt]
         run = exporting.export(
-            folder / f"export.{extension}", fmt, filters,
-            requested_by=current_user.username, requested_by_id=current_user.id,
+            folder / f"export.{extension}",
+            fmt,
+            filters,
+            requested_by=current_user.username,
+            requested_by_id=current_user.id,
         )
         response = send_file(
-            folder / f"export.{extension}", mimetype=mimetype, as_attachment=True,
-            download_name=f"copydesk-export-{run.id}.{extension}", max_age=0,
+            folder / f"export.{extension}",
+            mimetype=mimetype,
+            as_attachment=True,
+            download_name=f"copydesk-export-{run.id}.{extension}",
+            max_age=0,
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

@@ -6,15 +6,19 @@ from dataclasses import dataclass
 from flask import Blueprint, current_app, make_response, render_template
 from flask_login import current_user
 
-from .auth import role_required
-
 from ..models import AuditEvent
 from ..services.moderation import latest_undoable
+from .auth import role_required
 
 ACTION_WORDS = {
-    "approve": "Approved", "reject": "Rejected", "reopen": "Returned to pending", "heat": "Heat set on",
-    "merge": "Merged related links on", "unmerge": "Unmerged related links on",
-    "absorb": "Added a duplicate's related links to", "undo": "Undid a change on",
+    "approve": "Approved",
+    "reject": "Rejected",
+    "reopen": "Returned to pending",
+    "heat": "Heat set on",
+    "merge": "Merged related links on",
+    "unmerge": "Unmerged related links on",
+    "absorb": "Added a duplicate's related links to",
+    "undo": "Undid a change on",
 }
 
 

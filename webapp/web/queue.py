@@ -3,13 +3,23 @@
 import json
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
-from ..services import moderation
-from .auth import role_required
-from ..services.listing import InvalidCursor, changed_since, filter_choices, parse_filters, queue_page
 from ..models import APPROVED, REJECTED, Article, db, utcnow
+from ..services import moderation
+from ..services.listing import InvalidCursor, changed_since, filter_choices, parse_filters, queue_page
+from .auth import role_required
 from .notices import notice_response
 from .rendering import render, wants_fragment
 
@@ -81,7 +91,9 @@ def bulk():
     message = f"{verb} {len(outcome.events)}."
     if outcome.skipped:
         titles = db.session.scalars(db.select(Article.title).where(Article.id.in_(outcome.skipped))).all()
-        message += f" Skipped {len(outcome.skipped)} that someone changed meanwhile: " + "; ".join(titles) + "."
+        message += (
+            f" Skipped {len(outcome.skipped)} that someone changed meanwhile: " + "; ".join(titles) + "."
+        )
     if outcome.missing:
         message += f" {len(outcome.missing)} no longer exist."
     changed_ids = [event["article_id"] for event in outcome.events] + outcome.skipped

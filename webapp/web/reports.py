@@ -7,9 +7,9 @@ from flask import Blueprint, abort, jsonify, make_response, request
 from sqlalchemy import select
 
 from ..formats import charts
+from ..models import Topic, User, db, utcnow
 from ..services import audit_log, stats
 from .auth import role_required
-from ..models import Topic, User, db, utcnow
 from .queue import stale_after
 from .rendering import render, wants_fragment
 
@@ -38,8 +38,15 @@ def _choices() -> dict | None:
 def dashboard():
     """The dashboard; htmx gets the figures and charts only, as the filters change."""
     board, errors = _dashboard()
-    return render("stats/index.html", "stats/_board.html", status=400 if errors else 200,
-                  board=board, figures=charts.dashboard_figures(board), errors=errors, choices=_choices())
+    return render(
+        "stats/index.html",
+        "stats/_board.html",
+        status=400 if errors else 200,
+        board=board,
+        figures=charts.dashboard_figures(board),
+        errors=errors,
+        choices=_choices(),
+    )
 
 
 @bp.get("/stats.json")
@@ -63,7 +70,9 @@ def dashboard_csv():
     csv.writer(buffer).writerows(stats.csv_rows(board))
     response = make_response(buffer.getvalue())
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f"attachment; filename=copydesk-stats-{board.start.date()}-{board.end.date()}.csv"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=copydesk-stats-{board.start.date()}-{board.end.date()}.csv"
+    )
     return response
 
 
@@ -76,6 +85,14 @@ def audit():
         rows, next_cursor = audit_log.audit_page(filters, request.args.get("after"))
     except audit_log.InvalidCursor:
         abort(400, "That page link is broken: start again from the first page of the audit log.")
-    return render("audit/index.html", "audit/_rows.html", status=400 if errors else 200, rows=rows,
-                  next_cursor=next_cursor, filters=filters, errors=errors, choices=_choices(),
-                  summary=audit_log.change_summary)
+    return render(
+        "audit/index.html",
+        "audit/_rows.html",
+        status=400 if errors else 200,
+        rows=rows,
+        next_cursor=next_cursor,
+        filters=filters,
+        errors=errors,
+        choices=_choices(),
+        summary=audit_log.change_summary,
+    )

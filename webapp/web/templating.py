@@ -1,15 +1,15 @@
 """Jinja filters and globals: times, heat, and which URLs may become links."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app, request
 from flask_login import current_user
 from markupsafe import Markup
 
+from ..formats.seeds import HEAT_UNSET, is_http_url
 from ..models import PENDING, STATUSES
 from ..services.moderation import ACTION_DONE
-from ..formats.seeds import HEAT_UNSET, is_http_url
 
 
 def render_rows(rows, now: datetime, stale_after: timedelta) -> Markup:
@@ -37,10 +37,16 @@ def render_rows(rows, now: datetime, stale_after: timedelta) -> Markup:
 
 
 @lru_cache(maxsize=8192)
-def _row_html(template, article, published_ago: str, stale: bool, claimed_by_other: bool, articles_root: str) -> Markup:
+def _row_html(
+    template, article, published_ago: str, stale: bool, claimed_by_other: bool, articles_root: str
+) -> Markup:
     return Markup(
         template.render(
-            article=article, published_ago=published_ago, stale=stale, claimed_by_other=claimed_by_other, articles_root=articles_root
+            article=article,
+            published_ago=published_ago,
+            stale=stale,
+            claimed_by_other=claimed_by_other,
+            articles_root=articles_root,
         )
     )
 
@@ -83,8 +89,8 @@ def init_app(app) -> None:
 
 
 def ago(moment: datetime, now: datetime | None = None) -> str:
-    """"12 s ago", "5 min ago", "3 h ago", "2 d ago", then the date."""
-    seconds = int(((now or datetime.now(timezone.utc)) - moment).total_seconds())
+    """ "12 s ago", "5 min ago", "3 h ago", "2 d ago", then the date."""
+    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
     if seconds < 0:
         return "in the future"
     for limit, unit, size in ((60, "s", 1), (3600, "min", 60), (86400, "h", 3600), (86400 * 30, "d", 86400)):
@@ -95,7 +101,7 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
 
 def utc(moment: datetime) -> str:
     """The absolute time, for tooltips and history: 2023-10-19 13:22 UTC."""
-    return moment.astimezone(timezone.utc).isoformat(sep=" ", timespec="minutes")[:16] + " UTC"
+    return moment.astimezone(UTC).isoformat(sep=" ", timespec="minutes")[:16] + " UTC"
 
 
 def heat_label(heat: int) -> str:

@@ -5,44 +5,62 @@ Revises: 0005
 Create Date: 2026-11-29 16:51:43
 
 """
+
 import warnings
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    op.create_table('story_keys',
-    sa.Column('article_id', sa.Integer(), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('key_hash', sa.BigInteger(), nullable=False),
-    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_story_keys_article_id_articles'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('article_id', 'position', 'key_hash', name=op.f('pk_story_keys'))
+    op.create_table(
+        "story_keys",
+        sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("key_hash", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["articles.id"],
+            name=op.f("fk_story_keys_article_id_articles"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("article_id", "position", "key_hash", name=op.f("pk_story_keys")),
     )
-    with op.batch_alter_table('story_keys', schema=None) as batch_op:
-        batch_op.create_index('ix_story_keys_key_hash', ['key_hash'], unique=False)
+    with op.batch_alter_table("story_keys", schema=None) as batch_op:
+        batch_op.create_index("ix_story_keys_key_hash", ["key_hash"], unique=False)
 
-    op.create_table('story_matches',
-    sa.Column('article_id', sa.Integer(), nullable=False),
-    sa.Column('other_id', sa.Integer(), nullable=False),
-    sa.Column('reason', sa.String(length=40), nullable=False),
-    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_story_matches_article_id_articles'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['other_id'], ['articles.id'], name=op.f('fk_story_matches_other_id_articles'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('article_id', 'other_id', name=op.f('pk_story_matches'))
+    op.create_table(
+        "story_matches",
+        sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.Column("other_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["articles.id"],
+            name=op.f("fk_story_matches_article_id_articles"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["other_id"], ["articles.id"], name=op.f("fk_story_matches_other_id_articles"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("article_id", "other_id", name=op.f("pk_story_matches")),
     )
-    with op.batch_alter_table('story_matches', schema=None) as batch_op:
-        batch_op.create_index('ix_story_matches_other_id', ['other_id'], unique=False)
+    with op.batch_alter_table("story_matches", schema=None) as batch_op:
+        batch_op.create_index("ix_story_matches_other_id", ["other_id"], unique=False)
 
     with _articles_rebuilt() as batch_op:
-        batch_op.add_column(sa.Column('duplicate_of_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("duplicate_of_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
-            batch_op.f('fk_articles_duplicate_of_id_articles'), 'articles', ['duplicate_of_id'], ['id'], ondelete='SET NULL'
+            batch_op.f("fk_articles_duplicate_of_id_articles"),
+            "articles",
+            ["duplicate_of_id"],
+            ["id"],
+            ondelete="SET NULL",
         )
     _index_existing_articles()
 
@@ -52,16 +70,33 @@ def _index_existing_articles():
     from webapp.services.story_index import KeySource, index_articles
 
     connection = op.get_bind()
-    articles = sa.table('articles', sa.column('id', sa.Integer), sa.column('title', sa.Text), sa.column('web_url', sa.Text),
-                        sa.column('original_url', sa.Text), sa.column('amp_web_url', sa.Text), sa.column('cdn_amp_web_url', sa.Text))
-    links = sa.table('related_links', sa.column('article_id', sa.Integer), sa.column('position', sa.Integer),
-                     sa.column('title', sa.Text), sa.column('web_url', sa.Text), sa.column('amp_web_url', sa.Text),
-                     sa.column('cdn_amp_web_url', sa.Text))
+    articles = sa.table(
+        "articles",
+        sa.column("id", sa.Integer),
+        sa.column("title", sa.Text),
+        sa.column("web_url", sa.Text),
+        sa.column("original_url", sa.Text),
+        sa.column("amp_web_url", sa.Text),
+        sa.column("cdn_amp_web_url", sa.Text),
+    )
+    links = sa.table(
+        "related_links",
+        sa.column("article_id", sa.Integer),
+        sa.column("position", sa.Integer),
+        sa.column("title", sa.Text),
+        sa.column("web_url", sa.Text),
+        sa.column("amp_web_url", sa.Text),
+        sa.column("cdn_amp_web_url", sa.Text),
+    )
     sources = {}
     for row in connection.execute(sa.select(articles)):
-        sources[row.id] = [KeySource(-1, row.title, (row.web_url, row.original_url, row.amp_web_url, row.cdn_amp_web_url))]
+        sources[row.id] = [
+            KeySource(-1, row.title, (row.web_url, row.original_url, row.amp_web_url, row.cdn_amp_web_url))
+        ]
     for row in connection.execute(sa.select(links).order_by(links.c.article_id, links.c.position)):
-        sources[row.article_id].append(KeySource(row.position, row.title, (row.web_url, row.amp_web_url, row.cdn_amp_web_url)))
+        sources[row.article_id].append(
+            KeySource(row.position, row.title, (row.web_url, row.amp_web_url, row.cdn_amp_web_url))
+        )
     index_articles(sources, connection)
 
 
@@ -72,29 +107,31 @@ class _articles_rebuilt:
     def __enter__(self):
         self.warnings = warnings.catch_warnings()
         self.warnings.__enter__()
-        warnings.filterwarnings('ignore', message='Skipped unsupported reflection of expression-based index')
-        self.batch = op.batch_alter_table('articles', schema=None)
+        warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
+        self.batch = op.batch_alter_table("articles", schema=None)
         return self.batch.__enter__()
 
     def __exit__(self, *exc_info):
         self.batch.__exit__(*exc_info)
         self.warnings.__exit__(*exc_info)
-        if exc_info[0] is None and op.get_bind().dialect.name == 'sqlite':
-            op.execute('DROP INDEX IF EXISTS ix_articles_queue_quality')
-            op.create_index('ix_articles_queue_quality', 'articles', ['status', sa.text('coalesce(quality, -1)'), 'id'])
+        if exc_info[0] is None and op.get_bind().dialect.name == "sqlite":
+            op.execute("DROP INDEX IF EXISTS ix_articles_queue_quality")
+            op.create_index(
+                "ix_articles_queue_quality", "articles", ["status", sa.text("coalesce(quality, -1)"), "id"]
+            )
         return False
 
 
 def downgrade():
     with _articles_rebuilt() as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_articles_duplicate_of_id_articles'), type_='foreignkey')
-        batch_op.drop_column('duplicate_of_id')
+        batch_op.drop_constraint(batch_op.f("fk_articles_duplicate_of_id_articles"), type_="foreignkey")
+        batch_op.drop_column("duplicate_of_id")
 
-    with op.batch_alter_table('story_matches', schema=None) as batch_op:
-        batch_op.drop_index('ix_story_matches_other_id')
+    with op.batch_alter_table("story_matches", schema=None) as batch_op:
+        batch_op.drop_index("ix_story_matches_other_id")
 
-    op.drop_table('story_matches')
-    with op.batch_alter_table('story_keys', schema=None) as batch_op:
-        batch_op.drop_index('ix_story_keys_key_hash')
+    op.drop_table("story_matches")
+    with op.batch_alter_table("story_keys", schema=None) as batch_op:
+        batch_op.drop_index("ix_story_keys_key_hash")
 
-    op.drop_table('story_keys')
+    op.drop_table("story_keys")
