@@ -40,8 +40,8 @@ _TYPOGRAPHIC = re.compile(f"[{re.escape(''.join(_TYPOGRAPHY))}]")
 _APOSTROPHE = re.compile(r"'(?<=\w')(?=\w)")
 _WORD = re.compile(r"[^\W_]+")
 STOPWORDS = frozenset(
-    "a an the and or but of to in on at for from by with as is are was were be been it its this that these those "
-    "into over after before about than then so not no vs via up out new says said".split()
+    "a an the and or but of to in on at for from by with as is are was were be been it its this that "
+    "these those into over after before about than then so not no vs via up out new says said".split()
 )
 # Words of series and live-page headlines ("Morning briefing: …", "Live: …", "What we know"):
 # kept in the key, but not counted as content.
@@ -232,16 +232,16 @@ _SPELLING_RULES = (
 _CONTRASTS = tuple(
     pair.split("/")
     for pair in (
-        "rise/fall rise/drop rise/slump rise/plunge rise/dip climb/fall climb/drop climb/slump gain/fall gain/drop "
-        "gain/lose win/lose beat/miss up/down higher/lower increase/decrease increase/cut raise/cut hike/cut "
-        "boost/cut soar/slump soar/plunge soar/tumble surge/slump surge/plunge surge/tumble double/halve "
-        "expand/shrink expand/cut approve/reject accept/reject approve/block back/block back/oppose "
-        "support/oppose pass/fail grant/deny lift/impose lift/reinstate extend/scrap open/close reopen/close "
-        "cancel/resume start/end begin/end arrest/release convict/acquit guilty/innocent weaken/strengthen "
-        "weak/strong best/worst right/wrong more/fewer more/less first/last before/after off/ahead "
-        "success/failure child/adult children/adults man/woman men/women boy/girl husband/wife "
-        "mother/father son/daughter north/south east/west arrest/charge charge/convict charge/sentence "
-        "convict/sentence charge/clear arrest/free"
+        "rise/fall rise/drop rise/slump rise/plunge rise/dip climb/fall climb/drop climb/slump gain/fall "
+        "gain/drop gain/lose win/lose beat/miss up/down higher/lower increase/decrease increase/cut "
+        "raise/cut hike/cut boost/cut soar/slump soar/plunge soar/tumble surge/slump surge/plunge "
+        "surge/tumble double/halve expand/shrink expand/cut approve/reject accept/reject approve/block "
+        "back/block back/oppose support/oppose pass/fail grant/deny lift/impose lift/reinstate "
+        "extend/scrap open/close reopen/close cancel/resume start/end begin/end arrest/release "
+        "convict/acquit guilty/innocent weaken/strengthen weak/strong best/worst right/wrong more/fewer "
+        "more/less first/last before/after off/ahead success/failure child/adult children/adults "
+        "man/woman men/women boy/girl husband/wife mother/father son/daughter north/south east/west "
+        "arrest/charge charge/convict charge/sentence convict/sentence charge/clear arrest/free"
     ).split()
 )
 
@@ -393,7 +393,7 @@ def _plain_typography(text: str) -> str:
 
 
 def _forms_in(found: list[str]) -> tuple[list[str], set[str]]:
-    """The words (a new list) without page-kind phrases ("what we know", "latest" at the end), and the markers."""
+    """The words (a new list) without page-kind phrases ("what we know", "latest" at the end), and markers."""
     forms = set()
     if found and found[-1] in _EDGE_FORMS:
         forms.add(found[-1])
@@ -447,7 +447,7 @@ def _count_word(word: str) -> bool:
 
 
 def _normal_words(text: str) -> list[str]:
-    """The words with numbers as values ("5m" as "5000000", "ten" as "10"), US spelling, "mondays" as "monday"."""
+    """Words with numbers as values ("5m" as "5000000", "ten" as "10"), US spelling, "mondays" as "monday"."""
     text = _NUMBER_WORD.sub(lambda match: _NUMBER_WORDS[match.group(0)], text.casefold())
     if _DIGIT.search(text):
         text = _NUMBER.sub(_number_token, text)
@@ -586,7 +586,7 @@ def _opposite(first: HeadlineProfile, second: HeadlineProfile) -> bool:
 
 
 def _other_tense(first: HeadlineProfile, second: HeadlineProfile) -> bool:
-    """Whether the first says as a plan what the second says as done: "Bank to close" against "Bank closes"."""
+    """Whether the first says as a plan what the second says as done: "Bank to close", "Bank closes"."""
     first, second = first.details, second.details
     return bool((first.future & second.done) - second.future)
 

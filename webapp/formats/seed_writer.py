@@ -441,7 +441,7 @@ def _escape(match: re.Match) -> str:
 
 
 class _BlockDumper(yaml.SafeDumper):
-    """Block style with lists indented under their key and times as `2023-10-19T13:22:00Z`, as seeds write them."""
+    """Block style, lists indented under their key, times as `2023-10-19T13:22:00Z`: as seeds write them."""
 
     def increase_indent(self, flow=False, indentless=False):
         return super().increase_indent(flow, False)

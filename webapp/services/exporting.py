@@ -203,7 +203,7 @@ def export(
                 [
                     {"run_id": run_id, "article_id": article_id, "version": version}
                     for article_id, version in zip(
-                        written_ids[start : start + 5000], written_versions[start : start + 5000]
+                        written_ids[start : start + 5000], written_versions[start : start + 5000], strict=True
                     )
                 ],
             )
@@ -271,7 +271,7 @@ def _merges(conditions: list) -> dict[int, dict[int, list[int]]]:
 
 
 def _added_entries(conditions: list) -> dict[int, dict[int, dict]]:
-    """Related entries taken in from duplicate articles (not in the seed's text), as the seed format writes them."""
+    """Related entries taken in from duplicate articles (not in the seed's text), in the seed format."""
     links = db.session.scalars(
         select(RelatedLink)
         .join(Article, Article.id == RelatedLink.article_id)

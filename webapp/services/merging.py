@@ -27,7 +27,7 @@ MergeMap = dict[
 def merge(
     article_id: int, user: User, version: int, positions: list[int], canonical: int | None = None
 ) -> dict:
-    """Merge the entries at `positions` into one; `canonical` stays (default: the best, see `default_canonical`)."""
+    """Merge the entries at `positions` into one; `canonical` stays (default: see `default_canonical`)."""
     links = _links(article_id)
     by_position = {link.position: link for link in links}
     chosen = sorted(set(positions))
@@ -65,7 +65,7 @@ def unmerge(article_id: int, user: User, version: int, canonical: int) -> dict:
 
 
 def default_canonical(links: list[RelatedLink]) -> RelatedLink:
-    """The entry a merge keeps unless the moderator picks: highest quality, then earliest published, then first."""
+    """The entry a merge keeps unless the moderator picks: best quality, then earliest, then first."""
     return min(
         links,
         key=lambda link: (
@@ -83,7 +83,7 @@ def merge_map(links: list[RelatedLink]) -> MergeMap:
 
 
 def restore(article_id: int, merges: MergeMap) -> None:
-    """Set the article's links to `merges` and compute its suggestions again (inside the caller's transaction)."""
+    """Set the article's links to `merges` and compute its suggestions again (in the caller's transaction)."""
     links = _links(article_id)
     id_at = {link.position: link.id for link in links}
     for link in links:
@@ -154,7 +154,7 @@ class SuggestionView:
 
 @dataclass
 class RelatedView:
-    """An article's related list as the panel shows it: visible entries, what is merged under each, suggestions."""
+    """The related list as the panel shows it: visible entries, what is merged under each, suggestions."""
 
     visible: list[RelatedLink]
     merged_under: dict[int, list[RelatedLink]]

@@ -53,7 +53,7 @@ class InvalidInput(ValueError):
 
 @dataclass
 class Outcome:
-    """What a change did: the events written, the articles skipped because they had changed, and those gone."""
+    """What a change did: the events written, the articles skipped as changed meanwhile, and those gone."""
 
     events: list[dict] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
@@ -199,7 +199,7 @@ def _change(
         claims.release_all([event["article_id"] for event in outcome.events])
     if outcome.events:
         ids = db.session.scalars(_STATEMENTS.insert_events(), outcome.events).all()
-        for event, event_id in zip(outcome.events, ids):
+        for event, event_id in zip(outcome.events, ids, strict=True):
             event["id"] = event_id
     db.session.commit()
     return outcome

@@ -233,7 +233,7 @@ class _Importer:
             ids = db.session.scalars(
                 insert(Article.__table__).returning(Article.id, sort_by_parameter_order=True), rows
             ).all()
-            for seed_file, article_id in zip(fresh, ids):
+            for seed_file, article_id in zip(fresh, ids, strict=True):
                 seed_file.article_id = article_id
         self._insert_children(fresh + updated)
         index_articles({f.article_id: key_sources(f.seed) for f in fresh + updated})
@@ -298,7 +298,7 @@ class _Importer:
                 insert(Topic.__table__).returning(Topic.id, sort_by_parameter_order=True),
                 [{"name": name} for name in still_missing],
             ).all()
-            self.topic_ids.update(zip(still_missing, ids))
+            self.topic_ids.update(zip(still_missing, ids, strict=True))
 
 
 def article_row(seed_file: _SeedFile, now) -> dict:

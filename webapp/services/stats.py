@@ -485,7 +485,7 @@ def _outlet_rows(volume: list, median_of: dict) -> list[dict]:
 
 
 def _has_percentile_disc() -> bool:
-    """PostgreSQL computes nearest-rank percentiles itself (percentile_disc); SQLite gets a window function."""
+    """PostgreSQL computes nearest-rank percentiles (percentile_disc); SQLite gets a window function."""
     return db.session.get_bind().dialect.name == "postgresql"
 
 

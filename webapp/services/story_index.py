@@ -100,7 +100,7 @@ def article_keys(sources: dict[int, list[KeySource]]) -> dict[tuple[int, int, in
 def matches_among(
     keyed: dict[tuple[int, int, int], str], by_key: dict[int, list[tuple[int, int]]]
 ) -> dict[tuple[int, int], str]:
-    """(article, the article it may duplicate) -> reason, for new keys and every (article, position) holding each key."""
+    """(article, the article it may duplicate) -> reason, for new keys and each holder of them."""
     matches: dict[tuple[int, int], str] = {}
     for (article_id, position, key), reason in keyed.items():
         for other_id, other_position in by_key.get(key, ()):

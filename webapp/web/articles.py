@@ -137,7 +137,7 @@ def heat(article_id: int):
 @bp.get("/articles/<int:article_id>/related")
 @role_required("moderator")
 def related(article_id: int):
-    """The related list with its suggestions and merges, refreshed after a change (a browser gets the article page)."""
+    """The related list with its suggestions and merges, after a change (a browser gets the article page)."""
     if not wants_fragment():
         return redirect(url_for("articles.show", article_id=article_id))
     article = get_article(article_id)
@@ -178,7 +178,7 @@ def mark_duplicate(article_id: int, other_id: int):
 @bp.post("/articles/<int:article_id>/absorb/<int:source_id>")
 @role_required("moderator")
 def absorb(article_id: int, source_id: int):
-    """Add the related links of a duplicate (`source_id`) to this article's; answers with this article's panel."""
+    """Add the related links of a duplicate (`source_id`) to this article's; answers with its panel."""
     return _act(article_id, lambda version: merging.absorb(article_id, current_user, version, source_id))
 
 
@@ -217,7 +217,8 @@ def _submitted_version() -> int:
     if not version.isdigit():
         abort(
             400,
-            "The form did not say which version of the article it was made from: reload the page and try again.",
+            "The form did not say which version of the article it was made from: "
+            "reload the page and try again.",
         )
     return int(version)
 

@@ -52,7 +52,7 @@ def _row_html(
 
 
 def stat(value, format: str = "int") -> str:
-    """A figure as the dashboard shows it: counts with separators, rates as percentages, durations in words."""
+    """A figure as the dashboard shows it: counts with separators, rates in percent, durations in words."""
     if value is None:
         return "—"
     if format == "percent":
