@@ -21,6 +21,7 @@ from .services.accounts import (
     set_role,
 )
 from .services.exporting import FORMATS, ExportError, ExportFilters, export, parse_time
+from .services.reindexing import reindex
 from .services.seed_import import ImportReport, find_seed_files, import_files
 
 seeds_cli = click.Group("seeds", help="Load seed files into the review queue.")
@@ -73,6 +74,16 @@ def _print_report(report: ImportReport) -> None:
     click.echo(
         f"imported {report.imported}, updated {report.updated}, unchanged {report.unchanged}, "
         f"invalid {report.invalid}, conflicts {report.conflicts}"
+    )
+
+
+@seeds_cli.command("reindex")
+def reindex_command():
+    """Compute every article's duplicate suggestions and story index again, with today's rules."""
+    report = reindex()
+    click.echo(
+        f"reindexed {report.articles} articles: {report.suggestions} duplicate suggestions, "
+        f"{report.matches} possible duplicates across the queue"
     )
 
 
