@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup
 
 from .models import ROLES
 from .services.accounts import (
@@ -189,13 +188,6 @@ def ensure_admin_command():
         click.echo("Created user 'admin' with the password from ADMIN_PASSWORD.")
     else:
         click.echo(f"Created user 'admin' with password: {password}\n(shown once: note it now)")
-
-
-def main() -> None:
-    """The `copydesk` console script."""
-    from . import create_app
-
-    FlaskGroup(create_app=create_app, help="Copydesk: the moderation desk for news seeds.")()
 
 
 @click.command("export")
