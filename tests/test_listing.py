@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from webapp.models import APPROVED, Article, db
 from webapp.services import moderation
-from webapp.services.listing import InvalidCursor, QueueFilters, changed_since, parse_filters, queue_page
+from webapp.services.filtering import InvalidCursor
+from webapp.services.listing import QueueFilters, changed_since, parse_filters, queue_page
 from webapp.services.seed_import import import_paths
 
 STALE = timedelta(hours=48)
@@ -142,7 +143,7 @@ def test_parse_filters_reports_bad_values_by_field():
     )
     assert filters == QueueFilters(q="x", stale=True)
     assert set(errors) == {"status", "sort", "published_from"}
-    assert errors["published_from"] == "'yesterday' is not a date like 2023-10-19."
+    assert errors["published_from"] == "From: 'yesterday' is not a date like 2023-10-19."
 
 
 def test_as_args_round_trips_through_parse_filters():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 
 from sqlalchemy import bindparam, func, or_, select, tuple_
@@ -18,10 +18,10 @@ from ..models import (
     StoryMatch,
     Topic,
     User,
-    article_topics,
     db,
 )
 from .claims import with_live_claim
+from .filtering import end_of_day, format_cursor, has_topic, parse_cursor, parse_days, start_of_day
 
 PAGE_SIZE = 50
 SORTS = {
@@ -78,13 +78,9 @@ def parse_filters(args) -> tuple[QueueFilters, dict[str, str]]:
         values["sort"] = sort
     else:
         errors["sort"] = f"Sort must be one of {', '.join(SORTS)}."
-    for name in ("published_from", "published_to"):
-        raw = args.get(name, "").strip()
-        if raw:
-            try:
-                values[name] = date.fromisoformat(raw)
-            except ValueError:
-                errors[name] = f"{raw!r} is not a date like 2023-10-19."
+    days, day_errors = parse_days(args, {"published_from": "From", "published_to": "To"})
+    values |= days
+    errors |= day_errors
     values["stale"] = args.get("stale") in ("1", "on", "true")
     values["duplicates"] = args.get("duplicates") in ("1", "on", "true")
     return QueueFilters(**values), errors
@@ -97,7 +93,7 @@ def queue_page(
     now = datetime.now(UTC)
     params = {"now": now, **_filter_values(filters, now - stale_after)}
     if after:
-        params["after_key"], params["after_id"] = _parse_cursor(after, filters.sort)
+        params["after_key"], params["after_id"] = parse_cursor(after, _cursor_kind(filters.sort))
     query = _page_query(
         filters.sort, tuple(name for name in FILTERS if name in params), bool(after), limit + 1
     )
@@ -168,12 +164,7 @@ FILTERS = {
     "q": lambda: or_(
         Article.title.ilike(bindparam("q"), escape="\\"), Article.excerpt.ilike(bindparam("q"), escape="\\")
     ),
-    "topic": lambda: (
-        select(article_topics.c.article_id)
-        .join(Topic, Topic.id == article_topics.c.topic_id)
-        .where(article_topics.c.article_id == Article.id, Topic.name == bindparam("topic"))
-        .exists()
-    ),
+    "topic": lambda: has_topic(bindparam("topic")),
     "provider": lambda: or_(
         Article.provider_domain == bindparam("provider"), Article.provider_name == bindparam("provider")
     ),
@@ -200,9 +191,9 @@ def _filter_values(filters: QueueFilters, stale_before: datetime) -> dict:
         if getattr(filters, name):
             values[name] = getattr(filters, name)
     if filters.published_from:
-        values["published_from"] = _midnight(filters.published_from)
+        values["published_from"] = start_of_day(filters.published_from)
     if filters.published_to:
-        values["published_to"] = _midnight(filters.published_to + timedelta(days=1))
+        values["published_to"] = end_of_day(filters.published_to)
     if filters.stale:
         values["stale_before"] = stale_before
     if filters.duplicates:
@@ -223,34 +214,19 @@ def _page_query(sort: str, filters_in_use: tuple[str, ...], with_cursor: bool, l
     return _rows_query().where(*conditions).order_by(*order).limit(limit)
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
+def _cursor_kind(sort: str) -> type[datetime] | type[int]:
+    return datetime if sort in ("newest", "oldest") else int
 
 
 def _cursor(article, sort: str) -> str:
-    value = article.published_at.isoformat() if sort in ("newest", "oldest") else _sort_number(article, sort)
-    return f"{value}~{article.id}"
+    value = article.published_at if _cursor_kind(sort) is datetime else _sort_number(article, sort)
+    return format_cursor(value, article.id)
 
 
 def _sort_number(article, sort: str) -> int:
     if sort == "quality":
         return -1 if article.quality is None else article.quality
     return article.heat
-
-
-def _parse_cursor(cursor: str, sort: str) -> tuple:
-    try:
-        raw_value, raw_id = cursor.rsplit("~", 1)
-        value = datetime.fromisoformat(raw_value) if sort in ("newest", "oldest") else int(raw_value)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise ValueError("a cursor's time has a zone")
-        return value, int(raw_id)
-    except ValueError:
-        raise InvalidCursor(cursor) from None
-
-
-class InvalidCursor(ValueError):
-    """A `after=` value that no page of ours produced."""
 
 
 def changed_since(article_ids: list[int], since: datetime) -> list[int]:
