@@ -3,12 +3,19 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import BindParameter, select
+from sqlalchemy.sql import visitors
 
 from webapp.models import APPROVED, Article, db
 from webapp.services import moderation
 from webapp.services.filtering import InvalidCursor
-from webapp.services.listing import QueueFilters, changed_since, parse_filters, queue_page
+from webapp.services.listing import (
+    FILTERS,
+    QueueFilters,
+    changed_since,
+    parse_filters,
+    queue_page,
+)
 from webapp.services.seed_import import import_paths
 
 STALE = timedelta(hours=48)
@@ -165,3 +172,37 @@ def test_changed_since_lists_only_the_changed(app, tmp_path, make_user):
     since = datetime.now(UTC)
     moderation.decide(ids["a"], make_user("maria"), APPROVED, 1)
     assert changed_since([ids["a"], ids["b"]], since) == [ids["a"]]
+
+
+EVERY_FILTER = QueueFilters(
+    status=APPROVED,
+    q="x",
+    topic="AI",
+    provider="P",
+    category="news",
+    published_from=date(2023, 1, 1),
+    published_to=date(2023, 1, 2),
+    stale=True,
+    duplicates=True,
+)
+
+
+def _named_parameters(condition) -> set[str]:
+    return {
+        each.key
+        for each in visitors.iterate(condition)
+        if isinstance(each, BindParameter) and not each.unique
+    }
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_each_filter_binds_exactly_the_parameters_of_its_condition(name):
+    each = FILTERS[name]
+    assert each.in_use(EVERY_FILTER) and not each.in_use(QueueFilters(status="all"))
+    values = each.values(EVERY_FILTER, datetime(2023, 1, 1, tzinfo=UTC))
+    assert set(values) == _named_parameters(each.condition())
+    assert None not in values.values()
+
+
+def test_the_default_queue_filters_on_status_only():
+    assert [name for name, each in FILTERS.items() if each.in_use(QueueFilters())] == ["status"]

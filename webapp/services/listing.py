@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 
-from sqlalchemy import bindparam, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from ..models import (
@@ -59,7 +60,7 @@ class QueueFilters:
 
 @dataclass
 class QueuePage:
-    rows: list  # Row objects with the columns of `_row_columns()`
+    rows: list  # Row objects with the columns of `_rows_query()`
     next_cursor: str | None
 
 
@@ -91,12 +92,11 @@ def queue_page(
 ) -> QueuePage:
     """One page of the queue, starting after the cursor `after`: one query, plain rows."""
     now = datetime.now(UTC)
-    params = {"now": now, **_filter_values(filters, now - stale_after)}
+    in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
+    params = {"now": now, **_filter_values(filters, in_use, now - stale_after)}
     if after:
         params["after_key"], params["after_id"] = parse_cursor(after, _cursor_kind(filters.sort))
-    query = _page_query(
-        filters.sort, tuple(name for name in FILTERS if name in params), bool(after), limit + 1
-    )
+    query = _page_query(filters.sort, in_use, bool(after), limit + 1)
     # Core statements on the session's connection: the ORM layer has nothing to add to plain rows.
     results = db.session.connection().execute(query, params).all()
     rows = results[:limit]
@@ -157,54 +157,90 @@ def _rows_query():
     return with_live_claim(query)
 
 
-# Each filter as a condition on bound values: a page's statement is built once per combination
-# of filters in use and reused, which saves SQLAlchemy rebuilding its cache key every request.
+def _escape_like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """A queue filter: whether it is in use, its condition on bound values, and the values it binds."""
+
+    in_use: Callable[[QueueFilters], bool]
+    condition: Callable[[], ColumnElement[bool]]  # called once per combination of filters in use
+    values: Callable[[QueueFilters, datetime], dict] = lambda filters, stale_before: {}  # binds nothing
+
+
+# A page's statement is built once per combination of filters in use and reused, with only the
+# values bound per request: that saves SQLAlchemy rebuilding its cache key every request.
 FILTERS = {
-    "status": lambda: Article.status == bindparam("status"),
-    "q": lambda: or_(
-        Article.title.ilike(bindparam("q"), escape="\\"), Article.excerpt.ilike(bindparam("q"), escape="\\")
+    "status": _Filter(
+        in_use=lambda f: f.status != "all",
+        condition=lambda: Article.status == bindparam("status"),
+        values=lambda f, _: {"status": f.status},
     ),
-    "topic": lambda: has_topic(bindparam("topic")),
-    "provider": lambda: or_(
-        Article.provider_domain == bindparam("provider"), Article.provider_name == bindparam("provider")
+    "q": _Filter(
+        in_use=lambda f: bool(f.q),
+        condition=lambda: or_(
+            Article.title.ilike(bindparam("q"), escape="\\"),
+            Article.excerpt.ilike(bindparam("q"), escape="\\"),
+        ),
+        values=lambda f, _: {"q": _escape_like(f.q)},
     ),
-    "category": lambda: Article.category == bindparam("category"),
-    "published_from": lambda: (
-        Article.published_at >= bindparam("published_from", type_=Article.published_at.type)
+    "topic": _Filter(
+        in_use=lambda f: bool(f.topic),
+        condition=lambda: has_topic(bindparam("topic")),
+        values=lambda f, _: {"topic": f.topic},
     ),
-    "published_to": lambda: Article.published_at < bindparam("published_to", type_=Article.published_at.type),
-    "duplicates": lambda: (Article.suggestion_count > 0) | Article.duplicate_of_id.is_not(None),
-    "stale_before": lambda: (
-        (Article.status == PENDING)
-        & (Article.published_at < bindparam("stale_before", type_=Article.published_at.type))
+    "provider": _Filter(
+        in_use=lambda f: bool(f.provider),
+        condition=lambda: or_(
+            Article.provider_domain == bindparam("provider"), Article.provider_name == bindparam("provider")
+        ),
+        values=lambda f, _: {"provider": f.provider},
+    ),
+    "category": _Filter(
+        in_use=lambda f: bool(f.category),
+        condition=lambda: Article.category == bindparam("category"),
+        values=lambda f, _: {"category": f.category},
+    ),
+    "published_from": _Filter(
+        in_use=lambda f: f.published_from is not None,
+        condition=lambda: (
+            Article.published_at >= bindparam("published_from", type_=Article.published_at.type)
+        ),
+        values=lambda f, _: {"published_from": start_of_day(f.published_from)},
+    ),
+    "published_to": _Filter(
+        in_use=lambda f: f.published_to is not None,
+        condition=lambda: Article.published_at < bindparam("published_to", type_=Article.published_at.type),
+        values=lambda f, _: {"published_to": end_of_day(f.published_to)},
+    ),
+    "duplicates": _Filter(
+        in_use=lambda f: f.duplicates,
+        condition=lambda: (Article.suggestion_count > 0) | Article.duplicate_of_id.is_not(None),
+    ),
+    "stale": _Filter(
+        in_use=lambda f: f.stale,
+        condition=lambda: (
+            (Article.status == PENDING)
+            & (Article.published_at < bindparam("stale_before", type_=Article.published_at.type))
+        ),
+        values=lambda f, stale_before: {"stale_before": stale_before},
     ),
 }
 
 
-def _filter_values(filters: QueueFilters, stale_before: datetime) -> dict:
+def _filter_values(filters: QueueFilters, in_use: tuple[str, ...], stale_before: datetime) -> dict:
     values = {}
-    if filters.status != "all":
-        values["status"] = filters.status
-    if filters.q:
-        values["q"] = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    for name in ("topic", "provider", "category"):
-        if getattr(filters, name):
-            values[name] = getattr(filters, name)
-    if filters.published_from:
-        values["published_from"] = start_of_day(filters.published_from)
-    if filters.published_to:
-        values["published_to"] = end_of_day(filters.published_to)
-    if filters.stale:
-        values["stale_before"] = stale_before
-    if filters.duplicates:
-        values["duplicates"] = True
+    for name in in_use:
+        values |= FILTERS[name].values(filters, stale_before)
     return values
 
 
 @lru_cache(maxsize=512)
 def _page_query(sort: str, filters_in_use: tuple[str, ...], with_cursor: bool, limit: int):
     key, direction = SORTS[sort]
-    conditions = [FILTERS[name]() for name in filters_in_use]
+    conditions = [FILTERS[name].condition() for name in filters_in_use]
     if with_cursor:
         position = tuple_(bindparam("after_key", type_=key.type), bindparam("after_id"))
         conditions.append(
