@@ -10,6 +10,7 @@ from webapp.models import APPROVED, Article, db
 from webapp.services import moderation
 from webapp.services.filtering import InvalidCursor
 from webapp.services.listing import (
+    CHANGED_CHUNK,
     FILTERS,
     QueueFilters,
     changed_since,
@@ -172,6 +173,20 @@ def test_changed_since_lists_only_the_changed(app, tmp_path, make_user):
     since = datetime.now(UTC)
     moderation.decide(ids["a"], make_user("maria"), APPROVED, 1)
     assert changed_since([ids["a"], ids["b"]], since) == [ids["a"]]
+
+
+def test_changed_since_checks_every_id_past_the_first_chunk(app, tmp_path, make_user):
+    write_seed(tmp_path, "a")
+    write_seed(tmp_path, "b")
+    ids = load(tmp_path)
+    since = datetime.now(UTC)
+    moderation.decide(ids["a"], make_user("maria"), APPROVED, 1)
+    moderation.decide(ids["b"], make_user("lena"), APPROVED, 1)
+    absent = list(range(10**6, 10**6 + 2 * CHANGED_CHUNK))  # ids of no article, before and between
+    listed = [*absent[:CHANGED_CHUNK], ids["a"], *absent[CHANGED_CHUNK:], ids["b"]]
+    assert len(listed) > 1000
+    assert sorted(changed_since(listed, since)) == [ids["a"], ids["b"]]
+    assert changed_since([], since) == []
 
 
 EVERY_FILTER = QueueFilters(
