@@ -3,11 +3,20 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import BindParameter, select
+from sqlalchemy.sql import visitors
 
 from webapp.models import APPROVED, Article, db
 from webapp.services import moderation
-from webapp.services.listing import InvalidCursor, QueueFilters, changed_since, parse_filters, queue_page
+from webapp.services.filtering import InvalidCursor
+from webapp.services.listing import (
+    CHANGED_CHUNK,
+    FILTERS,
+    QueueFilters,
+    changed_since,
+    parse_filters,
+    queue_page,
+)
 from webapp.services.seed_import import import_paths
 
 STALE = timedelta(hours=48)
@@ -142,7 +151,7 @@ def test_parse_filters_reports_bad_values_by_field():
     )
     assert filters == QueueFilters(q="x", stale=True)
     assert set(errors) == {"status", "sort", "published_from"}
-    assert errors["published_from"] == "'yesterday' is not a date like 2023-10-19."
+    assert errors["published_from"] == "From: 'yesterday' is not a date like 2023-10-19."
 
 
 def test_as_args_round_trips_through_parse_filters():
@@ -164,3 +173,51 @@ def test_changed_since_lists_only_the_changed(app, tmp_path, make_user):
     since = datetime.now(UTC)
     moderation.decide(ids["a"], make_user("maria"), APPROVED, 1)
     assert changed_since([ids["a"], ids["b"]], since) == [ids["a"]]
+
+
+def test_changed_since_checks_every_id_past_the_first_chunk(app, tmp_path, make_user):
+    write_seed(tmp_path, "a")
+    write_seed(tmp_path, "b")
+    ids = load(tmp_path)
+    since = datetime.now(UTC)
+    moderation.decide(ids["a"], make_user("maria"), APPROVED, 1)
+    moderation.decide(ids["b"], make_user("lena"), APPROVED, 1)
+    absent = list(range(10**6, 10**6 + 2 * CHANGED_CHUNK))  # ids of no article, before and between
+    listed = [*absent[:CHANGED_CHUNK], ids["a"], *absent[CHANGED_CHUNK:], ids["b"]]
+    assert len(listed) > 1000
+    assert sorted(changed_since(listed, since)) == [ids["a"], ids["b"]]
+    assert changed_since([], since) == []
+
+
+EVERY_FILTER = QueueFilters(
+    status=APPROVED,
+    q="x",
+    topic="AI",
+    provider="P",
+    category="news",
+    published_from=date(2023, 1, 1),
+    published_to=date(2023, 1, 2),
+    stale=True,
+    duplicates=True,
+)
+
+
+def _named_parameters(condition) -> set[str]:
+    return {
+        each.key
+        for each in visitors.iterate(condition)
+        if isinstance(each, BindParameter) and not each.unique
+    }
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_each_filter_binds_exactly_the_parameters_of_its_condition(name):
+    each = FILTERS[name]
+    assert each.in_use(EVERY_FILTER) and not each.in_use(QueueFilters(status="all"))
+    values = each.values(EVERY_FILTER, datetime(2023, 1, 1, tzinfo=UTC))
+    assert set(values) == _named_parameters(each.condition())
+    assert None not in values.values()
+
+
+def test_the_default_queue_filters_on_status_only():
+    assert [name for name, each in FILTERS.items() if each.in_use(QueueFilters())] == ["status"]

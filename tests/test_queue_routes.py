@@ -322,7 +322,7 @@ def test_bad_filter_and_cursor_get_messages(client, login, article):
     assert response.status_code == 400
     assert (
         soup(response).find(id="error-published_from").get_text()
-        == "'someday' is not a date like 2023-10-19."
+        == "From: 'someday' is not a date like 2023-10-19."
     )
     assert client.get("/?after=garbage").status_code == 400
 

@@ -174,8 +174,9 @@ def test_filters_combine(history):
         (
             {"period": "custom", "from": "2026-03-40", "to": "2026-03-09"},
             "from",
-            "From: '2026-03-40' is not a date",
+            "From: '2026-03-40' is not a date like 2023-10-19.",
         ),
+        ({"period": "custom", "to": "2026-03-09"}, "from", "From: a date like 2023-10-19 is needed."),
         (
             {"period": "custom", "from": "2026-03-09", "to": "2026-03-01"},
             "to",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import literal, select, tuple_
 
 from ..models import Article, AuditEvent, User, db
+from .filtering import end_of_day, format_cursor, moderator_id, parse_cursor, parse_days, start_of_day
 from .moderation import UNDOABLE
 
 ACTIONS = UNDOABLE
@@ -32,10 +33,6 @@ class AuditFilters:
         return {key: value for key, value in args.items() if value}
 
 
-class InvalidCursor(ValueError):
-    """An `after=` value that no page of ours produced."""
-
-
 def parse_filters(args) -> tuple[AuditFilters, dict[str, str]]:
     errors: dict[str, str] = {}
     action = args.get("action", "").strip()
@@ -49,17 +46,9 @@ def parse_filters(args) -> tuple[AuditFilters, dict[str, str]]:
             article = int(article_text)
         else:
             errors["article"] = f"Article: {article_text!r} is not an article number."
-    days = {}
-    for name, label in (("from", "From"), ("to", "To")):
-        text = args.get(name, "").strip()
-        if text:
-            try:
-                days[name] = date.fromisoformat(text)
-            except ValueError:
-                errors[name] = f"{label}: {text!r} is not a date like 2023-10-19."
-    filters = AuditFilters(
-        args.get("moderator", "").strip()[:80], action, article, days.get("from"), days.get("to")
-    )
+    days, day_errors = parse_days(args, {"from": "From", "to": "To"})
+    errors |= day_errors
+    filters = AuditFilters(args.get("moderator", "").strip()[:80], action, article, days["from"], days["to"])
     return filters, errors
 
 
@@ -81,27 +70,23 @@ def audit_page(filters: AuditFilters, after: str | None, limit: int | None = Non
         .outerjoin(Article, Article.id == AuditEvent.article_id)
     )
     if filters.moderator:
-        query = query.where(
-            AuditEvent.actor_id == select(User.id).where(User.username == filters.moderator).scalar_subquery()
-        )
+        query = query.where(AuditEvent.actor_id == moderator_id(filters.moderator))
     if filters.action:
         query = query.where(AuditEvent.action == filters.action)
     if filters.article:
         query = query.where(AuditEvent.article_id == filters.article)
     if filters.start:
-        query = query.where(AuditEvent.created_at >= _midnight(filters.start))
+        query = query.where(AuditEvent.created_at >= start_of_day(filters.start))
     if filters.end:
-        query = query.where(AuditEvent.created_at < _midnight(filters.end + timedelta(days=1)))
+        query = query.where(AuditEvent.created_at < end_of_day(filters.end))
     if after:
-        moment, event_id = _parse_cursor(after)
+        moment, event_id = parse_cursor(after, datetime)
         position = tuple_(literal(moment, AuditEvent.created_at.type), literal(event_id))
         query = query.where(tuple_(AuditEvent.created_at, AuditEvent.id) < position)
     rows = db.session.execute(
         query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit + 1)
     ).all()
-    next_cursor = (
-        f"{rows[limit - 1].created_at.isoformat()}~{rows[limit - 1].id}" if len(rows) > limit else None
-    )
+    next_cursor = format_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
@@ -125,18 +110,3 @@ def change_summary(action: str, before: dict | None, after: dict | None) -> str:
 
 def _heat(value) -> str:
     return "not set" if value is None or value < 0 else str(value)
-
-
-def _parse_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        moment, event_id = cursor.rsplit("~", 1)
-        value = datetime.fromisoformat(moment)
-        if value.tzinfo is None:
-            raise ValueError("a cursor's time has a zone")
-        return value, int(event_id)
-    except ValueError:
-        raise InvalidCursor(cursor) from None
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)

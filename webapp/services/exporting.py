@@ -29,7 +29,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -44,12 +44,11 @@ from ..models import (
     ExportedArticle,
     ExportRun,
     RelatedLink,
-    Topic,
     User,
-    article_topics,
     db,
     utcnow,
 )
+from .filtering import end_of_day, has_topic, parse_days, start_of_day
 
 FORMATS = ("dir", "zip", "yaml")
 BATCH_SIZE = 500
@@ -85,32 +84,24 @@ def parse_time(text: str, name: str) -> datetime:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ExportError(
-            f"{name}: {text!r} is not a date or time like 2023-10-19 or 2023-10-19T13:22:00Z"
+            f"{name}: {text!r} is not a date or time like 2023-10-19 or 2023-10-19T13:22:00Z."
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def parse_filters(values) -> tuple[ExportFilters, dict[str, str]]:
     """Filters from the Export page's form: dates approved from and to (both days included)."""
-    errors: dict[str, str] = {}
-    bounds = {}
-    for name, label in (("approved_from", "Approved from"), ("approved_to", "Approved to")):
-        text = (values.get(name) or "").strip()
-        if text:
-            try:
-                bounds[name] = datetime.combine(date.fromisoformat(text), time(), UTC)
-            except ValueError:
-                errors[name] = f"{label}: {text!r} is not a date like 2023-10-19"
-    until = bounds["approved_to"] + timedelta(days=1) if "approved_to" in bounds else None
+    days, errors = parse_days(values, {"approved_from": "Approved from", "approved_to": "Approved to"})
+    start, end = days["approved_from"], days["approved_to"]
     filters = ExportFilters(
-        since=bounds.get("approved_from"),
-        until=until,
+        since=start_of_day(start) if start else None,
+        until=end_of_day(end) if end else None,
         topic=(values.get("topic") or "").strip() or None,
         provider=(values.get("provider") or "").strip() or None,
         category=(values.get("category") or "").strip() or None,
     )
     if filters.since and filters.until and filters.since >= filters.until:
-        errors["approved_to"] = "Approved to: must be on or after the day approved from"
+        errors["approved_to"] = "Approved to: must be on or after Approved from."
     return filters, errors
 
 
@@ -125,12 +116,7 @@ def _conditions(filters: ExportFilters) -> list:
     if filters.category:
         conditions.append(Article.category == filters.category)
     if filters.topic:
-        conditions.append(
-            exists()
-            .where(article_topics.c.article_id == Article.id)
-            .where(article_topics.c.topic_id == Topic.id)
-            .where(Topic.name == filters.topic)
-        )
+        conditions.append(has_topic(filters.topic))
     if filters.since_last:
         conditions.append(
             ~exists()

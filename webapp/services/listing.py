@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 
-from sqlalchemy import bindparam, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from ..models import (
@@ -18,12 +19,13 @@ from ..models import (
     StoryMatch,
     Topic,
     User,
-    article_topics,
     db,
 )
 from .claims import with_live_claim
+from .filtering import end_of_day, format_cursor, has_topic, parse_cursor, parse_days, start_of_day
 
 PAGE_SIZE = 50
+CHANGED_CHUNK = 500  # ids per query of `changed_since`: a bounded IN list on either database
 SORTS = {
     "newest": (Article.published_at, "desc"),
     "oldest": (Article.published_at, "asc"),
@@ -59,7 +61,7 @@ class QueueFilters:
 
 @dataclass
 class QueuePage:
-    rows: list  # Row objects with the columns of `_row_columns()`
+    rows: list  # Row objects with the columns of `_rows_query()`
     next_cursor: str | None
 
 
@@ -78,13 +80,9 @@ def parse_filters(args) -> tuple[QueueFilters, dict[str, str]]:
         values["sort"] = sort
     else:
         errors["sort"] = f"Sort must be one of {', '.join(SORTS)}."
-    for name in ("published_from", "published_to"):
-        raw = args.get(name, "").strip()
-        if raw:
-            try:
-                values[name] = date.fromisoformat(raw)
-            except ValueError:
-                errors[name] = f"{raw!r} is not a date like 2023-10-19."
+    days, day_errors = parse_days(args, {"published_from": "From", "published_to": "To"})
+    values |= days
+    errors |= day_errors
     values["stale"] = args.get("stale") in ("1", "on", "true")
     values["duplicates"] = args.get("duplicates") in ("1", "on", "true")
     return QueueFilters(**values), errors
@@ -95,12 +93,11 @@ def queue_page(
 ) -> QueuePage:
     """One page of the queue, starting after the cursor `after`: one query, plain rows."""
     now = datetime.now(UTC)
-    params = {"now": now, **_filter_values(filters, now - stale_after)}
+    in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
+    params = {"now": now, **_filter_values(filters, in_use, now - stale_after)}
     if after:
-        params["after_key"], params["after_id"] = _parse_cursor(after, filters.sort)
-    query = _page_query(
-        filters.sort, tuple(name for name in FILTERS if name in params), bool(after), limit + 1
-    )
+        params["after_key"], params["after_id"] = parse_cursor(after, _cursor_kind(filters.sort))
+    query = _page_query(filters.sort, in_use, bool(after), limit + 1)
     # Core statements on the session's connection: the ORM layer has nothing to add to plain rows.
     results = db.session.connection().execute(query, params).all()
     rows = results[:limit]
@@ -161,59 +158,90 @@ def _rows_query():
     return with_live_claim(query)
 
 
-# Each filter as a condition on bound values: a page's statement is built once per combination
-# of filters in use and reused, which saves SQLAlchemy rebuilding its cache key every request.
+def _escape_like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """A queue filter: whether it is in use, its condition on bound values, and the values it binds."""
+
+    in_use: Callable[[QueueFilters], bool]
+    condition: Callable[[], ColumnElement[bool]]  # called once per combination of filters in use
+    values: Callable[[QueueFilters, datetime], dict] = lambda filters, stale_before: {}  # binds nothing
+
+
+# A page's statement is built once per combination of filters in use and reused, with only the
+# values bound per request: that saves SQLAlchemy rebuilding its cache key every request.
 FILTERS = {
-    "status": lambda: Article.status == bindparam("status"),
-    "q": lambda: or_(
-        Article.title.ilike(bindparam("q"), escape="\\"), Article.excerpt.ilike(bindparam("q"), escape="\\")
+    "status": _Filter(
+        in_use=lambda f: f.status != "all",
+        condition=lambda: Article.status == bindparam("status"),
+        values=lambda f, _: {"status": f.status},
     ),
-    "topic": lambda: (
-        select(article_topics.c.article_id)
-        .join(Topic, Topic.id == article_topics.c.topic_id)
-        .where(article_topics.c.article_id == Article.id, Topic.name == bindparam("topic"))
-        .exists()
+    "q": _Filter(
+        in_use=lambda f: bool(f.q),
+        condition=lambda: or_(
+            Article.title.ilike(bindparam("q"), escape="\\"),
+            Article.excerpt.ilike(bindparam("q"), escape="\\"),
+        ),
+        values=lambda f, _: {"q": _escape_like(f.q)},
     ),
-    "provider": lambda: or_(
-        Article.provider_domain == bindparam("provider"), Article.provider_name == bindparam("provider")
+    "topic": _Filter(
+        in_use=lambda f: bool(f.topic),
+        condition=lambda: has_topic(bindparam("topic")),
+        values=lambda f, _: {"topic": f.topic},
     ),
-    "category": lambda: Article.category == bindparam("category"),
-    "published_from": lambda: (
-        Article.published_at >= bindparam("published_from", type_=Article.published_at.type)
+    "provider": _Filter(
+        in_use=lambda f: bool(f.provider),
+        condition=lambda: or_(
+            Article.provider_domain == bindparam("provider"), Article.provider_name == bindparam("provider")
+        ),
+        values=lambda f, _: {"provider": f.provider},
     ),
-    "published_to": lambda: Article.published_at < bindparam("published_to", type_=Article.published_at.type),
-    "duplicates": lambda: (Article.suggestion_count > 0) | Article.duplicate_of_id.is_not(None),
-    "stale_before": lambda: (
-        (Article.status == PENDING)
-        & (Article.published_at < bindparam("stale_before", type_=Article.published_at.type))
+    "category": _Filter(
+        in_use=lambda f: bool(f.category),
+        condition=lambda: Article.category == bindparam("category"),
+        values=lambda f, _: {"category": f.category},
+    ),
+    "published_from": _Filter(
+        in_use=lambda f: f.published_from is not None,
+        condition=lambda: (
+            Article.published_at >= bindparam("published_from", type_=Article.published_at.type)
+        ),
+        values=lambda f, _: {"published_from": start_of_day(f.published_from)},
+    ),
+    "published_to": _Filter(
+        in_use=lambda f: f.published_to is not None,
+        condition=lambda: Article.published_at < bindparam("published_to", type_=Article.published_at.type),
+        values=lambda f, _: {"published_to": end_of_day(f.published_to)},
+    ),
+    "duplicates": _Filter(
+        in_use=lambda f: f.duplicates,
+        condition=lambda: (Article.suggestion_count > 0) | Article.duplicate_of_id.is_not(None),
+    ),
+    "stale": _Filter(
+        in_use=lambda f: f.stale,
+        condition=lambda: (
+            (Article.status == PENDING)
+            & (Article.published_at < bindparam("stale_before", type_=Article.published_at.type))
+        ),
+        values=lambda f, stale_before: {"stale_before": stale_before},
     ),
 }
 
 
-def _filter_values(filters: QueueFilters, stale_before: datetime) -> dict:
+def _filter_values(filters: QueueFilters, in_use: tuple[str, ...], stale_before: datetime) -> dict:
     values = {}
-    if filters.status != "all":
-        values["status"] = filters.status
-    if filters.q:
-        values["q"] = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    for name in ("topic", "provider", "category"):
-        if getattr(filters, name):
-            values[name] = getattr(filters, name)
-    if filters.published_from:
-        values["published_from"] = _midnight(filters.published_from)
-    if filters.published_to:
-        values["published_to"] = _midnight(filters.published_to + timedelta(days=1))
-    if filters.stale:
-        values["stale_before"] = stale_before
-    if filters.duplicates:
-        values["duplicates"] = True
+    for name in in_use:
+        values |= FILTERS[name].values(filters, stale_before)
     return values
 
 
 @lru_cache(maxsize=512)
 def _page_query(sort: str, filters_in_use: tuple[str, ...], with_cursor: bool, limit: int):
     key, direction = SORTS[sort]
-    conditions = [FILTERS[name]() for name in filters_in_use]
+    conditions = [FILTERS[name].condition() for name in filters_in_use]
     if with_cursor:
         position = tuple_(bindparam("after_key", type_=key.type), bindparam("after_id"))
         conditions.append(
@@ -223,13 +251,13 @@ def _page_query(sort: str, filters_in_use: tuple[str, ...], with_cursor: bool, l
     return _rows_query().where(*conditions).order_by(*order).limit(limit)
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
+def _cursor_kind(sort: str) -> type[datetime] | type[int]:
+    return datetime if sort in ("newest", "oldest") else int
 
 
 def _cursor(article, sort: str) -> str:
-    value = article.published_at.isoformat() if sort in ("newest", "oldest") else _sort_number(article, sort)
-    return f"{value}~{article.id}"
+    value = article.published_at if _cursor_kind(sort) is datetime else _sort_number(article, sort)
+    return format_cursor(value, article.id)
 
 
 def _sort_number(article, sort: str) -> int:
@@ -238,28 +266,15 @@ def _sort_number(article, sort: str) -> int:
     return article.heat
 
 
-def _parse_cursor(cursor: str, sort: str) -> tuple:
-    try:
-        raw_value, raw_id = cursor.rsplit("~", 1)
-        value = datetime.fromisoformat(raw_value) if sort in ("newest", "oldest") else int(raw_value)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise ValueError("a cursor's time has a zone")
-        return value, int(raw_id)
-    except ValueError:
-        raise InvalidCursor(cursor) from None
-
-
-class InvalidCursor(ValueError):
-    """A `after=` value that no page of ours produced."""
-
-
 def changed_since(article_ids: list[int], since: datetime) -> list[int]:
     """Which of these articles changed after `since` (for an open queue to refresh in place)."""
-    if not article_ids:
-        return []
-    return db.session.scalars(
-        select(Article.id).where(Article.id.in_(article_ids[:500]), Article.updated_at > since)
-    ).all()
+    changed = []
+    for start in range(0, len(article_ids), CHANGED_CHUNK):
+        chunk = article_ids[start : start + CHANGED_CHUNK]
+        changed += db.session.scalars(
+            select(Article.id).where(Article.id.in_(chunk), Article.updated_at > since)
+        ).all()
+    return changed
 
 
 def filter_choices() -> dict[str, list[str]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     Column,
@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 
 from ..models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, User, article_topics, db
+from .filtering import end_of_day, has_topic, moderator_id, parse_days, start_of_day
 
 PERIODS = {"today": "Today", "7d": "Last 7 days", "30d": "Last 30 days", "custom": "Custom range"}
 TOP_TOPICS = TOP_PROVIDERS = 10
@@ -69,11 +70,11 @@ class StatsFilters:
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
         """[start, end) in UTC; the end never later than now."""
-        today = datetime.combine(now.date(), time(), UTC)
+        today = start_of_day(now.date())
         if self.period == "today":
             return today, now
         if self.period == "custom" and self.start and self.end:
-            return _midnight(self.start), min(now, _midnight(self.end) + timedelta(days=1))
+            return start_of_day(self.start), min(now, end_of_day(self.end))
         days = 30 if self.period == "30d" else 7
         return today - timedelta(days=days - 1), now
 
@@ -96,17 +97,9 @@ def parse_filters(args) -> tuple[StatsFilters, dict[str, str]]:
         period = "7d"
     start = end = None
     if period == "custom":
-        for name, label in (("from", "From"), ("to", "To")):
-            text = args.get(name, "").strip()
-            try:
-                value = date.fromisoformat(text)
-            except ValueError:
-                errors[name] = f"{label}: {text or 'nothing'!r} is not a date like 2023-10-19."
-                continue
-            if name == "from":
-                start = value
-            else:
-                end = value
+        days, day_errors = parse_days(args, {"from": "From", "to": "To"}, required=True)
+        errors |= day_errors
+        start, end = days["from"], days["to"]
         if start and end and start > end:
             errors["to"] = "To: must be on or after From."
         if start and end and (end - start).days >= MAX_DAYS:
@@ -209,10 +202,7 @@ def _decided_conditions(filters: StatsFilters, start: datetime, end: datetime) -
     # the range is read from the covering index ix_articles_decisions alone.
     conditions = [Article.decided_at >= start, Article.decided_at < end]
     if filters.moderator:
-        conditions.append(
-            Article.decided_by_id
-            == select(User.id).where(User.username == filters.moderator).scalar_subquery()
-        )
+        conditions.append(Article.decided_by_id == moderator_id(filters.moderator))
     return conditions + _article_conditions(filters)
 
 
@@ -221,12 +211,7 @@ def _article_conditions(filters: StatsFilters) -> list:
     if filters.provider:
         conditions.append(Article.provider_name == filters.provider)
     if filters.topic:
-        conditions.append(
-            select(article_topics.c.article_id)
-            .join(Topic, Topic.id == article_topics.c.topic_id)
-            .where(article_topics.c.article_id == Article.id, Topic.name == filters.topic)
-            .exists()
-        )
+        conditions.append(has_topic(filters.topic))
     return conditions
 
 
@@ -283,9 +268,7 @@ def _percentiles(window, ranks: tuple[float, ...], total: int) -> list[int | Non
 def _merges(filters: StatsFilters, start: datetime, end: datetime) -> int:
     conditions = [AuditEvent.action == "merge", AuditEvent.created_at >= start, AuditEvent.created_at < end]
     if filters.moderator:
-        conditions.append(
-            AuditEvent.actor_id == select(User.id).where(User.username == filters.moderator).scalar_subquery()
-        )
+        conditions.append(AuditEvent.actor_id == moderator_id(filters.moderator))
     if filters.provider or filters.topic:
         conditions.append(AuditEvent.article_id.in_(select(Article.id).where(*_article_conditions(filters))))
     return db.session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
@@ -491,10 +474,6 @@ def _has_percentile_disc() -> bool:
 
 def _rate(part: int, whole: int) -> float | None:
     return None if not whole else round(part / whole, 4)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), UTC)
 
 
 def csv_rows(board: Dashboard) -> list[list]:

@@ -18,7 +18,8 @@ from flask_login import current_user
 
 from ..models import APPROVED, REJECTED, Article, db, utcnow
 from ..services import moderation
-from ..services.listing import InvalidCursor, changed_since, filter_choices, parse_filters, queue_page
+from ..services.filtering import InvalidCursor
+from ..services.listing import changed_since, filter_choices, parse_filters, queue_page
 from .auth import role_required
 from .notices import notice_response
 from .rendering import render, wants_fragment

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..formats import charts
 from ..models import Topic, User, db, utcnow
 from ..services import audit_log, stats
+from ..services.filtering import InvalidCursor
 from .auth import role_required
 from .queue import stale_after
 from .rendering import render, wants_fragment
@@ -83,7 +84,7 @@ def audit():
     filters, errors = audit_log.parse_filters(request.args)
     try:
         rows, next_cursor = audit_log.audit_page(filters, request.args.get("after"))
-    except audit_log.InvalidCursor:
+    except InvalidCursor:
         abort(400, "That page link is broken: start again from the first page of the audit log.")
     return render(
         "audit/index.html",
