@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import literal, select, tuple_
 
 from ..models import Article, AuditEvent, User, db
-from .moderation import UNDOABLE
+from .actions import NAMES
 
-ACTIONS = UNDOABLE
+ACTIONS = NAMES  # the audit log filters on every action the table names
 PAGE_SIZE = 50
 
 

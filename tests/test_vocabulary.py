@@ -1,0 +1,76 @@
+"""One vocabulary: the actions table, spelled in one place."""
+
+import ast
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+
+from webapp.models import APPROVED, REJECTED, STATUSES, Article, db
+from webapp.services import actions, audit_log, moderation
+from webapp.services.seed_import import import_paths
+
+from .conftest import ROOT, SEEDS
+
+TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
+MODULES = sorted(path for path in (ROOT / "webapp").rglob("*.py") if "migrations" not in path.parts)
+JINJA = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
+STRING = re.compile(r"\"([^\"]*)\"|'([^']*)'")
+PHRASES = {phrase for action in actions.ACTIONS.values() for phrase in (action.done, action.notice)}
+
+
+def jinja_parts(path) -> list[str]:
+    return JINJA.findall(path.read_text())
+
+
+def test_every_action_has_every_phrase():
+    assert set(actions.NAMES) == {"approve", "reject", "reopen", "heat", "merge", "unmerge", "absorb", "undo"}
+    for name, action in actions.ACTIONS.items():
+        assert action.name == name
+        assert action.done.strip() and action.done == action.done.lower(), name
+        assert action.notice.strip() and action.notice[0].isupper(), name
+        assert isinstance(action.undoable, bool) and action.verdict in (None, *STATUSES), name
+
+
+def test_the_derived_sets_come_from_the_table():
+    assert actions.VERDICT_ACTIONS == {APPROVED: "approve", REJECTED: "reject"}
+    assert moderation.VERDICT_ACTIONS is actions.VERDICT_ACTIONS and moderation.UNDOABLE is actions.UNDOABLE
+    assert set(actions.UNDOABLE) == set(actions.NAMES) and audit_log.ACTIONS == actions.NAMES
+    assert (actions.done_phrase("reopen"), actions.done_phrase("import")) == ("returned to pending", "import")
+    assert (actions.notice_phrase("heat"), actions.notice_phrase("import")) == ("Heat set on", "Changed")
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda path: str(path.relative_to(ROOT / "templates")))
+def test_templates_spell_no_action_phrase(path):
+    text = path.read_text()
+    several_words = [phrase for phrase in PHRASES if " " in phrase and phrase in text]
+    # One-word phrases ("approved") are status words too: only a quoted Jinja string is a phrase.
+    quoted = [
+        "".join(match)
+        for part in jinja_parts(path)
+        for match in STRING.findall(part)
+        if "".join(match) in PHRASES
+    ]
+    assert several_words + quoted == []
+
+
+def test_modules_spell_no_action_phrase_outside_the_table():
+    for path in MODULES:
+        if path.name == "actions.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert not (" " in node.value and node.value in PHRASES), (path, node.value)
+
+
+def test_recent_decisions_read_as_the_table_says(client, login):
+    import_paths([str(SEEDS)], max_bytes=2**21)
+    article = db.session.scalar(select(Article))
+    user = login()
+    moderation.decide(article.id, user, APPROVED, 1)
+    moderation.reopen(article.id, user, 2)
+    moderation.decide(article.id, user, REJECTED, 3)
+    page = BeautifulSoup(client.get("/decisions/recent").get_data(as_text=True), "html.parser")
+    recent = page.find("section", id="recent")
+    assert [badge.get_text() for badge in recent.select(".badge")] == ["rejected", "approved"]
