@@ -1,4 +1,4 @@
-"""One vocabulary: the actions table, spelled in one place."""
+"""One vocabulary: the actions table and the heat sentinel, each spelled in one place."""
 
 import ast
 import re
@@ -7,6 +7,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from webapp.formats.seeds import HEAT_UNSET, heat_label
 from webapp.models import APPROVED, REJECTED, STATUSES, Article, db
 from webapp.services import actions, audit_log, moderation
 from webapp.services.seed_import import import_paths
@@ -18,6 +19,8 @@ MODULES = sorted(path for path in (ROOT / "webapp").rglob("*.py") if "migrations
 JINJA = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
 STRING = re.compile(r"\"([^\"]*)\"|'([^']*)'")
 PHRASES = {phrase for action in actions.ACTIONS.values() for phrase in (action.done, action.notice)}
+ARTICLE_HEAT = re.compile(r"\b(?!errors\b|submitted\b)\w+\.heat\b(?!')")  # not a route, not the form's own
+NUMBER_COMPARED = re.compile(r"[<>]=?\s*-?\d|[=!]=\s*-?\d|-\s*1\b")
 
 
 def jinja_parts(path) -> list[str]:
@@ -62,6 +65,32 @@ def test_modules_spell_no_action_phrase_outside_the_table():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 assert not (" " in node.value and node.value in PHRASES), (path, node.value)
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda path: str(path.relative_to(ROOT / "templates")))
+def test_templates_show_heat_through_its_filter_and_sentinel(path):
+    for part in jinja_parts(path):
+        if ARTICLE_HEAT.search(part):
+            assert "heat_label" in part or "HEAT_UNSET" in part, part
+        if "heat" in part.lower():
+            assert not NUMBER_COMPARED.search(part), part
+
+
+def test_modules_compare_heat_with_the_sentinel_not_a_number():
+    for path in MODULES:
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if "heat" in line.lower() and not line.startswith("HEAT_UNSET = "):
+                assert not NUMBER_COMPARED.search(line.replace("HEAT_BUCKET - 1", "")), f"{path}:{number}"
+
+
+def test_heat_label_reads_the_sentinel_as_not_set(app):
+    render = app.jinja_env.from_string
+    assert render("{{ HEAT_UNSET|heat_label }}|{{ 0|heat_label }}|{{ 120|heat_label }}").render() == (
+        "not set|0|120"
+    )
+    assert (heat_label(HEAT_UNSET), heat_label(None)) == ("not set", "not set")
+    assert audit_log.change_summary("heat", {"heat": HEAT_UNSET}, {"heat": 40}) == "heat not set → 40"
+    assert Article.__table__.c.heat.default.arg == HEAT_UNSET
 
 
 def test_recent_decisions_read_as_the_table_says(client, login):

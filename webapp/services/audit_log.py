@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import literal, select, tuple_
 
+from ..formats.seeds import heat_label
 from ..models import Article, AuditEvent, User, db
 from .actions import NAMES
 
@@ -112,7 +113,7 @@ def change_summary(action: str, before: dict | None, after: dict | None) -> str:
     if before.get("status") != after.get("status") and after.get("status"):
         parts.append(f"{before.get('status')} → {after.get('status')}")
     if before.get("heat") != after.get("heat") and "heat" in after:
-        parts.append(f"heat {_heat(before.get('heat'))} → {_heat(after.get('heat'))}")
+        parts.append(f"heat {heat_label(before.get('heat'))} → {heat_label(after.get('heat'))}")
     if after.get("reject_reason"):
         parts.append(f"reason: {after['reject_reason']}")
     if "merges" in after:
@@ -121,10 +122,6 @@ def change_summary(action: str, before: dict | None, after: dict | None) -> str:
     if after.get("absorbed"):
         parts.append(f"related links added from #{after['absorbed']['from']}")
     return "; ".join(parts) or action
-
-
-def _heat(value) -> str:
-    return "not set" if value is None or value < 0 else str(value)
 
 
 def _parse_cursor(cursor: str) -> tuple[datetime, int]:
