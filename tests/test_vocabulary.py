@@ -1,4 +1,4 @@
-"""One vocabulary: the actions table and the heat sentinel, each spelled in one place."""
+"""One vocabulary: the actions table, the heat sentinel and the reasons, each spelled in one place."""
 
 import ast
 import re
@@ -7,9 +7,10 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from webapp.formats import duplicates
 from webapp.formats.seeds import HEAT_UNSET, heat_label
 from webapp.models import APPROVED, REJECTED, STATUSES, Article, db
-from webapp.services import actions, audit_log, moderation
+from webapp.services import actions, audit_log, moderation, story_index
 from webapp.services.seed_import import import_paths
 
 from .conftest import ROOT, SEEDS
@@ -91,6 +92,18 @@ def test_heat_label_reads_the_sentinel_as_not_set(app):
     assert (heat_label(HEAT_UNSET), heat_label(None)) == ("not set", "not set")
     assert audit_log.change_summary("heat", {"heat": HEAT_UNSET}, {"heat": 40}) == "heat not set → 40"
     assert Article.__table__.c.heat.default.arg == HEAT_UNSET
+
+
+def test_one_spelling_of_each_reason():
+    assert (story_index.SAME_URL, story_index.SAME_HEADLINE) == (
+        duplicates.SAME_URL,
+        duplicates.SAME_HEADLINE,
+    )
+    for path in MODULES:
+        if path.name != "duplicates.py":
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Constant):
+                    assert node.value not in (duplicates.SAME_URL, duplicates.SAME_HEADLINE), path
 
 
 def test_recent_decisions_read_as_the_table_says(client, login):
