@@ -29,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .formats.seeds import HEAT_UNSET
+
 # Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -189,7 +191,7 @@ class Article(db.Model):
     cdn_amp_web_url: Mapped[str | None] = mapped_column(Text)
     type: Mapped[str | None] = mapped_column(Text)
     quality: Mapped[int | None] = mapped_column(Integer)
-    heat: Mapped[int] = mapped_column(Integer, default=-1)
+    heat: Mapped[int] = mapped_column(Integer, default=HEAT_UNSET)
     seed_published: Mapped[bool | None] = mapped_column(Boolean)
     provider_name: Mapped[str] = mapped_column(Text, index=True)
     provider_domain: Mapped[str | None] = mapped_column(Text, index=True)

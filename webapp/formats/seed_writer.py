@@ -29,6 +29,7 @@ from .seeds import (
     _MAP,
     _SEQ,
     _STR,
+    HEAT_UNSET,
     MODERATION_KEY,
     _BaseLoader,
     _node_value,
@@ -38,7 +39,6 @@ from .seeds import (
 )
 
 MERGED_KEY = "mergedFrom"
-HEAT_UNSET = -1
 # Where `heat` and `published` go when a seed lacks them: after the nearest of these.
 _SCALAR_FIELDS_BEFORE_HEAT = (
     "quality",

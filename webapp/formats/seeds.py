@@ -21,7 +21,7 @@ REQUIRED_FIELDS = ("category", "title", "publishedDateTime", "webUrl", "provider
 # Copydesk's own key in exported seeds (who approved, when, which export run). It is not
 # seed data: an exported seed imported again gets the same article as the original.
 MODERATION_KEY = "copydesk"
-HEAT_UNSET = -1
+HEAT_UNSET = -1  # a seed's heat before anyone sets it; `heat_label` reads it as "not set"
 INT_MAX = 2**31 - 1
 
 _FENCE = re.compile(r"---[ \t]*\r?(?:\n|\Z)")
@@ -269,7 +269,9 @@ def seed_from_mapping(mapping: dict[str, Any], body: str = "") -> Seed:
         raise SeedError(missing[0], "required field is missing" + _also(missing))
     heat = _optional(mapping, "heat", _int, "heat")
     if heat is not None and heat < HEAT_UNSET:
-        raise SeedError("heat", f"must be -1 (not set) or a whole number from 0, got {heat}")
+        raise SeedError(
+            "heat", f"must be {HEAT_UNSET} ({heat_label(HEAT_UNSET)}) or a whole number from 0, got {heat}"
+        )
     return Seed(
         category=_text(mapping["category"], "category", empty_ok=False),
         title=_text(mapping["title"], "title", empty_ok=False),
@@ -435,6 +437,11 @@ def _web_url(value: Any, where: str) -> str:
 def is_http_url(url: str) -> bool:
     """True for an absolute http or https URL with a host (nothing before the scheme)."""
     return _HTTP_URL.match(url) is not None
+
+
+def heat_label(heat: int | None) -> str:
+    """Heat as people read it: "not set" for HEAT_UNSET (or no heat at all), else the number."""
+    return "not set" if heat is None or heat == HEAT_UNSET else str(heat)
 
 
 def _list(value: Any, where: str) -> list:

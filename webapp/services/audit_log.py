@@ -7,11 +7,12 @@ from datetime import date, datetime
 
 from sqlalchemy import literal, select, tuple_
 
+from ..formats.seeds import heat_label
 from ..models import Article, AuditEvent, User, db
+from .actions import NAMES
 from .filtering import end_of_day, format_cursor, moderator_id, parse_cursor, parse_days, start_of_day
-from .moderation import UNDOABLE
 
-ACTIONS = UNDOABLE
+ACTIONS = NAMES  # the audit log filters on every action the table names
 PAGE_SIZE = 50
 
 
@@ -97,7 +98,7 @@ def change_summary(action: str, before: dict | None, after: dict | None) -> str:
     if before.get("status") != after.get("status") and after.get("status"):
         parts.append(f"{before.get('status')} → {after.get('status')}")
     if before.get("heat") != after.get("heat") and "heat" in after:
-        parts.append(f"heat {_heat(before.get('heat'))} → {_heat(after.get('heat'))}")
+        parts.append(f"heat {heat_label(before.get('heat'))} → {heat_label(after.get('heat'))}")
     if after.get("reject_reason"):
         parts.append(f"reason: {after['reject_reason']}")
     if "merges" in after:
@@ -106,7 +107,3 @@ def change_summary(action: str, before: dict | None, after: dict | None) -> str:
     if after.get("absorbed"):
         parts.append(f"related links added from #{after['absorbed']['from']}")
     return "; ".join(parts) or action
-
-
-def _heat(value) -> str:
-    return "not set" if value is None or value < 0 else str(value)

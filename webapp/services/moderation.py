@@ -15,24 +15,12 @@ from functools import cache
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import aliased, joinedload
 
-from ..models import APPROVED, PENDING, REJECTED, Article, AuditEvent, User, db, utcnow
+from ..models import PENDING, REJECTED, Article, AuditEvent, User, db, utcnow
 from . import claims
+from .actions import UNDOABLE, VERDICT_ACTIONS
 
 STATE = (Article.status, Article.heat, Article.decided_by_id, Article.decided_at, Article.reject_reason)
 MODERATION_COLUMNS = (*STATE, Article.version)
-UNDOABLE = ("approve", "reject", "reopen", "heat", "merge", "unmerge", "absorb", "undo")
-VERDICT_ACTIONS = {APPROVED: "approve", REJECTED: "reject"}
-# How an action reads in "approved by maria 12 s ago".
-ACTION_DONE = {
-    "approve": "approved",
-    "reject": "rejected",
-    "reopen": "returned to pending",
-    "heat": "heat set",
-    "merge": "related links merged",
-    "unmerge": "related links unmerged",
-    "absorb": "related links added from a duplicate",
-    "undo": "a change undone",
-}
 
 
 class Conflict(Exception):

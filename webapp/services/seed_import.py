@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..formats.duplicates import LinkFields, Suggestion, related_suggestions, suggestion_rows
-from ..formats.seeds import Seed, SeedError, check_size, parse_bytes
+from ..formats.seeds import HEAT_UNSET, Seed, SeedError, check_size, parse_bytes
 from ..models import (
     PENDING,
     Article,
@@ -323,7 +323,7 @@ def article_row(seed_file: _SeedFile, now) -> dict:
         "cdn_amp_web_url": seed.cdn_amp_web_url,
         "type": seed.type,
         "quality": seed.quality,
-        "heat": -1 if seed.heat is None else seed.heat,
+        "heat": HEAT_UNSET if seed.heat is None else seed.heat,
         "seed_published": seed.published,
         "provider_name": seed.provider.name,
         "provider_domain": seed.provider.domain,

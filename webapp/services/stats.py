@@ -37,6 +37,7 @@ from sqlalchemy import (
     tuple_,
 )
 
+from ..formats.seeds import HEAT_UNSET, heat_label
 from ..models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, User, article_topics, db
 from .filtering import end_of_day, has_topic, moderator_id, parse_days, start_of_day
 
@@ -371,13 +372,13 @@ def _time_histogram(window) -> list[dict]:
 
 
 def _heat_histogram(window) -> list[dict]:
-    bucket = case((window.c.heat < 0, literal(-1)), else_=window.c.heat // HEAT_BUCKET)
+    bucket = case((window.c.heat == HEAT_UNSET, literal(HEAT_UNSET)), else_=window.c.heat // HEAT_BUCKET)
     rows = db.session.execute(
         select(bucket, func.count()).where(window.c.status == APPROVED).group_by(bucket)
     ).all()
     counts = {int(row[0]): row[1] for row in rows}
-    top = max((key for key in counts if key >= 0), default=9)
-    histogram = [{"bucket": "not set", "count": counts.get(-1, 0)}]
+    top = max((key for key in counts if key != HEAT_UNSET), default=9)
+    histogram = [{"bucket": heat_label(HEAT_UNSET), "count": counts.get(HEAT_UNSET, 0)}]
     for index in range(max(top, 9) + 1):
         low = index * HEAT_BUCKET
         histogram.append({"bucket": f"{low}–{low + HEAT_BUCKET - 1}", "count": counts.get(index, 0)})

@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from ..formats.canonical_url import canonical_url
+from ..formats.duplicates import SAME_HEADLINE, SAME_URL
 from ..formats.headlines import headline_key
 from ..models import REJECTED, Article, StoryKey, StoryMatch, db
 from .moderation import InvalidInput, decide
 
 _DUPLICATE_REASON = re.compile(r"duplicate of #(\d+) ")
 OWN = -1  # the position of an article's own keys; related entries use theirs (0, 1, ...)
-SAME_URL, SAME_HEADLINE, RELATED_ENTRY = "same URL", "same headline", "related entry of it"
+RELATED_ENTRY = "related entry of it"  # beside duplicates' SAME_URL and SAME_HEADLINE
 
 
 @dataclass(frozen=True, slots=True)

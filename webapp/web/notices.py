@@ -7,20 +7,9 @@ from flask import Blueprint, current_app, make_response, render_template
 from flask_login import current_user
 
 from ..models import AuditEvent
+from ..services.actions import notice_phrase
 from ..services.moderation import latest_undoable
 from .auth import role_required
-
-ACTION_WORDS = {
-    "approve": "Approved",
-    "reject": "Rejected",
-    "reopen": "Returned to pending",
-    "heat": "Heat set on",
-    "merge": "Merged related links on",
-    "unmerge": "Unmerged related links on",
-    "absorb": "Added a duplicate's related links to",
-    "undo": "Undid a change on",
-}
-
 
 bp = Blueprint("notices", __name__)
 
@@ -38,7 +27,7 @@ def undo_notice() -> Notice | None:
     event = latest_undoable(current_user, current_app.config["UNDO_SECONDS"])
     if event is None:
         return None
-    return Notice(f"{ACTION_WORDS.get(event.action, 'Changed')} “{event.article.title}”.", event)
+    return Notice(f"{notice_phrase(event.action)} “{event.article.title}”.", event)
 
 
 def render_notice(notice: Notice | None) -> str:

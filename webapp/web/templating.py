@@ -1,4 +1,4 @@
-"""Jinja filters and globals: times, heat, and which URLs may become links."""
+"""Jinja filters and globals: times, heat, action phrases, and which URLs may become links."""
 
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -7,9 +7,9 @@ from flask import current_app, request
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..formats.seeds import HEAT_UNSET, is_http_url
+from ..formats.seeds import HEAT_UNSET, heat_label, is_http_url
 from ..models import PENDING, STATUSES
-from ..services.moderation import ACTION_DONE
+from ..services.actions import done_phrase
 
 
 def render_rows(rows, now: datetime, stale_after: timedelta) -> Markup:
@@ -81,10 +81,11 @@ def init_app(app) -> None:
     app.add_template_filter(stat)
     app.add_template_filter(utc)
     app.add_template_filter(heat_label)
+    app.add_template_filter(done_phrase)
     app.add_template_test(is_http_url, "http_url")
     app.add_template_global(PENDING, "PENDING")
     app.add_template_global(render_rows)
-    app.add_template_global(ACTION_DONE, "ACTION_DONE")
+    app.add_template_global(HEAT_UNSET, "HEAT_UNSET")
     app.add_template_global({status: status.capitalize() for status in STATUSES}, "STATUS_LABELS")
 
 
@@ -102,8 +103,3 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
 def utc(moment: datetime) -> str:
     """The absolute time, for tooltips and history: 2023-10-19 13:22 UTC."""
     return moment.astimezone(UTC).isoformat(sep=" ", timespec="minutes")[:16] + " UTC"
-
-
-def heat_label(heat: int) -> str:
-    """Heat as moderators read it: never -1."""
-    return "not set" if heat == HEAT_UNSET else str(heat)
