@@ -7,8 +7,9 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from ..models import APPROVED, REJECTED, Article, AuditEvent, db, utcnow
-from ..services import claims, merging, moderation, story_index
+from ..services import changes, claims, merging, moderation, story_index
 from ..services.listing import queue_rows
+from ..services.undo import undo as undo_event
 from .auth import role_required, safe_next
 from .queue import stale_after
 from .rendering import render, wants_fragment
@@ -51,7 +52,7 @@ def article_context(article: Article, **extra) -> dict:
         "article": article,
         "related": merging.related_view(article),
         "matches": story_index.matches_for(article.id),
-        "duplicate_of": story_index.marked_duplicate_of(article.status, article.reject_reason),
+        "duplicate_of": moderation.marked_duplicate_of(article.status, article.reject_reason),
         "history": moderation.history(article.id),
         "stale_after": stale_after(),
     }
@@ -171,7 +172,7 @@ def unmerge(article_id: int):
 def mark_duplicate(article_id: int, other_id: int):
     """Reject the article as a duplicate of another ("duplicate of #12 “…”")."""
     return _act(
-        article_id, lambda version: story_index.mark_duplicate(article_id, other_id, current_user, version)
+        article_id, lambda version: moderation.mark_duplicate(article_id, other_id, current_user, version)
     )
 
 
@@ -189,18 +190,16 @@ def undo(event_id: int):
     event = db.session.get(AuditEvent, event_id)
     if event is None or event.actor_id != current_user.id or event.article_id is None:
         abort(404, "There is no change of yours to undo here.")
-    return _act(
-        event.article_id, lambda _version: moderation.undo(event_id, current_user), needs_version=False
-    )
+    return _act(event.article_id, lambda _version: undo_event(event_id, current_user), needs_version=False)
 
 
 def _act(article_id: int, change, needs_version: bool = True):
     version = _submitted_version() if needs_version else None
     try:
         change(version)
-    except moderation.Conflict:
+    except changes.Conflict:
         return _answer(article_id, 409, conflict=True)
-    except moderation.InvalidInput as error:
+    except changes.InvalidInput as error:
         return _answer(
             article_id,
             422,
