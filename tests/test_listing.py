@@ -7,7 +7,15 @@ from sqlalchemy import select
 
 from webapp.models import APPROVED, Article, db
 from webapp.services import moderation
-from webapp.services.listing import InvalidCursor, QueueFilters, changed_since, parse_filters, queue_page
+from webapp.services.listing import (
+    InvalidCursor,
+    QueueFilters,
+    changed_since,
+    parse_filters,
+    queue_page,
+    titles,
+    topic_names,
+)
 from webapp.services.seed_import import import_paths
 
 STALE = timedelta(hours=48)
@@ -164,3 +172,12 @@ def test_changed_since_lists_only_the_changed(app, tmp_path, make_user):
     since = datetime.now(UTC)
     moderation.decide(ids["a"], make_user("maria"), APPROVED, 1)
     assert changed_since([ids["a"], ids["b"]], since) == [ids["a"]]
+
+
+def test_titles_and_topic_names_for_messages_and_menus(app, tmp_path):
+    write_seed(tmp_path, "a", title="Story a", topics=["Vision", "AI"])
+    write_seed(tmp_path, "b", title="Story b", topics=["AI"])
+    ids = load(tmp_path)
+    assert titles([ids["b"], 999, ids["a"]]) == ["Story a", "Story b"]
+    assert titles([]) == []
+    assert topic_names() == ["AI", "Vision"]

@@ -130,8 +130,10 @@ def test_undo_after_someone_else_changed_it_is_a_conflict(article, make_user):
 
 def test_only_your_own_changes_can_be_undone(article, make_user):
     event = moderation.decide(article.id, make_user("maria"), APPROVED, 1)
-    with pytest.raises(LookupError):
+    with pytest.raises(LookupError, match=f"no change of yours numbered {event['id']}"):
         undo(event["id"], make_user("lee"))
+    assert (fresh(article.id).status, fresh(article.id).version) == (APPROVED, 2)
+    assert len(events(article.id)) == 1
 
 
 def test_bulk_changes_the_current_ones_and_skips_the_changed(app, make_user, tmp_path):
@@ -200,3 +202,9 @@ def test_mark_duplicate_of_itself_or_of_nothing_is_refused(article, make_user):
             moderation.mark_duplicate(article.id, other_id, maria, 1)
         assert refused.value.field == "duplicate"
     assert fresh(article.id).status == PENDING and events(article.id) == []
+
+
+def test_load_article_brings_its_related_links_or_none(article):
+    loaded = moderation.load_article(article.id)
+    assert loaded.id == article.id and len(loaded.related) == 7
+    assert moderation.load_article(999) is None

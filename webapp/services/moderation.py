@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..models import APPROVED, PENDING, REJECTED, Article, AuditEvent, User, db, utcnow
 from . import changes, claims
@@ -102,6 +102,12 @@ def marked_duplicate_of(status: str, reject_reason: str | None) -> int | None:
         return None
     match = _DUPLICATE_REASON.match(reject_reason)
     return int(match.group(1)) if match else None
+
+
+def load_article(article_id: int) -> Article | None:
+    """The article with its related links, topics and suggestions loaded afresh, or None."""
+    options = [selectinload(Article.related), selectinload(Article.topics), selectinload(Article.suggestions)]
+    return db.session.get(Article, article_id, options=options, populate_existing=True)
 
 
 @cache
