@@ -42,7 +42,7 @@ then writes with bulk statements (SQLite: Core `insert(Table)` executemany in ba
   newer duplicate's (empty) related list. At the default sizes: approve/reject 25.6 %,
   heat 59.6 %, merge 4.7 %, unmerge 1.5 %, reopen 4.0 %, undo 4.0 %, absorb 0.7 %. Each
   event's `before`/`after` hold status, heat, decided_by_id, decided_at (ISO),
-  reject_reason and version as webapp/moderation.py writes them, plus "merges",
+  reject_reason and version as webapp/services/changes.py writes them, plus "merges",
   "absorbed" or "undoes"; a decision's `created_at` is the article's `decided_at`. Every
   article's final columns (status, heat, decided_by_id, decided_at, reject_reason,
   version, updated_at) are those its last event left. Event ids follow created_at.
@@ -647,7 +647,7 @@ class _History:
         )
 
     def _undo(self, article: _Article, t: int, event: tuple) -> None:
-        """Undo `event` (the article's last), by its actor, as moderation.undo does."""
+        """Undo `event` (the article's last), by its actor, as services/undo.py does."""
         before, before_extra, after_extra = event[5], event[7], event[8]
         changes = {index: before[index] for index in range(5)}
         extra_before = extra_after = None

@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from webapp.formats.seeds import split_front_matter
 from webapp.models import APPROVED, Article, AuditEvent, DuplicateSuggestion, RelatedLink, db
-from webapp.services import merging, moderation
+from webapp.services import changes, merging, moderation
 from webapp.services.exporting import ExportFilters, export
 from webapp.services.seed_import import import_paths
+from webapp.services.undo import undo
 
 from .conftest import REAL_SEED, SEEDS
 
@@ -85,7 +86,7 @@ def test_merging_into_a_group_keeps_one_level(article, make_user):
 def test_bad_merges_are_refused_with_a_message_and_change_nothing(
     article, make_user, positions, canonical, message
 ):
-    with pytest.raises(moderation.InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(changes.InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
         merging.merge(article.id, make_user("maria"), 1, positions, canonical)
     assert version(article.id) == 1 and db.session.scalar(select(AuditEvent)) is None
 
@@ -93,16 +94,16 @@ def test_bad_merges_are_refused_with_a_message_and_change_nothing(
 def test_an_entry_already_merged_cannot_be_merged_again_and_nothing_to_unmerge_is_refused(article, make_user):
     maria = make_user("maria")
     merging.merge(article.id, maria, 1, [2, 3], canonical=2)
-    with pytest.raises(moderation.InvalidInput, match="Entry 4 is already merged into another"):
+    with pytest.raises(changes.InvalidInput, match="Entry 4 is already merged into another"):
         merging.merge(article.id, maria, 2, [3, 4])
-    with pytest.raises(moderation.InvalidInput, match="Nothing is merged into entry 1"):
+    with pytest.raises(changes.InvalidInput, match="Nothing is merged into entry 1"):
         merging.unmerge(article.id, maria, 2, 0)
 
 
 def test_a_stale_version_is_a_conflict_and_nothing_is_merged(article, make_user):
     maria = make_user("maria")
     moderation.set_heat(article.id, maria, 50, 1, 200)
-    with pytest.raises(moderation.Conflict):
+    with pytest.raises(changes.Conflict):
         merging.merge(article.id, maria, 1, [2, 3])
     assert all(link.merged_into_id is None for link in links(article.id))
     assert db.session.get(Article, article.id).suggestion_count == 1
@@ -111,10 +112,10 @@ def test_a_stale_version_is_a_conflict_and_nothing_is_merged(article, make_user)
 def test_undo_of_a_merge_and_of_that_undo(article, make_user):
     maria = make_user("maria")
     event = merging.merge(article.id, maria, 1, [2, 3])
-    undone = moderation.undo(event["id"], maria)
+    undone = undo(event["id"], maria)
     assert all(link.merged_into_id is None for link in links(article.id))
     assert db.session.get(Article, article.id).suggestion_count == 1
-    moderation.undo(undone["id"], maria)
+    undo(undone["id"], maria)
     assert len(visible_titles(article.id)) == 6
 
 

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Claim, db
-from webapp.services import claims, moderation
+from webapp.services import changes, claims, moderation
 from webapp.services.seed_import import import_paths
+from webapp.services.undo import undo
 
 from .conftest import REAL_SEED, SEEDS
 
@@ -63,7 +64,7 @@ def test_reject_keeps_the_reason_and_approve_drops_it(article, make_user):
 def test_stale_version_is_a_conflict_and_nothing_is_overwritten(article, make_user):
     maria, lee = make_user("maria"), make_user("lee")
     moderation.decide(article.id, maria, APPROVED, 1)
-    with pytest.raises(moderation.Conflict):
+    with pytest.raises(changes.Conflict):
         moderation.decide(article.id, lee, REJECTED, 1)
     stored = fresh(article.id)
     assert (stored.status, stored.decided_by_id, stored.version) == (APPROVED, maria.id, 2)
@@ -82,7 +83,7 @@ def test_stale_version_is_a_conflict_and_nothing_is_overwritten(article, make_us
     ],
 )
 def test_heat_outside_0_to_heat_max_is_refused_and_nothing_saved(article, make_user, value, message):
-    with pytest.raises(moderation.InvalidInput) as refused:
+    with pytest.raises(changes.InvalidInput) as refused:
         moderation.set_heat(article.id, make_user("maria"), value, 1, heat_max=200)
     assert refused.value.field == "heat" and message in str(refused.value)
     assert fresh(article.id).heat == -1 and fresh(article.id).version == 1 and events(article.id) == []
@@ -111,7 +112,7 @@ def test_undo_restores_the_previous_state_and_is_audited(article, make_user):
     maria = make_user("maria")
     moderation.set_heat(article.id, maria, 80, 1, heat_max=200)
     event = moderation.decide(article.id, maria, REJECTED, 2, "weak")
-    moderation.undo(event["id"], maria)
+    undo(event["id"], maria)
     stored = fresh(article.id)
     assert (stored.status, stored.heat, stored.reject_reason, stored.version) == (PENDING, 80, None, 4)
     undo_event = events(article.id)[-1]
@@ -122,15 +123,17 @@ def test_undo_after_someone_else_changed_it_is_a_conflict(article, make_user):
     maria, lee = make_user("maria"), make_user("lee")
     event = moderation.decide(article.id, maria, APPROVED, 1)
     moderation.set_heat(article.id, lee, 50, 2, heat_max=200)
-    with pytest.raises(moderation.Conflict):
-        moderation.undo(event["id"], maria)
+    with pytest.raises(changes.Conflict):
+        undo(event["id"], maria)
     assert fresh(article.id).status == APPROVED and fresh(article.id).heat == 50
 
 
 def test_only_your_own_changes_can_be_undone(article, make_user):
     event = moderation.decide(article.id, make_user("maria"), APPROVED, 1)
-    with pytest.raises(LookupError):
-        moderation.undo(event["id"], make_user("lee"))
+    with pytest.raises(LookupError, match=f"no change of yours numbered {event['id']}"):
+        undo(event["id"], make_user("lee"))
+    assert (fresh(article.id).status, fresh(article.id).version) == (APPROVED, 2)
+    assert len(events(article.id)) == 1
 
 
 def test_bulk_changes_the_current_ones_and_skips_the_changed(app, make_user, tmp_path):
@@ -175,3 +178,33 @@ def test_recent_decisions_and_latest_undoable(article, make_user):
     assert moderation.latest_undoable(maria, 10).id == event["id"]
     moderation.set_heat(article.id, make_user("lee"), 5, 2, heat_max=200)
     assert moderation.latest_undoable(maria, 10) is None
+
+
+def test_mark_duplicate_rejects_naming_the_other_and_reads_back(app, make_user, tmp_path):
+    for name in ("first", "second"):
+        (tmp_path / f"{name}.txt").write_bytes(REAL_SEED.read_bytes())
+    import_paths([str(tmp_path)], max_bytes=2**21)
+    first, second = db.session.scalars(select(Article).order_by(Article.identity)).all()
+    event = moderation.mark_duplicate(second.id, first.id, make_user("maria"), 1)
+    stored = fresh(second.id)
+    assert (event["action"], stored.status) == ("reject", REJECTED)
+    assert stored.reject_reason == moderation.duplicate_reason(first)
+    assert stored.reject_reason.startswith(f"duplicate of #{first.id} “")
+    assert moderation.marked_duplicate_of(stored.status, stored.reject_reason) == first.id
+    assert moderation.marked_duplicate_of(PENDING, stored.reject_reason) is None
+    assert moderation.marked_duplicate_of(REJECTED, "off topic") is None
+
+
+def test_mark_duplicate_of_itself_or_of_nothing_is_refused(article, make_user):
+    maria = make_user("maria")
+    for other_id in (article.id, 999):
+        with pytest.raises(changes.InvalidInput, match=f"no other article {other_id}") as refused:
+            moderation.mark_duplicate(article.id, other_id, maria, 1)
+        assert refused.value.field == "duplicate"
+    assert fresh(article.id).status == PENDING and events(article.id) == []
+
+
+def test_load_article_brings_its_related_links_or_none(article):
+    loaded = moderation.load_article(article.id)
+    assert loaded.id == article.id and len(loaded.related) == 7
+    assert moderation.load_article(999) is None

@@ -237,6 +237,34 @@ def test_undo_route_restores_and_only_for_the_actor(client, login, article, make
     assert fresh(article.id).status == APPROVED
 
 
+def test_undo_of_someone_elses_change_or_of_none_is_a_404_and_changes_nothing(
+    client, login, article, make_user
+):
+    login()
+    other = moderation.decide(article.id, make_user("lee"), APPROVED, 1)
+    for event_id in (other["id"], 999):
+        response = post(client, f"/events/{event_id}/undo", HX, **{"from": "notice"})
+        assert response.status_code == 404
+        message = soup(response).get_text(" ", strip=True)
+        assert f"There is no change of yours numbered {event_id} to undo." in message
+    stored = fresh(article.id)
+    assert (stored.status, stored.version) == (APPROVED, 2)
+
+
+def test_undo_after_someone_else_changed_the_article_is_a_409_with_its_state(
+    client, login, article, make_user
+):
+    user = login()
+    event = moderation.decide(article.id, user, APPROVED, 1)
+    moderation.set_heat(article.id, make_user("lee"), 9, 2, heat_max=200)
+    response = post(client, f"/events/{event['id']}/undo", HX, **{"from": "panel"})
+    assert response.status_code == 409
+    conflict = soup(response).find(class_="conflict").get_text(" ", strip=True)
+    assert "heat set by lee" in conflict and "Nothing was overwritten" in conflict
+    stored = fresh(article.id)
+    assert (stored.status, stored.heat, stored.version) == (APPROVED, 9, 3)
+
+
 def test_bulk_reports_changed_and_skipped(client, login, app, tmp_path, make_user):
     for name in ("a", "b", "c"):
         write_seed(tmp_path, name, title=f"Story {name}")

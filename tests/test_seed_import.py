@@ -1,5 +1,6 @@
 """Seed import into the database: exact fields, refusals that store nothing, idempotency, conflicts."""
 
+import copy
 import json
 import shutil
 from datetime import UTC, datetime
@@ -254,6 +255,29 @@ def test_a_database_failure_in_a_batch_keeps_the_other_files(app, tmp_path, monk
     assert report.errors[0]["file"].endswith("b.txt") and "could not be stored" in report.errors[0]["message"]
     assert sorted(db.session.scalars(select(Article.identity))) == ["a", "c"]
     assert count(RelatedLink) == 14
+
+
+def test_article_row_leaves_the_seed_file_as_it_was(app, tmp_path, monkeypatch):
+    from webapp.services import seed_import
+
+    real_row = seed_import.article_row
+    calls = []
+
+    def checked_row(seed_file, now):
+        before = copy.deepcopy(vars(seed_file))
+        row = real_row(seed_file, now)
+        calls.append((vars(seed_file) == before, row["suggestion_count"]))
+        return row
+
+    monkeypatch.setattr(seed_import, "article_row", checked_row)
+    shutil.copy(REAL_SEED, tmp_path / "a.txt")
+    run_import(tmp_path)
+    (tmp_path / "a.txt").write_text(
+        REAL_SEED.read_text(encoding="utf-8") + "\nMore body.\n", encoding="utf-8"
+    )
+    assert run_import(tmp_path).updated == 1
+    assert calls == [(True, 1), (True, 1)]  # imported, then updated
+    assert db.session.scalar(select(Article.suggestion_count)) == 1
 
 
 scalar_text = st.text(

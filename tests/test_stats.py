@@ -246,6 +246,16 @@ def test_htmx_gets_the_board_only_and_charts_have_labels_and_tables(lead):
     assert len(per_day.select("tbody tr")) == 30
 
 
+def test_filter_menus_list_every_user_and_topic_sorted(lead):
+    for path in ("/stats", "/audit"):
+        page = BeautifulSoup(lead.get(path).get_data(as_text=True), "html.parser")
+        moderators = page.find("select", attrs={"name": "moderator"}).find_all("option")
+        assert [option.get_text() for option in moderators] == ["Everyone", "ana", "ben", "lena"]
+    page = BeautifulSoup(lead.get("/stats").get_data(as_text=True), "html.parser")
+    topics = page.find("select", attrs={"name": "topic"}).find_all("option")
+    assert [option.get_text() for option in topics] == ["Any", "AI", "Vision"]
+
+
 def test_bad_filters_answer_400_with_the_message(lead):
     response = lead.get("/stats?period=custom&from=nope&to=2026-03-01")
     assert response.status_code == 400 and "From: &#39;nope&#39; is not a date" in response.get_data(

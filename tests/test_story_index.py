@@ -4,10 +4,11 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from webapp.models import REJECTED, Article, StoryKey, StoryMatch, db
-from webapp.services import moderation, story_index
+from webapp.models import REJECTED, Article, StoryKey, StoryMatch, User, db
+from webapp.services import changes, moderation
 from webapp.services.seed_import import import_paths
 from webapp.services.story_index import RELATED_ENTRY, SAME_HEADLINE, SAME_URL
+from webapp.services.undo import undo
 
 from .conftest import csrf_token
 
@@ -198,10 +199,10 @@ def test_the_row_and_filter_show_it_and_the_panel_marks_it(client, login, tmp_pa
 def test_marking_a_duplicate_of_nothing_is_refused(app, make_user, tmp_path):
     seed(tmp_path, "only", title="Only story in the queue today", url="https://example.com/only")
     article = load(tmp_path)["only"]
-    with pytest.raises(moderation.InvalidInput, match="no other article 999"):
-        story_index.mark_duplicate(article.id, 999, make_user("maria"), article.version)
-    with pytest.raises(moderation.InvalidInput):
-        story_index.mark_duplicate(article.id, article.id, make_user("ana"), article.version)
+    with pytest.raises(changes.InvalidInput, match="no other article 999"):
+        moderation.mark_duplicate(article.id, 999, make_user("maria"), article.version)
+    with pytest.raises(changes.InvalidInput):
+        moderation.mark_duplicate(article.id, article.id, make_user("ana"), article.version)
 
 
 def test_a_duplicates_related_links_are_added_undone_and_exported(client, login, make_user, tmp_path):
@@ -267,11 +268,11 @@ def test_a_duplicates_related_links_are_added_undone_and_exported(client, login,
     )
     assert again.status_code == 422 and "already added here" in again.get_data(as_text=True)
 
-    maria = db.session.scalar(select(moderation.User).where(moderation.User.username == "maria"))
+    maria = db.session.scalar(select(User).where(User.username == "maria"))
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "absorb"))
-    undone = moderation.undo(event.id, maria)
+    undone = undo(event.id, maria)
     assert db.session.scalar(select(RelatedLink).where(RelatedLink.source_article_id == second.id)) is None
-    moderation.undo(undone["id"], maria)
+    undo(undone["id"], maria)
     assert (
         len(db.session.scalars(select(RelatedLink).where(RelatedLink.source_article_id == second.id)).all())
         == 2

@@ -282,8 +282,20 @@ def filter_choices() -> dict[str, list[str]]:
     return {
         "statuses": STATUS_CHOICES,
         "sorts": SORT_LABELS,
-        "topics": db.session.scalars(select(Topic.name).order_by(Topic.name)).all(),
+        "topics": topic_names(),
         "categories": db.session.scalars(
             select(Article.category).distinct().order_by(Article.category)
         ).all(),
     }
+
+
+def topic_names() -> list[str]:
+    """Every topic's name, sorted (the filter menus' topics)."""
+    return db.session.scalars(select(Topic.name).order_by(Topic.name)).all()
+
+
+def titles(article_ids: list[int]) -> list[str]:
+    """The titles of these articles (those that still exist), in id order."""
+    return db.session.scalars(
+        select(Article.title).where(Article.id.in_(article_ids)).order_by(Article.id)
+    ).all()

@@ -2,7 +2,7 @@
 
 A merge keeps every entry: the others point at the canonical one (`merged_into`) and are
 shown collapsed under it; unmerging clears that, so the list is again exactly as imported.
-Merges and unmerges are moderation changes like the others (moderation._change): they
+Merges and unmerges are changes like the moderation decisions (`changes.Change`): they
 carry the article's version, write an AuditEvent whose before/after hold the whole merge
 map (position -> canonical position), and can be undone. The article's duplicate
 suggestions are computed again after each.
@@ -16,7 +16,8 @@ from sqlalchemy import delete, func, insert, select, update
 
 from ..formats.duplicates import LinkFields, related_suggestions, suggestion_rows
 from ..models import Article, DuplicateSuggestion, RelatedLink, StoryKey, User, db
-from . import moderation
+from . import changes
+from .changes import InvalidInput
 from .story_index import KeySource, index_articles
 
 MergeMap = dict[
@@ -32,21 +33,19 @@ def merge(
     by_position = {link.position: link for link in links}
     chosen = sorted(set(positions))
     if len(chosen) < 2:
-        raise moderation.InvalidInput("merge", "Choose at least two related entries to merge.")
+        raise InvalidInput("merge", "Choose at least two related entries to merge.")
     for position in chosen:
         link = by_position.get(position)
         if link is None:
-            raise moderation.InvalidInput("merge", f"There is no related entry {position + 1}.")
+            raise InvalidInput("merge", f"There is no related entry {position + 1}.")
         if link.merged_into_id is not None:
-            raise moderation.InvalidInput(
+            raise InvalidInput(
                 "merge", f"Entry {position + 1} is already merged into another; unmerge it first."
             )
     if canonical is None:
         canonical = default_canonical([by_position[p] for p in chosen]).position
     elif canonical not in chosen:
-        raise moderation.InvalidInput(
-            "merge", f"The entry to keep ({canonical + 1}) must be one of those merged."
-        )
+        raise InvalidInput("merge", f"The entry to keep ({canonical + 1}) must be one of those merged.")
     before = merge_map(links)
     after = dict(before)
     for position, target in before.items():
@@ -59,7 +58,7 @@ def unmerge(article_id: int, user: User, version: int, canonical: int) -> dict:
     """Show the entries merged into the one at `canonical` again, where they were."""
     before = merge_map(_links(article_id))
     if canonical not in before.values():
-        raise moderation.InvalidInput("merge", f"Nothing is merged into entry {canonical + 1}.")
+        raise InvalidInput("merge", f"Nothing is merged into entry {canonical + 1}.")
     after = {position: None if target == canonical else target for position, target in before.items()}
     return _apply(article_id, user, version, "unmerge", before, after)
 
@@ -123,15 +122,13 @@ def refresh_suggestions(article_id: int) -> None:
 
 
 def _apply(article_id: int, user: User, version: int, action: str, before: MergeMap, after: MergeMap) -> dict:
-    return moderation.change_with_extra(
-        article_id,
-        version,
-        user,
+    change = changes.Change(
         action,
-        before={"merges": before},
-        after={"merges": after},
-        apply=lambda: restore(article_id, after),
+        before_extra={"merges": before},
+        after_extra={"merges": after},
+        apply_extra=lambda: restore(article_id, after),
     )
+    return changes.apply_one(article_id, version, user, change)
 
 
 def _links(article_id: int) -> list[RelatedLink]:
@@ -199,25 +196,21 @@ LINK_COPY_FIELDS = (
 def absorb(article_id: int, user: User, version: int, source_id: int) -> dict:
     """Add the visible related links of `source_id` (a duplicate of this article) to this article's list."""
     if source_id == article_id or db.session.get(Article, source_id) is None:
-        raise moderation.InvalidInput(
-            "absorb", f"There is no other article {source_id} to take related links from."
-        )
+        raise InvalidInput("absorb", f"There is no other article {source_id} to take related links from.")
     if db.session.scalar(
         select(RelatedLink.id)
         .where(RelatedLink.article_id == article_id, RelatedLink.source_article_id == source_id)
         .limit(1)
     ):
-        raise moderation.InvalidInput("absorb", f"The related links of #{source_id} were already added here.")
+        raise InvalidInput("absorb", f"The related links of #{source_id} were already added here.")
     wanted = {"from": source_id}
-    return moderation.change_with_extra(
-        article_id,
-        version,
-        user,
+    change = changes.Change(
         "absorb",
-        before={"absorbed": None},
-        after={"absorbed": wanted},
-        apply=lambda: set_absorbed(article_id, None, wanted),
+        before_extra={"absorbed": None},
+        after_extra={"absorbed": wanted},
+        apply_extra=lambda: set_absorbed(article_id, None, wanted),
     )
+    return changes.apply_one(article_id, version, user, change)
 
 
 def set_absorbed(article_id: int, current: dict | None, wanted: dict | None) -> None:

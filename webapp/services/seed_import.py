@@ -175,6 +175,7 @@ class _Importer:
         except SeedError as error:
             self.report.refuse(seed_file.path, str(error))
             return False
+        seed_file.suggestions = seed_suggestions(seed_file.seed)
         return True
 
     def _existing(self, identities: set[str]) -> dict:
@@ -301,13 +302,17 @@ class _Importer:
             self.topic_ids.update(zip(still_missing, ids, strict=True))
 
 
-def article_row(seed_file: _SeedFile, now) -> dict:
-    """The `articles` row for a parsed seed file (its duplicate suggestions found on the way)."""
-    seed = seed_file.seed
-    seed_file.suggestions = related_suggestions(
+def seed_suggestions(seed: Seed) -> list[Suggestion]:
+    """The groups of a seed's related entries that look like one article."""
+    return related_suggestions(
         LinkFields(position, entry.title, entry.web_url, entry.amp_web_url, entry.cdn_amp_web_url)
         for position, entry in enumerate(seed.related or ())
     )
+
+
+def article_row(seed_file: _SeedFile, now) -> dict:
+    """A new `articles` row for a parsed seed file; the file is left as it was."""
+    seed = seed_file.seed
     return {
         "identity": seed_file.identity,
         "source_name": seed_file.path.name,

@@ -16,7 +16,6 @@ which is what related lists are for, and flag nothing.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,10 +24,8 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from ..formats.canonical_url import canonical_url
 from ..formats.duplicates import SAME_HEADLINE, SAME_URL
 from ..formats.headlines import headline_key
-from ..models import REJECTED, Article, StoryKey, StoryMatch, db
-from .moderation import InvalidInput, decide
+from ..models import Article, StoryKey, StoryMatch, db
 
-_DUPLICATE_REASON = re.compile(r"duplicate of #(\d+) ")
 OWN = -1  # the position of an article's own keys; related entries use theirs (0, 1, ...)
 RELATED_ENTRY = "related entry of it"  # beside duplicates' SAME_URL and SAME_HEADLINE
 
@@ -189,25 +186,3 @@ def _refresh_duplicate_of(article_ids: set[int], execute) -> None:
             .where(Article.id.in_(ids[start : start + 500]))
             .values(duplicate_of_id=first)
         )
-
-
-def mark_duplicate(article_id: int, other_id: int, user, version: int) -> dict:
-    """Reject the article as a duplicate of another, naming it in the reason."""
-    other = db.session.get(Article, other_id)
-    if other is None or other_id == article_id:
-        raise InvalidInput(
-            "duplicate", f"There is no other article {other_id} to mark this one a duplicate of."
-        )
-    return decide(article_id, user, REJECTED, version, duplicate_reason(other))
-
-
-def duplicate_reason(other: Article) -> str:
-    return f"duplicate of #{other.id} “{other.title}”"[:500]
-
-
-def marked_duplicate_of(status: str, reject_reason: str | None) -> int | None:
-    """The article this one was rejected as a duplicate of (see `duplicate_reason`), if it was."""
-    if status != REJECTED or not reject_reason:
-        return None
-    match = _DUPLICATE_REASON.match(reject_reason)
-    return int(match.group(1)) if match else None

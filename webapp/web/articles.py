@@ -4,11 +4,11 @@ import json
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from ..models import APPROVED, REJECTED, Article, AuditEvent, db, utcnow
-from ..services import claims, merging, moderation, story_index
+from ..models import APPROVED, REJECTED, Article, utcnow
+from ..services import changes, claims, merging, moderation, story_index
 from ..services.listing import queue_rows
+from ..services.undo import undo as undo_event
 from .auth import role_required, safe_next
 from .queue import stale_after
 from .rendering import render, wants_fragment
@@ -18,8 +18,7 @@ bp = Blueprint("articles", __name__)
 
 def get_article(article_id: int) -> Article:
     """The article with its related links, suggestions and topics, or 404."""
-    options = [selectinload(Article.related), selectinload(Article.topics), selectinload(Article.suggestions)]
-    article = db.session.get(Article, article_id, options=options, populate_existing=True)
+    article = moderation.load_article(article_id)
     if article is None:
         abort(404, f"There is no article {article_id}: it may have been removed.")
     return article
@@ -51,7 +50,7 @@ def article_context(article: Article, **extra) -> dict:
         "article": article,
         "related": merging.related_view(article),
         "matches": story_index.matches_for(article.id),
-        "duplicate_of": story_index.marked_duplicate_of(article.status, article.reject_reason),
+        "duplicate_of": moderation.marked_duplicate_of(article.status, article.reject_reason),
         "history": moderation.history(article.id),
         "stale_after": stale_after(),
     }
@@ -171,7 +170,7 @@ def unmerge(article_id: int):
 def mark_duplicate(article_id: int, other_id: int):
     """Reject the article as a duplicate of another ("duplicate of #12 “…”")."""
     return _act(
-        article_id, lambda version: story_index.mark_duplicate(article_id, other_id, current_user, version)
+        article_id, lambda version: moderation.mark_duplicate(article_id, other_id, current_user, version)
     )
 
 
@@ -185,22 +184,23 @@ def absorb(article_id: int, source_id: int):
 @bp.post("/events/<int:event_id>/undo")
 @role_required("moderator")
 def undo(event_id: int):
-    """Undo one of the current user's own changes, if nobody changed the article since."""
-    event = db.session.get(AuditEvent, event_id)
-    if event is None or event.actor_id != current_user.id or event.article_id is None:
-        abort(404, "There is no change of yours to undo here.")
-    return _act(
-        event.article_id, lambda _version: moderation.undo(event_id, current_user), needs_version=False
-    )
+    """Undo one of the current user's own changes, if nobody changed the article since (else 404 or 409)."""
+    try:
+        event = undo_event(event_id, current_user)
+    except changes.Conflict as conflict:
+        return _answer(conflict.article_id, 409, conflict=True)
+    except LookupError as error:
+        abort(404, str(error))
+    return _answer(event["article_id"], 200)
 
 
-def _act(article_id: int, change, needs_version: bool = True):
-    version = _submitted_version() if needs_version else None
+def _act(article_id: int, change):
+    version = _submitted_version()
     try:
         change(version)
-    except moderation.Conflict:
+    except changes.Conflict:
         return _answer(article_id, 409, conflict=True)
-    except moderation.InvalidInput as error:
+    except changes.InvalidInput as error:
         return _answer(
             article_id,
             422,

@@ -1,4 +1,7 @@
-"""The notice line under the top bar: what just happened, with Undo while it is possible."""
+"""The notice line under the top bar: the user's last change with its Undo, while it can be undone.
+
+A bulk decision made with htmx shows its summary there instead (`notice_response`), without Undo.
+"""
 
 import json
 from dataclasses import dataclass

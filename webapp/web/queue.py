@@ -16,10 +16,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..models import APPROVED, REJECTED, Article, db, utcnow
+from ..models import APPROVED, REJECTED, utcnow
 from ..services import moderation
 from ..services.filtering import InvalidCursor
-from ..services.listing import changed_since, filter_choices, parse_filters, queue_page
+from ..services.listing import changed_since, filter_choices, parse_filters, queue_page, titles
 from .auth import role_required
 from .notices import notice_response
 from .rendering import render, wants_fragment
@@ -91,10 +91,8 @@ def bulk():
     verb = "Approved" if verdict == APPROVED else "Rejected"
     message = f"{verb} {len(outcome.events)}."
     if outcome.skipped:
-        titles = db.session.scalars(db.select(Article.title).where(Article.id.in_(outcome.skipped))).all()
-        message += (
-            f" Skipped {len(outcome.skipped)} that someone changed meanwhile: " + "; ".join(titles) + "."
-        )
+        skipped = "; ".join(titles(outcome.skipped))
+        message += f" Skipped {len(outcome.skipped)} that someone changed meanwhile: {skipped}."
     if outcome.missing:
         message += f" {len(outcome.missing)} no longer exist."
     changed_ids = [event["article_id"] for event in outcome.events] + outcome.skipped

@@ -4,11 +4,10 @@ import csv
 import io
 
 from flask import Blueprint, abort, jsonify, make_response, request
-from sqlalchemy import select
 
 from ..formats import charts
-from ..models import Topic, User, db, utcnow
-from ..services import audit_log, stats
+from ..models import utcnow
+from ..services import accounts, audit_log, listing, stats
 from ..services.filtering import InvalidCursor
 from .auth import role_required
 from .queue import stale_after
@@ -28,8 +27,8 @@ def _choices() -> dict | None:
         return None
     return {
         "periods": stats.PERIODS,
-        "moderators": db.session.scalars(select(User.username).order_by(User.username)).all(),
-        "topics": db.session.scalars(select(Topic.name).order_by(Topic.name)).all(),
+        "moderators": accounts.usernames(),
+        "topics": listing.topic_names(),
         "actions": audit_log.ACTIONS,
     }
 

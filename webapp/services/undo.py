@@ -1,0 +1,51 @@
+"""Undo: put an article back as it was before one of the user's own changes, a decision or a merge.
+
+An undo is itself a change (`changes.Change`, action "undo"): version-checked against the
+state the undone event left, audited, and undoable in turn.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..models import AuditEvent, User, db
+from . import changes
+from .merging import restore, set_absorbed
+from .moderation import UNDOABLE
+
+
+def undo(event_id: int, user: User) -> dict:
+    """Undo one of `user`'s own events if nothing changed since; returns the undo's event.
+
+    LookupError when there is no such undoable event of theirs, Conflict when the article changed since.
+    """
+    event = db.session.get(AuditEvent, event_id)
+    if event is None or event.actor_id != user.id or event.action not in UNDOABLE or event.article_id is None:
+        raise LookupError(f"There is no change of yours numbered {event_id} to undo.")
+    change = changes.Change("undo", _restored_columns(event.before), undoes=event.id, **_extra(event))
+    return changes.apply_one(event.article_id, event.after["version"], user, change)
+
+
+def _restored_columns(before: dict) -> dict:
+    restored = {name: before[name] for name in ("status", "heat", "decided_by_id", "reject_reason")}
+    restored["decided_at"] = datetime.fromisoformat(before["decided_at"]) if before["decided_at"] else None
+    return restored
+
+
+def _extra(event: AuditEvent) -> dict:
+    """What else the undo puts back besides the article's columns: its merges or the links it took in."""
+    if "merges" in event.before:
+        merges = event.before["merges"]
+        return {
+            "before_extra": {"merges": event.after["merges"]},
+            "after_extra": {"merges": merges},
+            "apply_extra": lambda: restore(event.article_id, merges),
+        }
+    if "absorbed" in event.before:
+        current, wanted = event.after["absorbed"], event.before["absorbed"]
+        return {
+            "before_extra": {"absorbed": current},
+            "after_extra": {"absorbed": wanted},
+            "apply_extra": lambda: set_absorbed(event.article_id, current, wanted),
+        }
+    return {}
