@@ -4,13 +4,12 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from tests.conftest import REAL_SEED, SEEDS
 from webapp.formats.duplicates import SAME_HEADLINE, SAME_URL, LinkFields, related_suggestions
 from webapp.formats.headlines import headline_key
 from webapp.formats.seeds import parse
 from webapp.models import Article, DuplicateSuggestion, db
 from webapp.services.seed_import import import_paths
-
-from .conftest import REAL_SEED, SEEDS
 
 
 def links_of(seed) -> list[LinkFields]:
@@ -110,7 +109,7 @@ def test_real_corpus_same_headline_pairs_are_suggested_and_different_articles_ar
 
 
 def test_import_stores_the_suggestions_and_the_queue_shows_and_filters_them(client, login, tmp_path):
-    from .test_listing import write_seed
+    from tests.services.test_listing import write_seed
 
     write_seed(tmp_path, "plain", title="Plain story")
     import_paths([str(SEEDS), str(tmp_path)], max_bytes=2**21)

@@ -5,11 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import REAL_SEED, SEEDS
 from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Claim, db
 from webapp.services import claims, moderation
 from webapp.services.seed_import import import_paths
-
-from .conftest import REAL_SEED, SEEDS
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import REAL_SEED
 from webapp.formats.seeds import Seed, SeedError, parse, parse_bytes, split_front_matter
-
-from .conftest import REAL_SEED
 
 REAL_TEXT = REAL_SEED.read_text(encoding="utf-8")
 

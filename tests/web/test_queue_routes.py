@@ -7,12 +7,11 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from tests.conftest import PASSWORD, REAL_SEED, SEEDS, FreshRequestClient, csrf_token
+from tests.services.test_listing import write_seed
 from webapp.models import APPROVED, PENDING, Article, AuditEvent, db
 from webapp.services import claims, moderation
 from webapp.services.seed_import import import_paths
-
-from .conftest import PASSWORD, REAL_SEED, SEEDS, FreshRequestClient, csrf_token
-from .test_listing import write_seed
 
 HX = {"HX-Request": "true"}
 

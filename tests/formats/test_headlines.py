@@ -24,7 +24,7 @@ from webapp.formats.headlines import (
 )
 from webapp.formats.seeds import parse
 
-PAIRS = Path(__file__).resolve().parent / "data" / "headline_pairs.tsv"
+PAIRS = Path(__file__).resolve().parents[1] / "data" / "headline_pairs.tsv"
 SIMILAR = re.compile(r"similar headline \((\d{1,3})%\)")
 MET_POLICE = (
     "Met Police roll out facial recognition to tackle shoplifting",

@@ -6,9 +6,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import PASSWORD, csrf_token, make_app
 from webapp.models import User, db
-
-from .conftest import PASSWORD, csrf_token, make_app
 
 NEW_PASSWORD = "a brand new password"
 

@@ -10,13 +10,12 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from tests.conftest import ROOT, SEEDS
 from webapp.formats.seeds import split_front_matter
 from webapp.models import APPROVED, Article, db
 from webapp.services import moderation
 from webapp.services.exporting import ExportFilters, export
 from webapp.services.seed_import import import_paths
-
-from .conftest import ROOT, SEEDS
 
 READERS = ROOT / "tests" / "readers"
 

@@ -8,12 +8,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import REAL_SEED
+from tests.services.test_seed_import import seed_mappings
 from webapp.formats import seed_writer
 from webapp.formats.seed_writer import MERGED_KEY, Moderation, double_quoted, exported_seed
 from webapp.formats.seeds import load_front_matter, parse, split_front_matter
-
-from .conftest import REAL_SEED
-from .test_seed_import import seed_mappings
 
 APPROVED_AT = datetime(2026, 11, 29, 16, 5, 30, tzinfo=UTC)
 MODERATION = Moderation("maria", APPROVED_AT, 7)

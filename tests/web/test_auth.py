@@ -3,11 +3,10 @@
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import PASSWORD, csrf_token
+from tests.formats.test_seeds import MINIMAL, seed_text
 from webapp.models import User, db
 from webapp.services.seed_import import import_paths
-
-from .conftest import PASSWORD, csrf_token
-from .test_seeds import MINIMAL, seed_text
 
 
 def test_anonymous_user_is_sent_to_login(client):

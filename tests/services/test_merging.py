@@ -4,13 +4,12 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from tests.conftest import REAL_SEED, SEEDS
 from webapp.formats.seeds import split_front_matter
 from webapp.models import APPROVED, Article, AuditEvent, DuplicateSuggestion, RelatedLink, db
 from webapp.services import merging, moderation
 from webapp.services.exporting import ExportFilters, export
 from webapp.services.seed_import import import_paths
-
-from .conftest import REAL_SEED, SEEDS
 
 
 @pytest.fixture
@@ -142,7 +141,7 @@ HX = {"HX-Request": "true"}
 
 
 def post(client, url, headers=None, **data):
-    from .conftest import csrf_token
+    from tests.conftest import csrf_token
 
     return client.post(url, data={"csrf_token": csrf_token(client, "/"), **data}, headers=headers or {})
 
@@ -213,7 +212,7 @@ def test_a_bad_merge_is_422_with_the_message_in_the_panel(client, login, article
 
 
 def test_merge_needs_a_login_and_a_csrf_token(client, login, article):
-    from .conftest import csrf_token
+    from tests.conftest import csrf_token
 
     anonymous = client.post(
         f"/articles/{article.id}/merge",

@@ -9,11 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from tests.conftest import REAL_SEED, SEEDS
+from tests.formats.test_seeds import BAD_SEEDS, MINIMAL, seed_text
 from webapp.models import APPROVED, Article, AuditEvent, RelatedLink, Topic, article_topics, db
 from webapp.services.seed_import import import_paths
-
-from .conftest import REAL_SEED, SEEDS
-from .test_seeds import BAD_SEEDS, MINIMAL, seed_text
 
 LIMIT = 2 * 1024 * 1024
 

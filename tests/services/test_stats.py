@@ -191,7 +191,7 @@ def test_bad_filters_are_named(args, field, message):
 @pytest.fixture
 def lead(client, login, history, monkeypatch):
     monkeypatch.setattr(reports, "utcnow", lambda: NOW)
-    from .conftest import PASSWORD, csrf_token
+    from tests.conftest import PASSWORD, csrf_token
 
     client.post("/login", data={"username": "lena", "password": PASSWORD, "csrf_token": csrf_token(client)})
     return client

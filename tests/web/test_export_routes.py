@@ -9,11 +9,10 @@ import yaml
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from tests.conftest import REAL_SEED, SEEDS, csrf_token
 from webapp.models import APPROVED, Article, ExportRun, db
 from webapp.services import moderation
 from webapp.services.seed_import import import_paths
-
-from .conftest import REAL_SEED, SEEDS, csrf_token
 
 HX = {"HX-Request": "true"}
 
