@@ -59,7 +59,7 @@ def test_seed_max_bytes_from_environment(monkeypatch, tmp_path):
 def test_every_setting_and_command_is_documented_in_the_readme():
     import re
 
-    from .conftest import ROOT
+    from tests.factories import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     config_source = (ROOT / "webapp" / "config.py").read_text(encoding="utf-8")

@@ -51,7 +51,7 @@ def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from .conftest import make_app
+    from tests.factories import make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'old.db'}")
     with app.app_context():

@@ -14,14 +14,14 @@ from urllib.request import urlopen
 
 import pytest
 
-from ..conftest import PASSWORD, ROOT, SEEDS
+from tests.factories import PASSWORD, ROOT, SEEDS, real_seed_titled
 
 try:
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 except ImportError:
     # Collected all the same: the browser fixture then skips each test, which CI counts as a failure.
-    PlaywrightError = expect = sync_playwright = None
+    PlaywrightError = sync_playwright = None
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The machine has no outside network: without the background-networking flags Chromium stalls on update,
@@ -174,6 +174,19 @@ def import_seed(server_env, live_server, tmp_path_factory):
         return json.loads(result.stdout)
 
     return import_
+
+
+@pytest.fixture
+def story(import_seed):
+    """Factory: import a fresh article with a unique title (the real seed's text otherwise); returns the title."""
+
+    def make(**replacements) -> str:
+        title = f"Story {uuid.uuid4().hex[:10]}"
+        report = import_seed(real_seed_titled(title, **replacements))
+        assert report["imported"] == 1, report
+        return title
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,7 @@
 
 import pytest
 
-from .conftest import expect
-from .test_queue import SCREENSHOTS, story  # noqa: F401 (the `story` fixture)
+from tests.factories import SCREENSHOTS, expect
 
 
 def approve_some(logged_in_page, story, count=3):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import REAL_SEED
+from tests.factories import REAL_SEED
 from webapp.formats.canonical_url import canonical_url
 from webapp.formats.seeds import parse
 

@@ -4,7 +4,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from tests.conftest import REAL_SEED, SEEDS
+from tests.factories import REAL_SEED, SEEDS, write_seed
 from webapp.formats.duplicates import SAME_HEADLINE, SAME_URL, LinkFields, related_suggestions
 from webapp.formats.headlines import headline_key
 from webapp.formats.seeds import parse
@@ -109,8 +109,6 @@ def test_real_corpus_same_headline_pairs_are_suggested_and_different_articles_ar
 
 
 def test_import_stores_the_suggestions_and_the_queue_shows_and_filters_them(client, login, tmp_path):
-    from tests.services.test_listing import write_seed
-
     write_seed(tmp_path, "plain", title="Plain story")
     import_paths([str(SEEDS), str(tmp_path)], max_bytes=2**21)
     real = db.session.scalar(select(Article).where(Article.identity == REAL_SEED.stem))

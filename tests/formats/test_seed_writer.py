@@ -8,8 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import REAL_SEED
-from tests.services.test_seed_import import seed_mappings
+from tests.factories import REAL_SEED, seed_mappings
 from webapp.formats import seed_writer
 from webapp.formats.seed_writer import MERGED_KEY, Moderation, double_quoted, exported_seed
 from webapp.formats.seeds import load_front_matter, parse, split_front_matter

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, csrf_token, make_app
+from tests.factories import PASSWORD, csrf_token, make_app
 from webapp.models import User, db
 
 NEW_PASSWORD = "a brand new password"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from tests.conftest import ROOT, SEEDS
+from tests.factories import ROOT, SEEDS
 from webapp.formats.seeds import split_front_matter
 from webapp.models import APPROVED, Article, db
 from webapp.services import moderation

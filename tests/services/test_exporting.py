@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from tests.conftest import REAL_SEED, ROOT, SEEDS
-from tests.services.test_seed_import import seed_mappings
+from tests.factories import REAL_SEED, ROOT, SEEDS, seed_mappings
 from webapp.formats.seeds import parse, split_front_matter
 from webapp.models import APPROVED, Article, ExportedArticle, ExportRun, User, db
 from webapp.services import exporting, moderation

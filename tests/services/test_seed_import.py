@@ -9,8 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from tests.conftest import REAL_SEED, SEEDS
-from tests.formats.test_seeds import BAD_SEEDS, MINIMAL, seed_text
+from tests.factories import BAD_SEEDS, MINIMAL, REAL_SEED, SEEDS, seed_mappings, seed_text
 from webapp.models import APPROVED, Article, AuditEvent, RelatedLink, Topic, article_topics, db
 from webapp.services.seed_import import import_paths
 
@@ -253,39 +252,6 @@ def test_a_database_failure_in_a_batch_keeps_the_other_files(app, tmp_path, monk
     assert report.errors[0]["file"].endswith("b.txt") and "could not be stored" in report.errors[0]["message"]
     assert sorted(db.session.scalars(select(Article.identity))) == ["a", "c"]
     assert count(RelatedLink) == 14
-
-
-scalar_text = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
-).filter(lambda s: s.strip())
-timestamps = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 1, 1)).map(
-    lambda d: d.replace(microsecond=0, tzinfo=UTC)
-)
-related_entries = st.fixed_dictionaries(
-    {"title": scalar_text, "webUrl": st.sampled_from(["https://a.example/1", "http://b.example/x?y=1&z=2"])},
-    optional={"quality": st.integers(0, 200), "publishedDateTime": timestamps, "excerpt": scalar_text},
-)
-seed_mappings = st.fixed_dictionaries(
-    {
-        "category": scalar_text,
-        "title": scalar_text,
-        "publishedDateTime": timestamps,
-        "webUrl": st.just("https://example.com/story"),
-        "provider": st.fixed_dictionaries({"name": scalar_text, "domain": st.just("example.com")}),
-    },
-    optional={
-        "excerpt": scalar_text,
-        "quality": st.integers(0, 10_000),
-        "heat": st.integers(-1, 199),
-        "published": st.booleans(),
-        "topics": st.lists(scalar_text, max_size=5),
-        "related": st.lists(related_entries, max_size=6),
-        "secured": st.text("ABCDEFabcdef0123456789+/=;", min_size=1, max_size=80),
-        "customKey": st.dictionaries(
-            st.text("abcxyz", min_size=1, max_size=5), st.integers() | scalar_text, max_size=3
-        ),
-    },
-)
 
 
 @settings(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.factories import PASSWORD, csrf_token
 from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, article_topics, db
 from webapp.services import stats
 from webapp.web import reports
@@ -191,8 +192,6 @@ def test_bad_filters_are_named(args, field, message):
 @pytest.fixture
 def lead(client, login, history, monkeypatch):
     monkeypatch.setattr(reports, "utcnow", lambda: NOW)
-    from tests.conftest import PASSWORD, csrf_token
-
     client.post("/login", data={"username": "lena", "password": PASSWORD, "csrf_token": csrf_token(client)})
     return client
 

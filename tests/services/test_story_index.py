@@ -4,13 +4,11 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from tests.conftest import csrf_token
+from tests.factories import HX, csrf_token
 from webapp.models import REJECTED, Article, StoryKey, StoryMatch, db
 from webapp.services import moderation, story_index
 from webapp.services.seed_import import import_paths
 from webapp.services.story_index import RELATED_ENTRY, SAME_HEADLINE, SAME_URL
-
-HX = {"HX-Request": "true"}
 
 
 def seed(folder, name, *, title, url, provider="Example", related=()):

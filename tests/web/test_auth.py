@@ -3,8 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, csrf_token
-from tests.formats.test_seeds import MINIMAL, seed_text
+from tests.factories import MINIMAL, PASSWORD, csrf_token, seed_text
 from webapp.models import User, db
 from webapp.services.seed_import import import_paths
 

@@ -4,39 +4,26 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, REAL_SEED, SEEDS, FreshRequestClient, csrf_token
-from tests.services.test_listing import write_seed
+from tests.factories import (
+    HX,
+    PASSWORD,
+    REAL_SEED,
+    FreshRequestClient,
+    csrf_token,
+    fresh,
+    post,
+    soup,
+    write_seed,
+)
 from webapp.models import APPROVED, PENDING, Article, AuditEvent, db
 from webapp.services import claims, moderation
 from webapp.services.seed_import import import_paths
 
-HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def article(app):
-    import_paths([str(SEEDS)], max_bytes=2**21)
-    return db.session.scalar(select(Article))
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def fresh(article_id: int) -> Article:
-    db.session.expire_all()
-    return db.session.get(Article, article_id)
-
 
 def token(client) -> str:
     return csrf_token(client, "/")
-
-
-def post(client, url, headers=None, **data):
-    return client.post(url, data={"csrf_token": token(client), **data}, headers=headers or {})
 
 
 ROUTES = [
