@@ -1,4 +1,4 @@
-"""The `users` commands: passwords, enabling and disabling, roles, listing, and the last-admin guard."""
+"""The `users` commands: the first admin, passwords, enabling and disabling, roles, listing, and the last-admin guard."""
 
 import json
 from datetime import datetime
@@ -181,3 +181,46 @@ def test_list_json(runner, make_user):
 def test_list_of_no_users_is_empty(runner):
     assert runner.invoke(args=["users", "list"]).output == ""
     assert json.loads(runner.invoke(args=["users", "list", "--json"]).output) == []
+
+
+def test_ensure_admin_creates_admin_once_with_a_random_password(runner, monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    first = runner.invoke(args=["users", "ensure-admin"])
+    assert first.exit_code == 0 and "Created user 'admin' with password: " in first.output
+    password = first.output.split("password: ")[1].split()[0]
+    assert len(password) >= 12
+    admin = db.session.scalar(select(User))
+    assert (admin.username, admin.role) == ("admin", "admin")
+    assert password not in admin.password_hash and admin.password_hash.startswith("scrypt:")
+    second = runner.invoke(args=["users", "ensure-admin"])
+    assert second.exit_code == 0 and second.output == ""
+
+
+def test_two_fresh_databases_get_different_admin_passwords(runner, monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    first = runner.invoke(args=["users", "ensure-admin"]).output
+    db.session.execute(User.__table__.delete())
+    db.session.commit()
+    second = runner.invoke(args=["users", "ensure-admin"]).output
+    assert first != second
+
+
+def test_ensure_admin_takes_admin_password_from_environment(client, runner, monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", "from the environment")
+    result = runner.invoke(args=["users", "ensure-admin"])
+    assert "from the environment" not in result.output
+    response = client.post(
+        "/login",
+        data={"username": "admin", "password": "from the environment", "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 302
+
+
+def test_users_create_reads_password_from_stdin(runner):
+    result = runner.invoke(
+        args=["users", "create", "lee", "--role", "lead", "--password-stdin"], input="a long password\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User.role).where(User.username == "lee")) == "lead"
+    again = runner.invoke(args=["users", "create", "lee", "--password-stdin"], input="a long password\n")
+    assert again.exit_code == 1 and "user 'lee' already exists" in again.output

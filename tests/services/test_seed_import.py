@@ -1,16 +1,28 @@
-"""Seed import into the database: exact fields, refusals that store nothing, idempotency, conflicts."""
+"""Seed import into the database: exact fields, refusals that store nothing, idempotency, conflicts,
+and the duplicate suggestions stored with each article."""
 
 import json
 import shutil
 from datetime import UTC, datetime
 
 import pytest
+from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from tests.factories import BAD_SEEDS, MINIMAL, REAL_SEED, SEEDS, seed_mappings, seed_text
-from webapp.models import APPROVED, Article, AuditEvent, RelatedLink, Topic, article_topics, db
+from tests.factories import BAD_SEEDS, MINIMAL, REAL_SEED, SEEDS, seed_mappings, seed_text, write_seed
+from webapp.formats.duplicates import SAME_HEADLINE
+from webapp.models import (
+    APPROVED,
+    Article,
+    AuditEvent,
+    DuplicateSuggestion,
+    RelatedLink,
+    Topic,
+    article_topics,
+    db,
+)
 from webapp.services.seed_import import import_paths
 
 LIMIT = 2 * 1024 * 1024
@@ -300,3 +312,46 @@ def test_progress_bar_shows_on_a_terminal_for_long_imports(monkeypatch):
     with _progress(1000, show=False) as advance:
         advance(1000)
     assert quiet.getvalue() == ""
+
+
+def test_import_stores_the_suggestions_and_the_queue_shows_and_filters_them(client, login, tmp_path):
+    write_seed(tmp_path, "plain", title="Plain story")
+    import_paths([str(SEEDS), str(tmp_path)], max_bytes=2**21)
+    real = db.session.scalar(select(Article).where(Article.identity == REAL_SEED.stem))
+    assert real.suggestion_count == 1
+    assert [(s.positions, s.reason) for s in db.session.scalars(select(DuplicateSuggestion))] == [
+        ([2, 3], SAME_HEADLINE)
+    ]
+
+    login()
+    page = BeautifulSoup(client.get("/?status=all").get_data(as_text=True), "html.parser")
+    counts = {row["id"]: row.find_all("td")[8].get_text(strip=True) for row in page.select("tr.row")}
+    assert counts == {f"article-{real.id}": "1", f"article-{real.id + 1}": "0"}
+    filtered = BeautifulSoup(client.get("/?status=all&duplicates=1").get_data(as_text=True), "html.parser")
+    assert [row["id"] for row in filtered.select("tr.row")] == [f"article-{real.id}"]
+    assert filtered.find("input", attrs={"name": "duplicates"}).has_attr("checked")
+    panel = BeautifulSoup(client.get(f"/articles/{real.id}").get_data(as_text=True), "html.parser")
+    [suggestion] = panel.select("form.suggestion > p")
+    assert (
+        " ".join(suggestion.get_text(" ", strip=True).split())
+        == "Entries 3 and 4 look like one article: same headline"
+    )
+
+
+def test_a_changed_seed_gets_its_suggestions_again(app, tmp_path):
+    text = REAL_SEED.read_text(encoding="utf-8")
+    (tmp_path / "s.txt").write_text(text, encoding="utf-8")
+    import_paths([str(tmp_path)], max_bytes=2**21)
+    (tmp_path / "s.txt").write_text(
+        text.replace(
+            'Login.gov to add facial recognition tech"\n    excerpt: "The General',
+            'Another headline entirely about it"\n    excerpt: "The General',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    report = import_paths([str(tmp_path)], max_bytes=2**21)
+    assert report.updated == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(Article.suggestion_count)) == 0
+    assert db.session.scalar(select(DuplicateSuggestion)) is None
