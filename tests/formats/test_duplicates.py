@@ -1,4 +1,4 @@
-"""Duplicate related links: headline keys and suggestion groups (what the import stores is in test_seed_import)."""
+"""Duplicate related links: headline keys and suggestion groups (test_seed_import: what is stored)."""
 
 import pytest
 

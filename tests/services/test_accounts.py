@@ -1,4 +1,5 @@
-"""The `users` commands: the first admin, passwords, enabling and disabling, roles, listing, and the last-admin guard."""
+"""The `users` commands: the first admin, passwords, enabling and disabling, roles, listing, and
+the last-admin guard."""
 
 import json
 from datetime import datetime
@@ -151,7 +152,7 @@ def test_an_admin_can_be_demoted_once_another_is_promoted(runner, make_user):
 def test_list_prints_one_line_per_user(runner, make_user):
     make_user("root", "admin")
     make_user("maria")
-    runner.invoke(args=["users", "disable", "maria"])
+    assert runner.invoke(args=["users", "disable", "maria"]).exit_code == 0
     result = runner.invoke(args=["users", "list"])
     assert result.exit_code == 0
     today = stored("root").created_at.date().isoformat()
@@ -164,7 +165,7 @@ def test_list_prints_one_line_per_user(runner, make_user):
 def test_list_json(runner, make_user):
     make_user("root", "admin")
     make_user("lee", "lead")
-    runner.invoke(args=["users", "disable", "lee"])
+    assert runner.invoke(args=["users", "disable", "lee"]).exit_code == 0
     result = runner.invoke(args=["users", "list", "--json"])
     assert result.exit_code == 0
     rows = json.loads(result.output)
@@ -179,8 +180,9 @@ def test_list_json(runner, make_user):
 
 
 def test_list_of_no_users_is_empty(runner):
-    assert runner.invoke(args=["users", "list"]).output == ""
-    assert json.loads(runner.invoke(args=["users", "list", "--json"]).output) == []
+    plain, as_json = runner.invoke(args=["users", "list"]), runner.invoke(args=["users", "list", "--json"])
+    assert (plain.exit_code, plain.output) == (0, "")
+    assert as_json.exit_code == 0 and json.loads(as_json.output) == []
 
 
 def test_ensure_admin_creates_admin_once_with_a_random_password(runner, monkeypatch):
@@ -198,16 +200,18 @@ def test_ensure_admin_creates_admin_once_with_a_random_password(runner, monkeypa
 
 def test_two_fresh_databases_get_different_admin_passwords(runner, monkeypatch):
     monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
-    first = runner.invoke(args=["users", "ensure-admin"]).output
+    first = runner.invoke(args=["users", "ensure-admin"])
     db.session.execute(User.__table__.delete())
     db.session.commit()
-    second = runner.invoke(args=["users", "ensure-admin"]).output
-    assert first != second
+    second = runner.invoke(args=["users", "ensure-admin"])
+    assert (first.exit_code, second.exit_code) == (0, 0), first.output + second.output
+    assert "Created user 'admin'" in first.output and first.output != second.output
 
 
 def test_ensure_admin_takes_admin_password_from_environment(client, runner, monkeypatch):
     monkeypatch.setenv("ADMIN_PASSWORD", "from the environment")
     result = runner.invoke(args=["users", "ensure-admin"])
+    assert result.exit_code == 0, result.output
     assert "from the environment" not in result.output
     response = client.post(
         "/login",

@@ -106,9 +106,9 @@ def test_re_enabling_does_not_revive_an_old_session(client, login, runner):
     make_admin = runner.invoke(
         args=["users", "create", "root", "--role", "admin", "--password-stdin"], input="root password long\n"
     )
-    assert make_admin.exit_code == 0
-    runner.invoke(args=["users", "disable", "maria"])
-    runner.invoke(args=["users", "enable", "maria"])
+    assert make_admin.exit_code == 0, make_admin.output
+    assert runner.invoke(args=["users", "disable", "maria"]).exit_code == 0
+    assert runner.invoke(args=["users", "enable", "maria"]).exit_code == 0
     assert client.get("/").status_code == 302
 
 
