@@ -1,4 +1,5 @@
-"""The queue in a real browser: partial updates only, keyboard, heat, conflicts between two moderators, hostile text."""
+"""The queue in a real browser: partial updates only, keyboard, heat, conflicts between two moderators,
+hostile text."""
 
 import re
 import uuid
@@ -133,7 +134,9 @@ def test_hostile_seed_runs_no_script(logged_in_page, import_seed):
     hostile = real_seed_titled(
         f"<script>window.pwned=1</script>{marker}",
         **{
-            "Britain's biggest police force": "<img src=x onerror=window.pwned=2> Britain's biggest police force",
+            "Britain's biggest police force": (
+                "<img src=x onerror=window.pwned=2> Britain's biggest police force"
+            ),
             "name: Business Matters": 'name: "<svg onload=window.pwned=3>"',
             "  - AI\n": '  - "<b onmouseover=window.pwned=4>AI</b>"\n',
         },

@@ -1,4 +1,5 @@
-"""The stats dashboard, the audit log and the Export page in a real browser: charts drawn with labels, htmx filters."""
+"""The stats dashboard, the audit log and the Export page in a real browser: charts drawn with labels,
+htmx filters."""
 
 import pytest
 

@@ -40,7 +40,7 @@ def labelled_pairs() -> list[dict]:
 def precision_recall(rows: list[dict]) -> tuple[float, float]:
     found = [headline_similarity(row["title_a"], row["title_b"]) is not None for row in rows]
     same = [row["label"] == "1" for row in rows]
-    right = sum(f and s for f, s in zip(found, same))
+    right = sum(f and s for f, s in zip(found, same, strict=True))
     return right / sum(found), right / sum(same)
 
 

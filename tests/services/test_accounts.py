@@ -15,7 +15,8 @@ NEW_PASSWORD = "a brand new password"
 
 @pytest.fixture
 def other_client(migrated):
-    """A client of a second app on the same database: each request gets its own context and session, as in production."""
+    """A client of a second app on the same database: each request gets its own context and session,
+    as in production."""
     other = make_app(migrated)
     yield other.test_client()
     with other.app_context():

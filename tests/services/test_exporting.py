@@ -36,8 +36,8 @@ def approve(article: Article, user, heat: int | None = None) -> None:
 def snapshot(article: Article) -> dict:
     """Every seed field of an article as stored, its related links included."""
     fields = (
-        "category title excerpt published_at original_url web_url amp_web_url cdn_amp_web_url type quality heat "
-        "provider_name provider_domain provider_extra images secured extra body"
+        "category title excerpt published_at original_url web_url amp_web_url cdn_amp_web_url type "
+        "quality heat provider_name provider_domain provider_extra images secured extra body"
     ).split()
     link_fields = (
         "position title excerpt published_at web_url amp_web_url cdn_amp_web_url type quality "

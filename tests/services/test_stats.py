@@ -1,4 +1,5 @@
-"""Team-lead stats checked against a hand-built history, the CSV and JSON against the page, and the audit log."""
+"""Team-lead stats checked against a hand-built history, the CSV and JSON against the page, and the
+audit log."""
 
 import csv
 import io
@@ -102,7 +103,8 @@ def test_headline_figures_for_seven_days(history):
         "pending_now": 2,
         "stale_pending_now": 1,
         "oldest_pending_seconds": 86400,
-        # Times to decision 600, 1801, 3599 and 349200 s: nearest-rank median the 2nd, 90th percentile the 4th.
+        # Times to decision 600, 1801, 3599 and 349200 s: nearest-rank median the 2nd, 90th percentile
+        # the 4th.
         "median_seconds_to_decision": 1801,
         "p90_seconds_to_decision": 349200,
         "merges": 1,
