@@ -1,11 +1,11 @@
-# Copydesk: `make run` serves the app on SQLite, `make test` runs the suite, `make bench` measures.
+# Copydesk: `make run` serves the app on SQLite, `make test` lints and runs the suite, `make bench` measures.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run test bench setup setup-dev clean
+.PHONY: run lint test bench setup setup-dev clean
 
 run: setup
 	$(BIN)/flask db upgrade
@@ -13,7 +13,11 @@ run: setup
 	$(BIN)/flask users ensure-admin
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: setup-dev
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup-dev

@@ -130,7 +130,7 @@ def expected_related(kinds: list[str]) -> float:
     floor = 2 * sum(not kind.startswith("cross_") for kind in kinds)
     drawn = [0] * 1 + list(range(1, generate.MAX_RELATED + 1))  # related_count: 0 one time in ten
     weights = [0.1] + [0.9 / generate.MAX_RELATED] * generate.MAX_RELATED
-    return sum(w * min(generate.MAX_RELATED, max(r, floor)) for r, w in zip(drawn, weights))
+    return sum(w * min(generate.MAX_RELATED, max(r, floor)) for r, w in zip(drawn, weights, strict=True))
 
 
 def seeds_for(links: int, seed: int) -> int:
@@ -776,7 +776,8 @@ def format_table(report: dict) -> str:
     if generation["widened"]:
         widened = generation["widened"]
         lines.append(
-            f"  generator's actors widened for this corpus: (actor, place) pairs {widened['pairs_before']:,} -> "
+            "  generator's actors widened for this corpus: "
+            f"(actor, place) pairs {widened['pairs_before']:,} -> "
             f"{widened['pairs_after']:,} for about {widened['stories_needed']:,} stories"
         )
     lines += ["", f"{'':34}{'figure':>12}  {'target':12}"]
@@ -824,18 +825,22 @@ def format_table(report: dict) -> str:
         part = found[name]
         lines += [
             "",
-            f"{title}: precision {part['precision']:.2%} ({part['right']:,} of {part['suggested']:,} suggested), "
+            f"{title}: precision {part['precision']:.2%} "
+            f"({part['right']:,} of {part['suggested']:,} suggested), "
             f"recall {part['recall']:.2%} ({part['right']:,} of {part['planted']:,} planted); "
-            f"{part['false_positives']:,} wrong, {part['unplanted_false_positives']:,} of them unplanted pairs",
+            f"{part['false_positives']:,} wrong, "
+            f"{part['unplanted_false_positives']:,} of them unplanted pairs",
             f"  {'planted kind':24}{'pairs':>8}{'found':>8}{'recall':>9}  by reason",
         ]
         for kind, figures in part["kinds"].items():
             lines.append(
-                f"  {kind:24}{figures['pairs']:8,}{figures['found']:8,}{figures['recall']:9.2%}  {_reasons(figures['by_reason'])}"
+                f"  {kind:24}{figures['pairs']:8,}{figures['found']:8,}{figures['recall']:9.2%}  "
+                + _reasons(figures["by_reason"])
             )
         for kind, figures in part["near_misses"].items():
             lines.append(
-                f"  {kind + ' (negative)':24}{figures['pairs']:8,}{figures['suggested']:8,}{'':9}  {_reasons(figures['by_reason'])}"
+                f"  {kind + ' (negative)':24}{figures['pairs']:8,}{figures['suggested']:8,}{'':9}  "
+                + _reasons(figures["by_reason"])
             )
         for reason, figures in part["reasons"].items():
             lines.append(

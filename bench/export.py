@@ -262,8 +262,8 @@ def summary(baseline: dict, exports: list[dict], args, db_path: Path, took: dict
 
 def format_table(report: dict) -> str:
     lines = [
-        f"{report['articles']:,} approved articles, SQLite ({report['database']}); each run in its own process"
-        + ("; exports under cProfile" if report["profiled"] else ""),
+        f"{report['articles']:,} approved articles, SQLite ({report['database']}); "
+        "each run in its own process" + ("; exports under cProfile" if report["profiled"] else ""),
         f"{'':30}{'seconds':>9}{'articles/s':>12}{'x baseline':>12}{'peak RSS MB':>13}",
     ]
     for run in report["runs"]:
@@ -273,7 +273,8 @@ def format_table(report: dict) -> str:
         )
     for target in report["targets"]:
         lines.append(
-            f"targets ({target['format']}): export <= {target['max_ratio']} x baseline: {target['ratio']:.2f} "
+            f"targets ({target['format']}): export <= {target['max_ratio']} x baseline: "
+            f"{target['ratio']:.2f} "
             f"{_verdict(target['ratio_pass'])}; peak RSS <= {target['max_peak_rss_mb']} MB: "
             f"{target['peak_rss_mb']:.0f} {_verdict(target['peak_rss_pass'])}"
         )

@@ -78,7 +78,10 @@ class Measure:
         return self.true_positives / planted if planted else 1.0
 
     def __str__(self) -> str:
-        return f"P {self.precision:6.1%} R {self.recall:6.1%} (fp {self.false_positives}, fn {self.false_negatives})"
+        return (
+            f"P {self.precision:6.1%} R {self.recall:6.1%} "
+            f"(fp {self.false_positives}, fn {self.false_negatives})"
+        )
 
 
 def load_pairs(path: str | Path = PAIRS) -> list[Pair]:
@@ -118,9 +121,9 @@ def predicted(pair: Pair, scorer: str, threshold: float, overlap: float, guards:
 def measure(pairs: list[Pair], scorer: str, threshold: float, overlap: float, guards: bool = True) -> Measure:
     found = [predicted(pair, scorer, threshold, overlap, guards) for pair in pairs]
     return Measure(
-        sum(f and p.label for f, p in zip(found, pairs)),
-        sum(f and not p.label for f, p in zip(found, pairs)),
-        sum(not f and p.label for f, p in zip(found, pairs)),
+        sum(f and p.label for f, p in zip(found, pairs, strict=True)),
+        sum(f and not p.label for f, p in zip(found, pairs, strict=True)),
+        sum(not f and p.label for f, p in zip(found, pairs, strict=True)),
     )
 
 
@@ -231,7 +234,8 @@ def corpus_report(directory: str | Path) -> str:
                 found[(path.stem, first, second)] = reason
     lines = [
         f"corpus {directory}: {lists} related lists, {entries} entries; "
-        f"related_suggestions {1e3 * seconds / max(lists, 1):.2f} ms per list on average, slowest {1e3 * slowest:.2f} ms",
+        f"related_suggestions {1e3 * seconds / max(lists, 1):.2f} ms per list on average, "
+        f"slowest {1e3 * slowest:.2f} ms",
         "",
         f"  {'planted kind':18} {'pairs':>5} {'found':>6} {'recall':>7}  by reason",
     ]

@@ -112,7 +112,7 @@ from .vocabulary import (
 )
 
 PASSWORD = "history-password"
-# generate_password_hash(PASSWORD), computed once: a fixed salt keeps the users' rows the same from run to run.
+# generate_password_hash(PASSWORD), computed once: a fixed salt keeps the users' rows the same each run.
 PASSWORD_HASH = (
     "scrypt:32768:8:1$rJd5aByHCwrBZ99Z$54cdc340b06f3e7ea275f3b46b2e667bfbf49f638db8b6087aef97f8bc7bbf936119c49bc9"
     "81a47bccfa688599b71885803d38e4b3e0ca6842c37ffbbdab47b2"
@@ -433,7 +433,7 @@ class _History:
             self.start + slot * HOUR + rng.randrange(6) * 600 * SECOND + rng.randrange(20 * SECOND)
             for slot in slots
         )
-        for index, (imported, outlet) in enumerate(zip(times, outlets), start=1):
+        for index, (imported, outlet) in enumerate(zip(times, outlets, strict=True), start=1):
             article = _Article(index, imported, outlet, updated=imported)
             self.articles.append(article)
             age_hours = (clock.end - imported) / HOUR
@@ -698,7 +698,8 @@ class _History:
             attempts += 1
             if attempts > 50 * self.target + 1000:
                 raise ValueError(
-                    f"could not place {missing:,} more events: too many for {self.n:,} articles in {self.days} days"
+                    f"could not place {missing:,} more events: "
+                    f"too many for {self.n:,} articles in {self.days} days"
                 )
             article = rng.choices(self.articles, cum_weights=self.heat_cum)[0]
             last = clock.work(article.updated)
@@ -1060,7 +1061,10 @@ class _PostgresSink:
         with self.raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(
-                    [c(row[column.name]) if c else row[column.name] for c, column in zip(convert, columns)]
+                    [
+                        c(row[column.name]) if c else row[column.name]
+                        for c, column in zip(convert, columns, strict=True)
+                    ]
                 )
                 count += 1
         self.raw.commit()
@@ -1070,7 +1074,8 @@ class _PostgresSink:
         with self.raw.cursor() as cursor:
             for table in tables:  # ids were given: move each sequence past them
                 cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table.name}), false)"
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"(SELECT coalesce(max(id), 0) + 1 FROM {table.name}), false)"
                 )
         self.raw.commit()
         self.raw.autocommit = True
@@ -1211,7 +1216,8 @@ def describe(database_url: str) -> dict | None:
 def format_summary(report: dict) -> str:
     counts = report["counts"]
     lines = [
-        f"{report['database']}: {report['start'][:16]} to {report['end'][:16]} ({report['days']} days), seed {report['seed']}",
+        f"{report['database']}: {report['start'][:16]} to {report['end'][:16]} "
+        f"({report['days']} days), seed {report['seed']}",
         "rows: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()),
         "articles: " + ", ".join(f"{status} {count:,}" for status, count in report["statuses"].items()),
         "events: " + ", ".join(f"{action} {count:,}" for action, count in report["actions"].items()),

@@ -88,7 +88,8 @@ def main(argv=None) -> int:
     bare, full, again = (statistics.median(r[i] for r in rounds) for i in range(3))
     first, second = rounds[-1][3]["import"], rounds[-1][3]["reimport"]
     print(
-        f"{len(files):,} seeds, mean {mean_size / 1024:.1f} KiB, {database_url.split(':')[0]}, median of {args.repeat}"
+        f"{len(files):,} seeds, mean {mean_size / 1024:.1f} KiB, {database_url.split(':')[0]}, "
+        f"median of {args.repeat}"
     )
     print(f"{'':24}{'seconds':>9}{'x bare parse':>14}  outcome")
     print(f"{'bare CSafeLoader parse':24}{bare:9.2f}{1:14.2f}")

@@ -183,7 +183,7 @@ def summary(rounds: list[list[wrk.WrkResult]], approved: int, args, took: dict) 
                 "wrapped": sum(r.wrapped for r in results),
                 "rounds": [
                     {"requests_per_second": r.requests_per_second, "ratio_to_bare": ratio}
-                    for r, ratio in zip(results, ratios)
+                    for r, ratio in zip(results, ratios, strict=True)
                 ],
             }
         )
@@ -205,7 +205,8 @@ def summary(rounds: list[list[wrk.WrkResult]], approved: int, args, took: dict) 
 
 def format_table(report: dict) -> str:
     lines = [
-        f"{report['articles']:,} articles (SQLite, WAL); gunicorn {report['gunicorn']}; wrk {report['wrk']}; 127.0.0.1"
+        f"{report['articles']:,} articles (SQLite, WAL); gunicorn {report['gunicorn']}; "
+        f"wrk {report['wrk']}; 127.0.0.1"
         + (f"; medians of {report['rounds']} rounds" if report["rounds"] > 1 else ""),
         f"{'':16}{'requests/s':>11}{'x bare':>8}{'p50':>10}{'p99':>10}{'non-2xx':>9}{'socket errors':>15}",
     ]

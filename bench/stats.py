@@ -227,7 +227,8 @@ def format_table(report: dict) -> str:
     bare = report["bare"]
     lines = [
         f"{report['requests']} requests per route after {WARMUP} warm-ups, Flask test client in-process; "
-        f"history of {report['articles']:,} articles and {report['events']:,} events over {report['days']} days"
+        f"history of {report['articles']:,} articles and {report['events']:,} events "
+        f"over {report['days']} days"
     ]
     for result in report["databases"]:
         built = result["history"]

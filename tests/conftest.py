@@ -1,26 +1,18 @@
-"""Fixtures: an app on a migrated test database (SQLite, or TEST_DATABASE_URL), a client, helpers."""
+"""Fixtures: an app on a migrated test database (SQLite, or TEST_DATABASE_URL), a client, users, an article.
+
+Plain helpers and constants live in factories.py.
+"""
 
 import os
-import re
-from pathlib import Path
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from webapp import create_app
-from webapp.models import db
+from tests.factories import PASSWORD, SEEDS, SHARED, FreshRequestClient, csrf_token, make_app
+from webapp.models import Article, db
 from webapp.services.accounts import create_user
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-REAL_SEED = SEEDS / "000_153b8be9e8e41660.txt"
-# The product owner's shared folder: beside the checkout, or where COPYDESK_SHARED says (.ci/run
-# sets it for a clone made elsewhere).
-SHARED = Path(os.environ.get("COPYDESK_SHARED") or ROOT.parent / "shared")
-PASSWORD = "correct horse battery"
+from webapp.services.seed_import import import_paths
 
 
 @pytest.hookimpl(wrapper=True)
@@ -36,12 +28,6 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-
-
-def make_app(database_url, **config):
-    return create_app(
-        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret", "TESTING": True, **config}
-    )
 
 
 @pytest.fixture(scope="session")
@@ -78,20 +64,6 @@ def _empty_tables():
                 connection.execute(text(f"DELETE FROM {table}"))
 
 
-class FreshRequestClient(FlaskClient):
-    """A test client whose requests load the logged-in user again, as separate requests do in production.
-
-    The tests keep one app context open, which Flask reuses for every request, and flask-login
-    and Flask-WTF cache the user and the CSRF token in `g`: without this a disabled user would
-    seem to stay logged in, and a second client would get the first one's token.
-    """
-
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
-        return super().open(*args, **kwargs)
-
-
 @pytest.fixture
 def client(app):
     app.test_client_class = FreshRequestClient
@@ -120,11 +92,6 @@ def make_user(app):
     return make
 
 
-def csrf_token(client, path="/login"):
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
 @pytest.fixture
 def login(client, make_user):
     def log_in(username="maria", role="moderator"):
@@ -136,3 +103,10 @@ def login(client, make_user):
         return user
 
     return log_in
+
+
+@pytest.fixture
+def article(app):
+    """The product owner's real seed, imported: a pending article at version 1."""
+    import_paths([str(SEEDS)], max_bytes=2**21)
+    return db.session.scalar(select(Article))

@@ -54,19 +54,3 @@ def test_bad_seed_max_bytes_is_named(monkeypatch, tmp_path, value, message):
 def test_seed_max_bytes_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SEED_MAX_BYTES", "4096")
     assert from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})["SEED_MAX_BYTES"] == 4096
-
-
-def test_every_setting_and_command_is_documented_in_the_readme():
-    import re
-
-    from .conftest import ROOT
-
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    config_source = (ROOT / "webapp" / "config.py").read_text(encoding="utf-8")
-    settings = set(re.findall(r'(?:environ\.get|positive_int)\("([A-Z_]+)"', config_source))
-    assert {"DATABASE_URL", "SECRET_KEY", "SEED_MAX_BYTES", "HEAT_MAX"} <= settings
-    assert [name for name in sorted(settings) if f"`{name}`" not in readme] == []
-    from webapp.cli import seeds_cli, users_cli
-
-    commands = [f"{group.name} {name}" for group in (seeds_cli, users_cli) for name in group.commands]
-    assert [command for command in commands if f"`{command}" not in readme] == []

@@ -47,11 +47,11 @@ def test_quality_sort_index_exists_with_its_expression(app):
 
 
 def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
-    """Every migration runs on a database with users, articles and decisions in it (SQLite rebuilds tables)."""
+    """Every migration runs on a database holding users, articles and decisions (SQLite rebuilds tables)."""
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from .conftest import make_app
+    from tests.factories import make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'old.db'}")
     with app.app_context():
@@ -65,25 +65,29 @@ def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
             )
             connection.execute(
                 text(
-                    "INSERT INTO articles (identity, source_name, content_hash, source_text, category, title, published_at, "
-                    "web_url, heat, provider_name, key_order, body, status, decided_by_id, version, imported_at, updated_at) "
-                    "VALUES ('a', 'a.md', 'h', 't', 'news', 'T', '2024-01-01 00:00:00', 'https://e.com', -1, 'P', '[]', '', "
-                    "'approved', 1, 2, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+                    "INSERT INTO articles (identity, source_name, content_hash, source_text, category, "
+                    "title, published_at, web_url, heat, provider_name, key_order, body, status, "
+                    "decided_by_id, version, imported_at, updated_at) "
+                    "VALUES ('a', 'a.md', 'h', 't', 'news', 'T', '2024-01-01 00:00:00', 'https://e.com', "
+                    "-1, 'P', '[]', '', 'approved', 1, 2, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
                 )
             )
             connection.execute(
                 text(
-                    "INSERT INTO articles (identity, source_name, content_hash, source_text, category, title, published_at, "
-                    "web_url, heat, provider_name, key_order, body, status, version, imported_at, updated_at) "
-                    "VALUES ('b', 'b.md', 'h', 't', 'news', 'T', '2024-01-01 00:00:00', 'http://www.e.com/', -1, 'P', '[]', '', "
-                    "'pending', 1, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+                    "INSERT INTO articles (identity, source_name, content_hash, source_text, category, "
+                    "title, published_at, web_url, heat, provider_name, key_order, body, status, version, "
+                    "imported_at, updated_at) "
+                    "VALUES ('b', 'b.md', 'h', 't', 'news', 'T', '2024-01-01 00:00:00', "
+                    "'http://www.e.com/', -1, 'P', '[]', '', 'pending', 1, '2024-01-01 00:00:00', "
+                    "'2024-01-01 00:00:00')"
                 )
             )
             for position in (0, 1):
                 connection.execute(
                     text(
                         "INSERT INTO related_links (article_id, position, title, web_url, key_order) "
-                        f"VALUES (1, {position}, 'Login.gov to add facial recognition tech', 'https://e{position}.com/x', '[]')"
+                        f"VALUES (1, {position}, 'Login.gov to add facial recognition tech', "
+                        f"'https://e{position}.com/x', '[]')"
                     )
                 )
         upgrade()

@@ -7,13 +7,12 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from tests.factories import ROOT, SEEDS
 from webapp.formats import duplicates
 from webapp.formats.seeds import HEAT_UNSET, heat_label
 from webapp.models import APPROVED, REJECTED, STATUSES, Article, db
 from webapp.services import actions, audit_log, moderation, story_index
 from webapp.services.seed_import import import_paths
-
-from .conftest import ROOT, SEEDS
 
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
 MODULES = sorted(path for path in (ROOT / "webapp").rglob("*.py") if "migrations" not in path.parts)

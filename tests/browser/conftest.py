@@ -14,14 +14,14 @@ from urllib.request import urlopen
 
 import pytest
 
-from ..conftest import PASSWORD, ROOT, SEEDS
+from tests.factories import PASSWORD, ROOT, SEEDS, real_seed_titled
 
 try:
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 except ImportError:
     # Collected all the same: the browser fixture then skips each test, which CI counts as a failure.
-    PlaywrightError = expect = sync_playwright = None
+    PlaywrightError = sync_playwright = None
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The machine has no outside network: without the background-networking flags Chromium stalls on update,
@@ -73,7 +73,7 @@ def flask_cli(env, *args, stdin=None, check=True):
 
 @pytest.fixture(scope="session")
 def server_env(tmp_path_factory):
-    """Environment shared by gunicorn and the CLI: a fresh SQLite database, a fixed secret, development mode."""
+    """Environment shared by gunicorn and the CLI: a fresh SQLite database, a fixed secret, development."""
     # Always a temporary SQLite file, even when TEST_DATABASE_URL is set: the main suite empties that
     # database between its tests, which would pull the rows from under the running server.
     database = tmp_path_factory.mktemp("browser-db") / "copydesk.db"
@@ -158,10 +158,11 @@ def _wait_until_serving(server, url, log_path):
 
 @pytest.fixture
 def import_seed(server_env, live_server, tmp_path_factory):
-    """Factory: write one seed file to a fresh folder, import it into the running app, return the JSON report."""
+    """Factory: write one seed file to a fresh folder, import it into the running app; its JSON report."""
 
     def import_(content: str | bytes, name: str | None = None) -> dict:
-        # The file name's stem is the article's identity: a unique default keeps tests from updating each other's.
+        # The file name's stem is the article's identity: a unique default keeps tests from updating
+        # each other's.
         path = tmp_path_factory.mktemp("seed") / (name or f"browser_{uuid.uuid4().hex}.md")
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
         # Exit status 1 only means some file was refused, which hostile seeds are for; the report says which.
@@ -174,6 +175,19 @@ def import_seed(server_env, live_server, tmp_path_factory):
         return json.loads(result.stdout)
 
     return import_
+
+
+@pytest.fixture
+def story(import_seed):
+    """Factory: import the real seed under a new unique title (and other replacements); returns the title."""
+
+    def make(**replacements) -> str:
+        title = f"Story {uuid.uuid4().hex[:10]}"
+        report = import_seed(real_seed_titled(title, **replacements))
+        assert report["imported"] == 1, report
+        return title
+
+    return make
 
 
 @pytest.fixture(scope="session")
@@ -229,9 +243,9 @@ def _watch(page, errors):
             return
         url = message.location.get("url", "")
         # Chromium logs every 4xx/5xx as "Failed to load resource". A page's own 4xx is the app's answer
-        # (a wrong password is a 401), and so is a 409 or 422 to an htmx request (a conflict, a bad heat); /favicon.ico is Chromium's own probe, made once
-        # per browser, so it would fail whichever test comes first. A 5xx page, or a failing script, style
-        # or htmx request, stays an error.
+        # (a wrong password is a 401), and so is a 409 or 422 to an htmx request (a conflict, a bad
+        # heat); /favicon.ico is Chromium's own probe, made once per browser, so it would fail whichever
+        # test comes first. A 5xx page, or a failing script, style or htmx request, stays an error.
         if message.text.startswith("Failed to load resource") and (
             url in refused_documents or urlsplit(url).path == "/favicon.ico"
         ):
@@ -251,7 +265,7 @@ def page(new_page):
 
 @pytest.fixture
 def logged_in_page(new_page):
-    """Factory: logged_in_page(username) logs in through the real login form on a fresh page and returns it."""
+    """Factory: logged_in_page(username) logs in through the real login form on a fresh page, returned."""
 
     def log_in(username: str, password: str = PASSWORD):
         page = new_page()

@@ -1,6 +1,6 @@
 """The harness itself: broken pages fail tests, and seeds imported mid-session reach the running app."""
 
-from .conftest import expect
+from tests.factories import expect
 
 SEED = """---
 category: news

@@ -2,10 +2,9 @@
 
 import pytest
 
-from ..conftest import ROOT
-from .conftest import expect
+from tests.factories import SCREENSHOTS, expect
 
-SCREENSHOT = ROOT / "docs" / "screenshots" / "queue.png"
+SCREENSHOT = SCREENSHOTS / "queue.png"
 
 
 @pytest.mark.screenshot

@@ -1,7 +1,6 @@
 """Merging duplicate related links in a real browser: mouse, `m`, undo and unmerge, without a reload."""
 
-from .conftest import expect
-from .test_queue import assert_no_reload, queue_with, story  # noqa: F401 (the `story` fixture)
+from tests.factories import assert_no_reload, expect, queue_with
 
 
 def open_panel(page, title):

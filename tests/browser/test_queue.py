@@ -1,48 +1,12 @@
-"""The queue in a real browser: partial updates only, keyboard, heat, conflicts between two moderators, hostile text."""
+"""The queue in a real browser: partial updates only, keyboard, heat, conflicts between two moderators,
+hostile text."""
 
 import re
 import uuid
 
 import pytest
 
-from ..conftest import REAL_SEED, ROOT
-from .conftest import expect
-
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-
-
-def seed_text(title: str, **replacements) -> str:
-    text = REAL_SEED.read_text(encoding="utf-8").replace(
-        "Met Police roll out facial recognition technology to tackle London’s shoplifting", title
-    )
-    for old, new in replacements.items():
-        text = text.replace(old, new)
-    return text
-
-
-@pytest.fixture
-def story(import_seed):
-    """Import a fresh article with a unique title; returns the title."""
-
-    def make(**replacements) -> str:
-        title = f"Story {uuid.uuid4().hex[:10]}"
-        report = import_seed(seed_text(title, **replacements))
-        assert report["imported"] == 1, report
-        return title
-
-    return make
-
-
-def queue_with(page, title):
-    page.goto(f"/?status=all&q={title}")
-    row = page.locator("#queue-rows tr.row", has_text=title)
-    expect(row).to_have_count(1)
-    page.evaluate("window.copydeskMarker = 'still here'")
-    return row
-
-
-def assert_no_reload(page):
-    assert page.evaluate("window.copydeskMarker") == "still here"
+from tests.factories import SCREENSHOTS, assert_no_reload, expect, queue_with, real_seed_titled
 
 
 def test_approve_with_the_mouse_swaps_only_row_and_panel(logged_in_page, story):
@@ -169,10 +133,12 @@ def test_another_moderators_decision_appears_in_place_without_reload(logged_in_p
 
 def test_hostile_seed_runs_no_script(logged_in_page, import_seed):
     marker = uuid.uuid4().hex[:8]
-    hostile = seed_text(
+    hostile = real_seed_titled(
         f"<script>window.pwned=1</script>{marker}",
         **{
-            "Britain's biggest police force": "<img src=x onerror=window.pwned=2> Britain's biggest police force",
+            "Britain's biggest police force": (
+                "<img src=x onerror=window.pwned=2> Britain's biggest police force"
+            ),
             "name: Business Matters": 'name: "<svg onload=window.pwned=3>"',
             "  - AI\n": '  - "<b onmouseover=window.pwned=4>AI</b>"\n',
         },

@@ -1,9 +1,9 @@
-"""The stats dashboard, the audit log and the Export page in a real browser: charts drawn with labels, htmx filters."""
+"""The stats dashboard, the audit log and the Export page in a real browser: charts drawn with labels,
+htmx filters."""
 
 import pytest
 
-from .conftest import expect
-from .test_queue import SCREENSHOTS, story  # noqa: F401 (the `story` fixture)
+from tests.factories import SCREENSHOTS, expect
 
 
 def approve_some(logged_in_page, story, count=3):

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import BindParameter, select
 from sqlalchemy.sql import visitors
 
+from tests.factories import write_seed
 from webapp.models import APPROVED, Article, db
 from webapp.services import moderation
 from webapp.services.filtering import InvalidCursor
@@ -20,38 +21,6 @@ from webapp.services.listing import (
 from webapp.services.seed_import import import_paths
 
 STALE = timedelta(hours=48)
-
-
-def write_seed(
-    folder,
-    name,
-    *,
-    title="Story",
-    published="2023-10-19T13:22:00Z",
-    quality=None,
-    heat=-1,
-    topics=(),
-    provider="Example",
-    excerpt="An excerpt",
-):
-    lines = [
-        "---",
-        "category: news",
-        f'title: "{title}"',
-        f'excerpt: "{excerpt}"',
-        f"publishedDateTime: {published}",
-        f'webUrl: "https://example.com/{name}"',
-        f"heat: {heat}",
-        "provider:",
-        f"  name: {provider}",
-        "  domain: example.com",
-    ]
-    if quality is not None:
-        lines.append(f"quality: {quality}")
-    if topics:
-        lines += ["topics:"] + [f"  - {topic}" for topic in topics]
-    lines += ["related:", "  - title: R", "    webUrl: https://r.example/1", "---", ""]
-    (folder / f"{name}.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 def load(folder) -> dict[str, int]:

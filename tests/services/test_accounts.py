@@ -1,4 +1,5 @@
-"""The `users` commands: passwords, enabling and disabling, roles, listing, and the last-admin guard."""
+"""The `users` commands: the first admin, passwords, enabling and disabling, roles, listing, and
+the last-admin guard."""
 
 import json
 from datetime import datetime
@@ -6,16 +7,16 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from tests.factories import PASSWORD, csrf_token, make_app
 from webapp.models import User, db
-
-from .conftest import PASSWORD, csrf_token, make_app
 
 NEW_PASSWORD = "a brand new password"
 
 
 @pytest.fixture
 def other_client(migrated):
-    """A client of a second app on the same database: each request gets its own context and session, as in production."""
+    """A client of a second app on the same database: each request gets its own context and session,
+    as in production."""
     other = make_app(migrated)
     yield other.test_client()
     with other.app_context():
@@ -152,7 +153,7 @@ def test_an_admin_can_be_demoted_once_another_is_promoted(runner, make_user):
 def test_list_prints_one_line_per_user(runner, make_user):
     make_user("root", "admin")
     make_user("maria")
-    runner.invoke(args=["users", "disable", "maria"])
+    assert runner.invoke(args=["users", "disable", "maria"]).exit_code == 0
     result = runner.invoke(args=["users", "list"])
     assert result.exit_code == 0
     today = stored("root").created_at.date().isoformat()
@@ -165,7 +166,7 @@ def test_list_prints_one_line_per_user(runner, make_user):
 def test_list_json(runner, make_user):
     make_user("root", "admin")
     make_user("lee", "lead")
-    runner.invoke(args=["users", "disable", "lee"])
+    assert runner.invoke(args=["users", "disable", "lee"]).exit_code == 0
     result = runner.invoke(args=["users", "list", "--json"])
     assert result.exit_code == 0
     rows = json.loads(result.output)
@@ -180,5 +181,51 @@ def test_list_json(runner, make_user):
 
 
 def test_list_of_no_users_is_empty(runner):
-    assert runner.invoke(args=["users", "list"]).output == ""
-    assert json.loads(runner.invoke(args=["users", "list", "--json"]).output) == []
+    plain, as_json = runner.invoke(args=["users", "list"]), runner.invoke(args=["users", "list", "--json"])
+    assert (plain.exit_code, plain.output) == (0, "")
+    assert as_json.exit_code == 0 and json.loads(as_json.output) == []
+
+
+def test_ensure_admin_creates_admin_once_with_a_random_password(runner, monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    first = runner.invoke(args=["users", "ensure-admin"])
+    assert first.exit_code == 0 and "Created user 'admin' with password: " in first.output
+    password = first.output.split("password: ")[1].split()[0]
+    assert len(password) >= 12
+    admin = db.session.scalar(select(User))
+    assert (admin.username, admin.role) == ("admin", "admin")
+    assert password not in admin.password_hash and admin.password_hash.startswith("scrypt:")
+    second = runner.invoke(args=["users", "ensure-admin"])
+    assert second.exit_code == 0 and second.output == ""
+
+
+def test_two_fresh_databases_get_different_admin_passwords(runner, monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    first = runner.invoke(args=["users", "ensure-admin"])
+    db.session.execute(User.__table__.delete())
+    db.session.commit()
+    second = runner.invoke(args=["users", "ensure-admin"])
+    assert (first.exit_code, second.exit_code) == (0, 0), first.output + second.output
+    assert "Created user 'admin'" in first.output and first.output != second.output
+
+
+def test_ensure_admin_takes_admin_password_from_environment(client, runner, monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", "from the environment")
+    result = runner.invoke(args=["users", "ensure-admin"])
+    assert result.exit_code == 0, result.output
+    assert "from the environment" not in result.output
+    response = client.post(
+        "/login",
+        data={"username": "admin", "password": "from the environment", "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 302
+
+
+def test_users_create_reads_password_from_stdin(runner):
+    result = runner.invoke(
+        args=["users", "create", "lee", "--role", "lead", "--password-stdin"], input="a long password\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User.role).where(User.username == "lee")) == "lead"
+    again = runner.invoke(args=["users", "create", "lee", "--password-stdin"], input="a long password\n")
+    assert again.exit_code == 1 and "user 'lee' already exists" in again.output

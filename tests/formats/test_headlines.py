@@ -4,12 +4,12 @@ pairs of tests/data/headline_pairs.tsv, its suggestions, and what it suggests on
 import csv
 import re
 from itertools import combinations
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from bench.headline_threshold import calibrate, load_pairs, split
+from tests.factories import ROOT
 from webapp.formats.duplicates import SAME_HEADLINE, SAME_URL, LinkFields, related_suggestions
 from webapp.formats.headlines import (
     GENERIC_WORDS,
@@ -24,7 +24,7 @@ from webapp.formats.headlines import (
 )
 from webapp.formats.seeds import parse
 
-PAIRS = Path(__file__).resolve().parent / "data" / "headline_pairs.tsv"
+PAIRS = ROOT / "tests" / "data" / "headline_pairs.tsv"
 SIMILAR = re.compile(r"similar headline \((\d{1,3})%\)")
 MET_POLICE = (
     "Met Police roll out facial recognition to tackle shoplifting",
@@ -40,7 +40,7 @@ def labelled_pairs() -> list[dict]:
 def precision_recall(rows: list[dict]) -> tuple[float, float]:
     found = [headline_similarity(row["title_a"], row["title_b"]) is not None for row in rows]
     same = [row["label"] == "1" for row in rows]
-    right = sum(f and s for f, s in zip(found, same))
+    right = sum(f and s for f, s in zip(found, same, strict=True))
     return right / sum(found), right / sum(same)
 
 

@@ -1,16 +1,11 @@
-"""Duplicate related links: headline keys, suggestion groups, and what the import stores."""
+"""Duplicate related links: headline keys and suggestion groups (test_seed_import: what is stored)."""
 
 import pytest
-from bs4 import BeautifulSoup
-from sqlalchemy import select
 
+from tests.factories import REAL_SEED
 from webapp.formats.duplicates import SAME_HEADLINE, SAME_URL, LinkFields, related_suggestions
 from webapp.formats.headlines import headline_key
 from webapp.formats.seeds import parse
-from webapp.models import Article, DuplicateSuggestion, db
-from webapp.services.seed_import import import_paths
-
-from .conftest import REAL_SEED, SEEDS
 
 
 def links_of(seed) -> list[LinkFields]:
@@ -107,48 +102,3 @@ def test_real_corpus_same_headline_pairs_are_suggested_and_different_articles_ar
                         second.title,
                     )
     assert checked >= 3
-
-
-def test_import_stores_the_suggestions_and_the_queue_shows_and_filters_them(client, login, tmp_path):
-    from .test_listing import write_seed
-
-    write_seed(tmp_path, "plain", title="Plain story")
-    import_paths([str(SEEDS), str(tmp_path)], max_bytes=2**21)
-    real = db.session.scalar(select(Article).where(Article.identity == REAL_SEED.stem))
-    assert real.suggestion_count == 1
-    assert [(s.positions, s.reason) for s in db.session.scalars(select(DuplicateSuggestion))] == [
-        ([2, 3], SAME_HEADLINE)
-    ]
-
-    login()
-    page = BeautifulSoup(client.get("/?status=all").get_data(as_text=True), "html.parser")
-    counts = {row["id"]: row.find_all("td")[8].get_text(strip=True) for row in page.select("tr.row")}
-    assert counts == {f"article-{real.id}": "1", f"article-{real.id + 1}": "0"}
-    filtered = BeautifulSoup(client.get("/?status=all&duplicates=1").get_data(as_text=True), "html.parser")
-    assert [row["id"] for row in filtered.select("tr.row")] == [f"article-{real.id}"]
-    assert filtered.find("input", attrs={"name": "duplicates"}).has_attr("checked")
-    panel = BeautifulSoup(client.get(f"/articles/{real.id}").get_data(as_text=True), "html.parser")
-    [suggestion] = panel.select("form.suggestion > p")
-    assert (
-        " ".join(suggestion.get_text(" ", strip=True).split())
-        == "Entries 3 and 4 look like one article: same headline"
-    )
-
-
-def test_a_changed_seed_gets_its_suggestions_again(app, tmp_path):
-    text = REAL_SEED.read_text(encoding="utf-8")
-    (tmp_path / "s.txt").write_text(text, encoding="utf-8")
-    import_paths([str(tmp_path)], max_bytes=2**21)
-    (tmp_path / "s.txt").write_text(
-        text.replace(
-            'Login.gov to add facial recognition tech"\n    excerpt: "The General',
-            'Another headline entirely about it"\n    excerpt: "The General',
-            1,
-        ),
-        encoding="utf-8",
-    )
-    report = import_paths([str(tmp_path)], max_bytes=2**21)
-    assert report.updated == 1
-    db.session.expire_all()
-    assert db.session.scalar(select(Article.suggestion_count)) == 0
-    assert db.session.scalar(select(DuplicateSuggestion)) is None

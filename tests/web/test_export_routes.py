@@ -6,16 +6,12 @@ import zipfile
 
 import pytest
 import yaml
-from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from tests.factories import HX, REAL_SEED, SEEDS, csrf_token, soup
 from webapp.models import APPROVED, Article, ExportRun, db
 from webapp.services import moderation
 from webapp.services.seed_import import import_paths
-
-from .conftest import REAL_SEED, SEEDS, csrf_token
-
-HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -25,10 +21,6 @@ def approved(app, make_user):
     moderation.decide(article.id, make_user("ana"), APPROVED, article.version)
     db.session.expire_all()
     return article
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def download(client, **data):

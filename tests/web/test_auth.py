@@ -1,13 +1,10 @@
-"""Logging in and out, the first admin, and what anonymous users may see."""
+"""Logging in and out, sessions that end, and what anonymous users may see."""
 
 import pytest
-from sqlalchemy import select
 
-from webapp.models import User, db
+from tests.factories import MINIMAL, PASSWORD, csrf_token, seed_text
+from webapp.models import db
 from webapp.services.seed_import import import_paths
-
-from .conftest import PASSWORD, csrf_token
-from .test_seeds import MINIMAL, seed_text
 
 
 def test_anonymous_user_is_sent_to_login(client):
@@ -79,49 +76,6 @@ def test_disabled_user_is_logged_out_at_once(client, login):
     assert client.get("/").status_code == 302
 
 
-def test_ensure_admin_creates_admin_once_with_a_random_password(runner, monkeypatch):
-    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
-    first = runner.invoke(args=["users", "ensure-admin"])
-    assert first.exit_code == 0 and "Created user 'admin' with password: " in first.output
-    password = first.output.split("password: ")[1].split()[0]
-    assert len(password) >= 12
-    admin = db.session.scalar(select(User))
-    assert (admin.username, admin.role) == ("admin", "admin")
-    assert password not in admin.password_hash and admin.password_hash.startswith("scrypt:")
-    second = runner.invoke(args=["users", "ensure-admin"])
-    assert second.exit_code == 0 and second.output == ""
-
-
-def test_two_fresh_databases_get_different_admin_passwords(runner, monkeypatch):
-    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
-    first = runner.invoke(args=["users", "ensure-admin"]).output
-    db.session.execute(User.__table__.delete())
-    db.session.commit()
-    second = runner.invoke(args=["users", "ensure-admin"]).output
-    assert first != second
-
-
-def test_ensure_admin_takes_admin_password_from_environment(client, runner, monkeypatch):
-    monkeypatch.setenv("ADMIN_PASSWORD", "from the environment")
-    result = runner.invoke(args=["users", "ensure-admin"])
-    assert "from the environment" not in result.output
-    response = client.post(
-        "/login",
-        data={"username": "admin", "password": "from the environment", "csrf_token": csrf_token(client)},
-    )
-    assert response.status_code == 302
-
-
-def test_users_create_reads_password_from_stdin(runner):
-    result = runner.invoke(
-        args=["users", "create", "lee", "--role", "lead", "--password-stdin"], input="a long password\n"
-    )
-    assert result.exit_code == 0, result.output
-    assert db.session.scalar(select(User.role).where(User.username == "lee")) == "lead"
-    again = runner.invoke(args=["users", "create", "lee", "--password-stdin"], input="a long password\n")
-    assert again.exit_code == 1 and "user 'lee' already exists" in again.output
-
-
 def test_queue_escapes_seed_text(client, login, tmp_path):
     path = tmp_path / "xss.md"
     path.write_text(seed_text(MINIMAL.replace('"A title"', '"<script>alert(1)</script>"')), encoding="utf-8")
@@ -152,9 +106,9 @@ def test_re_enabling_does_not_revive_an_old_session(client, login, runner):
     make_admin = runner.invoke(
         args=["users", "create", "root", "--role", "admin", "--password-stdin"], input="root password long\n"
     )
-    assert make_admin.exit_code == 0
-    runner.invoke(args=["users", "disable", "maria"])
-    runner.invoke(args=["users", "enable", "maria"])
+    assert make_admin.exit_code == 0, make_admin.output
+    assert runner.invoke(args=["users", "disable", "maria"]).exit_code == 0
+    assert runner.invoke(args=["users", "enable", "maria"]).exit_code == 0
     assert client.get("/").status_code == 302
 
 

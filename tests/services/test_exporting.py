@@ -15,14 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from tests.factories import REAL_SEED, ROOT, SEEDS, seed_mappings
 from webapp.formats.seeds import parse, split_front_matter
 from webapp.models import APPROVED, Article, ExportedArticle, ExportRun, User, db
 from webapp.services import exporting, moderation
 from webapp.services.exporting import ExportError, ExportFilters, export
 from webapp.services.seed_import import import_paths
-
-from .conftest import REAL_SEED, ROOT, SEEDS
-from .test_seed_import import seed_mappings
 
 LIMIT = 2**21
 
@@ -38,8 +36,8 @@ def approve(article: Article, user, heat: int | None = None) -> None:
 def snapshot(article: Article) -> dict:
     """Every seed field of an article as stored, its related links included."""
     fields = (
-        "category title excerpt published_at original_url web_url amp_web_url cdn_amp_web_url type quality heat "
-        "provider_name provider_domain provider_extra images secured extra body"
+        "category title excerpt published_at original_url web_url amp_web_url cdn_amp_web_url type "
+        "quality heat provider_name provider_domain provider_extra images secured extra body"
     ).split()
     link_fields = (
         "position title excerpt published_at web_url amp_web_url cdn_amp_web_url type quality "

@@ -1,4 +1,5 @@
-"""Team-lead stats checked against a hand-built history, the CSV and JSON against the page, and the audit log."""
+"""Team-lead stats checked against a hand-built history, the CSV and JSON against the page, and the
+audit log."""
 
 import csv
 import io
@@ -7,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.factories import PASSWORD, csrf_token
 from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, article_topics, db
 from webapp.services import stats
 from webapp.web import reports
@@ -101,7 +103,8 @@ def test_headline_figures_for_seven_days(history):
         "pending_now": 2,
         "stale_pending_now": 1,
         "oldest_pending_seconds": 86400,
-        # Times to decision 600, 1801, 3599 and 349200 s: nearest-rank median the 2nd, 90th percentile the 4th.
+        # Times to decision 600, 1801, 3599 and 349200 s: nearest-rank median the 2nd, 90th percentile
+        # the 4th.
         "median_seconds_to_decision": 1801,
         "p90_seconds_to_decision": 349200,
         "merges": 1,
@@ -192,8 +195,6 @@ def test_bad_filters_are_named(args, field, message):
 @pytest.fixture
 def lead(client, login, history, monkeypatch):
     monkeypatch.setattr(reports, "utcnow", lambda: NOW)
-    from .conftest import PASSWORD, csrf_token
-
     client.post("/login", data={"username": "lena", "password": PASSWORD, "csrf_token": csrf_token(client)})
     return client
 

@@ -8,12 +8,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.factories import REAL_SEED, seed_mappings
 from webapp.formats import seed_writer
 from webapp.formats.seed_writer import MERGED_KEY, Moderation, double_quoted, exported_seed
 from webapp.formats.seeds import load_front_matter, parse, split_front_matter
-
-from .conftest import REAL_SEED
-from .test_seed_import import seed_mappings
 
 APPROVED_AT = datetime(2026, 11, 29, 16, 5, 30, tzinfo=UTC)
 MODERATION = Moderation("maria", APPROVED_AT, 7)
@@ -92,7 +90,10 @@ def test_unset_heat_is_not_added_and_published_goes_after_the_last_scalar(no_fal
 
 
 def test_bom_crlf_and_body_come_out_as_they_came_in(no_fallback):
-    text = '\ufeff---\r\ncategory: news\r\ntitle: "Ünïcode ’quotes’"\r\nheat: 3\r\npublished: false\r\n---\r\n# Body\r\n\r\nText.\r\n'
+    text = (
+        '\ufeff---\r\ncategory: news\r\ntitle: "Ünïcode ’quotes’"\r\nheat: 3\r\npublished: false\r\n'
+        "---\r\n# Body\r\n\r\nText.\r\n"
+    )
     exported = exported_seed(text, heat=9, moderation=MODERATION)
     assert exported.startswith(
         '\ufeff---\r\ncategory: news\r\ntitle: "Ünïcode ’quotes’"\r\nheat: 9\r\npublished: true\r\n'
@@ -143,7 +144,11 @@ def test_merges_of_several_groups_keep_every_entry(no_fallback):
 
 def test_a_layout_the_editor_cannot_handle_is_written_whole_and_loses_nothing():
     # A flow-style related list has no '-' lines to cut: the fallback writes the values.
-    text = '---\ncategory: news\ntitle: "T"\nrelated: [{title: "A", webUrl: "https://a.example/1"}, {title: "B", webUrl: "https://b.example/2"}]\n---\n'
+    text = (
+        '---\ncategory: news\ntitle: "T"\n'
+        'related: [{title: "A", webUrl: "https://a.example/1"}, {title: "B", webUrl: "https://b.example/2"}]\n'
+        "---\n"
+    )
     exported = exported_seed(text, heat=1, moderation=MODERATION, merges={0: [1]})
     mapping = load_front_matter(split_front_matter(exported)[0])
     assert mapping["related"] == [

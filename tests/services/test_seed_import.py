@@ -1,4 +1,5 @@
-"""Seed import into the database: exact fields, refusals that store nothing, idempotency, conflicts."""
+"""Seed import into the database: exact fields, refusals that store nothing, idempotency, conflicts,
+and the duplicate suggestions stored with each article."""
 
 import copy
 import json
@@ -6,15 +7,24 @@ import shutil
 from datetime import UTC, datetime
 
 import pytest
+from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from webapp.models import APPROVED, Article, AuditEvent, RelatedLink, Topic, article_topics, db
+from tests.factories import BAD_SEEDS, MINIMAL, REAL_SEED, SEEDS, seed_mappings, seed_text, write_seed
+from webapp.formats.duplicates import SAME_HEADLINE
+from webapp.models import (
+    APPROVED,
+    Article,
+    AuditEvent,
+    DuplicateSuggestion,
+    RelatedLink,
+    Topic,
+    article_topics,
+    db,
+)
 from webapp.services.seed_import import import_paths
-
-from .conftest import REAL_SEED, SEEDS
-from .test_seeds import BAD_SEEDS, MINIMAL, seed_text
 
 LIMIT = 2 * 1024 * 1024
 
@@ -280,39 +290,6 @@ def test_article_row_leaves_the_seed_file_as_it_was(app, tmp_path, monkeypatch):
     assert db.session.scalar(select(Article.suggestion_count)) == 1
 
 
-scalar_text = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
-).filter(lambda s: s.strip())
-timestamps = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 1, 1)).map(
-    lambda d: d.replace(microsecond=0, tzinfo=UTC)
-)
-related_entries = st.fixed_dictionaries(
-    {"title": scalar_text, "webUrl": st.sampled_from(["https://a.example/1", "http://b.example/x?y=1&z=2"])},
-    optional={"quality": st.integers(0, 200), "publishedDateTime": timestamps, "excerpt": scalar_text},
-)
-seed_mappings = st.fixed_dictionaries(
-    {
-        "category": scalar_text,
-        "title": scalar_text,
-        "publishedDateTime": timestamps,
-        "webUrl": st.just("https://example.com/story"),
-        "provider": st.fixed_dictionaries({"name": scalar_text, "domain": st.just("example.com")}),
-    },
-    optional={
-        "excerpt": scalar_text,
-        "quality": st.integers(0, 10_000),
-        "heat": st.integers(-1, 199),
-        "published": st.booleans(),
-        "topics": st.lists(scalar_text, max_size=5),
-        "related": st.lists(related_entries, max_size=6),
-        "secured": st.text("ABCDEFabcdef0123456789+/=;", min_size=1, max_size=80),
-        "customKey": st.dictionaries(
-            st.text("abcxyz", min_size=1, max_size=5), st.integers() | scalar_text, max_size=3
-        ),
-    },
-)
-
-
 @settings(
     max_examples=40,
     deadline=None,
@@ -359,3 +336,46 @@ def test_progress_bar_shows_on_a_terminal_for_long_imports(monkeypatch):
     with _progress(1000, show=False) as advance:
         advance(1000)
     assert quiet.getvalue() == ""
+
+
+def test_import_stores_the_suggestions_and_the_queue_shows_and_filters_them(client, login, tmp_path):
+    write_seed(tmp_path, "plain", title="Plain story")
+    import_paths([str(SEEDS), str(tmp_path)], max_bytes=2**21)
+    real = db.session.scalar(select(Article).where(Article.identity == REAL_SEED.stem))
+    assert real.suggestion_count == 1
+    assert [(s.positions, s.reason) for s in db.session.scalars(select(DuplicateSuggestion))] == [
+        ([2, 3], SAME_HEADLINE)
+    ]
+
+    login()
+    page = BeautifulSoup(client.get("/?status=all").get_data(as_text=True), "html.parser")
+    counts = {row["id"]: row.find_all("td")[8].get_text(strip=True) for row in page.select("tr.row")}
+    assert counts == {f"article-{real.id}": "1", f"article-{real.id + 1}": "0"}
+    filtered = BeautifulSoup(client.get("/?status=all&duplicates=1").get_data(as_text=True), "html.parser")
+    assert [row["id"] for row in filtered.select("tr.row")] == [f"article-{real.id}"]
+    assert filtered.find("input", attrs={"name": "duplicates"}).has_attr("checked")
+    panel = BeautifulSoup(client.get(f"/articles/{real.id}").get_data(as_text=True), "html.parser")
+    [suggestion] = panel.select("form.suggestion > p")
+    assert (
+        " ".join(suggestion.get_text(" ", strip=True).split())
+        == "Entries 3 and 4 look like one article: same headline"
+    )
+
+
+def test_a_changed_seed_gets_its_suggestions_again(app, tmp_path):
+    text = REAL_SEED.read_text(encoding="utf-8")
+    (tmp_path / "s.txt").write_text(text, encoding="utf-8")
+    import_paths([str(tmp_path)], max_bytes=2**21)
+    (tmp_path / "s.txt").write_text(
+        text.replace(
+            'Login.gov to add facial recognition tech"\n    excerpt: "The General',
+            'Another headline entirely about it"\n    excerpt: "The General',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    report = import_paths([str(tmp_path)], max_bytes=2**21)
+    assert report.updated == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(Article.suggestion_count)) == 0
+    assert db.session.scalar(select(DuplicateSuggestion)) is None

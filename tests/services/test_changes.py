@@ -3,12 +3,11 @@
 import pytest
 from sqlalchemy import select
 
+from tests.factories import REAL_SEED
 from webapp.models import PENDING, Article, AuditEvent, db
 from webapp.services import changes
 from webapp.services.changes import Change
 from webapp.services.seed_import import import_paths
-
-from .conftest import REAL_SEED
 
 
 @pytest.fixture

@@ -4,20 +4,12 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from tests.factories import HX, REAL_SEED, csrf_token, post
 from webapp.formats.seeds import split_front_matter
 from webapp.models import APPROVED, Article, AuditEvent, DuplicateSuggestion, RelatedLink, db
 from webapp.services import changes, merging, moderation
 from webapp.services.exporting import ExportFilters, export
-from webapp.services.seed_import import import_paths
 from webapp.services.undo import undo
-
-from .conftest import REAL_SEED, SEEDS
-
-
-@pytest.fixture
-def article(app):
-    import_paths([str(SEEDS)], max_bytes=2**21)
-    return db.session.scalar(select(Article))
 
 
 def links(article_id: int) -> list[RelatedLink]:
@@ -139,14 +131,6 @@ def test_export_after_a_merge_holds_every_url(article, make_user, tmp_path):
 
 # Over HTTP: the panel's forms, with htmx and without.
 
-HX = {"HX-Request": "true"}
-
-
-def post(client, url, headers=None, **data):
-    from .conftest import csrf_token
-
-    return client.post(url, data={"csrf_token": csrf_token(client, "/"), **data}, headers=headers or {})
-
 
 def test_merge_with_htmx_answers_with_the_panel_and_offers_undo(client, login, article):
     from bs4 import BeautifulSoup
@@ -214,8 +198,6 @@ def test_a_bad_merge_is_422_with_the_message_in_the_panel(client, login, article
 
 
 def test_merge_needs_a_login_and_a_csrf_token(client, login, article):
-    from .conftest import csrf_token
-
     anonymous = client.post(
         f"/articles/{article.id}/merge",
         data={"version": 1, "position": ["2", "3"], "csrf_token": csrf_token(client, "/login")},

@@ -5,23 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories import REAL_SEED, fresh
 from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Claim, db
 from webapp.services import changes, claims, moderation
 from webapp.services.seed_import import import_paths
 from webapp.services.undo import undo
-
-from .conftest import REAL_SEED, SEEDS
-
-
-@pytest.fixture
-def article(app):
-    import_paths([str(SEEDS)], max_bytes=2**21)
-    return db.session.scalar(select(Article))
-
-
-def fresh(article_id: int) -> Article:
-    db.session.expire_all()
-    return db.session.get(Article, article_id)
 
 
 def events(article_id: int) -> list[AuditEvent]:

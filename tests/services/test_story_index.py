@@ -1,18 +1,16 @@
-"""The same story across the queue: matches found at import, shown on the row and the panel, marked as duplicates."""
+"""The same story across the queue: matches found at import, shown on the row and the panel, marked
+as duplicates."""
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from tests.factories import HX, csrf_token
 from webapp.models import REJECTED, Article, StoryKey, StoryMatch, User, db
 from webapp.services import changes, moderation
 from webapp.services.seed_import import import_paths
 from webapp.services.story_index import RELATED_ENTRY, SAME_HEADLINE, SAME_URL
 from webapp.services.undo import undo
-
-from .conftest import csrf_token
-
-HX = {"HX-Request": "true"}
 
 
 def seed(folder, name, *, title, url, provider="Example", related=()):
@@ -88,24 +86,28 @@ def test_a_syndicated_copy_matches_by_headline(app, tmp_path):
 
 @pytest.mark.parametrize("order", ["covering first", "entry first"])
 def test_an_article_already_related_to_another_is_flagged_whichever_comes_first(app, tmp_path, order):
-    covering = lambda folder: seed(
-        folder,
-        "covering",
-        title="Met Police roll out facial recognition to tackle shoplifting",  # noqa: E731
-        url="https://bmmagazine.example/met-police",
-        related=[
-            (
-                "Stores are spying on you with facial recognition",
-                "https://www.fox.example/tech/stores-spying",
-            ),
-        ],
-    )
-    entry = lambda folder: seed(
-        folder,
-        "entry",
-        title="How shops watch customers with cameras",  # noqa: E731
-        url="https://www-fox-example.cdn.ampproject.org/c/s/www.fox.example/tech/stores-spying.amp",
-    )
+    def covering(folder):
+        seed(
+            folder,
+            "covering",
+            title="Met Police roll out facial recognition to tackle shoplifting",
+            url="https://bmmagazine.example/met-police",
+            related=[
+                (
+                    "Stores are spying on you with facial recognition",
+                    "https://www.fox.example/tech/stores-spying",
+                ),
+            ],
+        )
+
+    def entry(folder):
+        seed(
+            folder,
+            "entry",
+            title="How shops watch customers with cameras",
+            url="https://www-fox-example.cdn.ampproject.org/c/s/www.fox.example/tech/stores-spying.amp",
+        )
+
     first, second = (covering, entry) if order == "covering first" else (entry, covering)
     first(tmp_path / "1")
     load(tmp_path / "1")

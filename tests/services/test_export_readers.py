@@ -10,13 +10,12 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from tests.factories import ROOT, SEEDS
 from webapp.formats.seeds import split_front_matter
 from webapp.models import APPROVED, Article, db
 from webapp.services import moderation
 from webapp.services.exporting import ExportFilters, export
 from webapp.services.seed_import import import_paths
-
-from .conftest import ROOT, SEEDS
 
 READERS = ROOT / "tests" / "readers"
 
@@ -49,10 +48,7 @@ def test_pyyaml_and_python_frontmatter_read_every_export(exported):
 
 def _json_value(value):
     if isinstance(value, datetime):
-        return (
-            value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-            + f"{value.microsecond // 1000:03d}Z"
-        )
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
     if isinstance(value, dict):
         return {key: _json_value(item) for key, item in value.items()}
     if isinstance(value, list):

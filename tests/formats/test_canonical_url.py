@@ -4,10 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.factories import REAL_SEED
 from webapp.formats.canonical_url import canonical_url
 from webapp.formats.seeds import parse
-
-from .conftest import REAL_SEED
 
 SAME, DIFFERENT = True, False
 

@@ -25,8 +25,8 @@ from bench.generate import (
     write_corpus,
     yaml_double_quoted,
 )
+from tests.factories import REAL_SEED
 
-REAL_SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_153b8be9e8e41660.txt"
 REAL_SEED_BYTES = 6295
 TRACKING_PARAM = re.compile(r"utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|at_medium|at_campaign")
 AMP_CACHE = re.compile(r"https://([a-z0-9-]+)\.cdn\.ampproject\.org/c/(s/)?([^/?]+)(.*)")

@@ -1,0 +1,118 @@
+"""The README names every command, every environment variable the app reads and every module."""
+
+import ast
+import re
+
+import click
+from flask import Flask
+
+from tests.factories import ROOT
+from webapp import cli
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SOURCES = [*sorted((ROOT / "webapp").rglob("*.py")), ROOT / "wsgi.py"]
+
+
+def section(title: str) -> str:
+    """The README's text under `## title`, up to the next `## ` heading."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README, re.MULTILINE | re.DOTALL)
+    assert match, f"the README has no section '## {title}'"
+    return match.group(1)
+
+
+def command_names(group: click.Group, prefix: str = ""):
+    """`seeds import`, `users create`, `export`...: every command under `group`, with its groups' names."""
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from command_names(command, f"{prefix}{name} ")
+        else:
+            yield prefix + name
+
+
+def test_every_command_is_in_the_commands_table():
+    app = Flask(__name__)
+    cli.init_app(app)
+    commands = sorted(command_names(app.cli))
+    assert {"export", "seeds import", "users create", "users ensure-admin"} <= set(commands)
+    table = section("Commands")
+    assert [name for name in commands if not re.search(rf"`{re.escape(name)}[ `]", table)] == []
+
+
+def _reads_environment(call: ast.Call) -> bool:
+    """os.environ.get(...) or os.getenv(...)."""
+    function = call.func
+    if isinstance(function, ast.Attribute) and function.attr == "get":
+        return isinstance(function.value, ast.Attribute | ast.Name) and ast.unparse(function.value).endswith(
+            "environ"
+        )
+    return ast.unparse(function).split(".")[-1] == "getenv"
+
+
+def _first_argument(node: ast.Call | ast.Subscript, index: int = 0):
+    arguments = [node.slice] if isinstance(node, ast.Subscript) else node.args
+    return arguments[index] if len(arguments) > index else None
+
+
+def environment_variables() -> set[str]:
+    """The names webapp/ reads from the environment: directly, or through a helper given the name."""
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in SOURCES]
+    helpers = {}  # function name -> position of the parameter it reads from the environment
+    for tree in trees:
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            parameters = [argument.arg for argument in function.args.args]
+            for call in ast.walk(function):
+                if isinstance(call, ast.Call) and _reads_environment(call):
+                    argument = _first_argument(call)
+                    if isinstance(argument, ast.Name) and argument.id in parameters:
+                        helpers[function.name] = parameters.index(argument.id)
+    names = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            argument = None
+            if isinstance(node, ast.Call) and _reads_environment(node):
+                argument = _first_argument(node)
+            elif isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in helpers:
+                argument = _first_argument(node, helpers[ast.unparse(node.func).split(".")[-1]])
+            elif isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith("environ"):
+                argument = _first_argument(node)
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                names.add(argument.value)
+    return names
+
+
+def test_every_environment_variable_is_in_the_configuration_table_and_no_other():
+    read = environment_variables()
+    assert {"DATABASE_URL", "SECRET_KEY", "ADMIN_PASSWORD", "HEAT_MAX", "COPYDESK_ENV"} <= read
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", section("Configuration"), re.MULTILINE))
+    assert (sorted(read - documented), sorted(documented - read)) == ([], [])
+
+
+def layout_paths() -> list[str]:
+    """The paths the README's Layout tree names, each under the folders it is indented in."""
+    tree = re.search(r"```\n(.*?)```", section("Layout"), re.DOTALL).group(1)
+    paths, folders = [], []
+    for line in tree.splitlines():
+        depth = (len(line) - len(line.lstrip(" "))) // 2
+        assert depth <= len(folders), f"Layout: {line.strip()!r} is indented deeper than its folder"
+        del folders[depth:]
+        name = line.split()[0]
+        paths.append("".join(folders) + name)
+        if name.endswith("/"):
+            folders.append(name)
+    return paths
+
+
+def test_every_module_is_in_the_layout_under_its_folder_and_every_module_named_exists():
+    modules = sorted(
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "webapp").rglob("*.py")
+        if path.name != "__init__.py" and "versions" not in path.parts
+    )
+    assert {"webapp/models.py", "webapp/web/queue.py", "webapp/formats/seeds.py"} <= set(modules)
+    listed = layout_paths()
+    assert [module for module in modules if module not in listed] == []
+    named = [path for path in listed if path.startswith("webapp/") and path.endswith(".py")]
+    assert [path for path in named if not (ROOT / path).is_file()] == []
+    assert len(named) == len(set(named)), "a module is named twice in the Layout"
