@@ -288,6 +288,18 @@ def test_own_claim_asks_nothing(client, login, article):
     assert panel.find(class_="claim-note") is None and not panel.find(attrs={"hx-confirm": True})
 
 
+@pytest.mark.parametrize("claim_seconds, renewal", [(300, "every 150s"), (60, "every 30s"), (1, "every 1s")])
+def test_an_open_panel_renews_its_claim_halfway_through_claim_seconds(
+    client, login, article, app, claim_seconds, renewal
+):
+    app.config["CLAIM_SECONDS"] = claim_seconds
+    login()
+    for headers in (HX, {}):
+        page = soup(client.get(f"/articles/{article.id}", headers=headers))
+        renew = page.find(attrs={"hx-post": f"/articles/{article.id}/claim"})
+        assert renew["hx-trigger"] == f"load, {renewal}"
+
+
 def test_poll_signals_rows_changed_since(client, login, article, make_user):
     login()
     since = datetime.now(UTC)

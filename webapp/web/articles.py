@@ -54,6 +54,8 @@ def article_context(article: Article, **extra) -> dict:
         "duplicate_of": story_index.marked_duplicate_of(article.status, article.reject_reason),
         "history": moderation.history(article.id),
         "stale_after": stale_after(),
+        # Renewed halfway through, so an open panel's claim never lapses between renewals.
+        "claim_renewal_seconds": max(1, current_app.config["CLAIM_SECONDS"] // 2),
     }
 
 
