@@ -226,6 +226,7 @@ def _submitted_version() -> int:
 
 
 def _answer(article_id: int, status: int, **extra):
+    """htmx gets the part of the page the form's `answer` names; a browser, the article or the `next` page."""
     if not wants_fragment():
         if status == 200:
             target = request.form.get("next")
@@ -235,18 +236,18 @@ def _answer(article_id: int, status: int, **extra):
         return make_response(
             render_template("articles/show.html", **article_context(get_article(article_id), **extra)), status
         )
-    source = request.form.get("from", "panel")
-    if source == "row":
+    answer = request.form.get("answer", "moderation")
+    if answer == "row":
         body = render_template(
             "queue/_rows.html", rows=queue_rows([article_id]), now=utcnow(), stale_after=stale_after()
         )
         triggers = {f"panel-stale-{article_id}": True}
-    elif source == "article":
+    elif answer == "panel":
         if extra.get("conflict"):
             extra["last_event"] = moderation.last_event(article_id)
         body = render_template("articles/_panel.html", **article_context(get_article(article_id), **extra))
         triggers = {"rows-stale": {"ids": [article_id]}}
-    elif source == "panel":
+    elif answer == "moderation":
         if extra.get("conflict"):
             extra["last_event"] = moderation.last_event(article_id)
         body = render_template(
@@ -258,7 +259,7 @@ def _answer(article_id: int, status: int, **extra):
             f"related-stale-{article_id}": True,
         }
     else:
-        # The notice's Undo swaps nothing in place: whatever shows the article refreshes itself.
+        # "none" (the notice's Undo) swaps nothing in place: whatever shows the article refreshes itself.
         body = ""
         triggers = {"rows-stale": {"ids": [article_id]}, f"panel-stale-{article_id}": True}
     if status == 200:
