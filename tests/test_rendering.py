@@ -1,13 +1,16 @@
-"""An action's htmx answer is the part of the page its form's `answer` names."""
+"""Fragment or page, decided in one place: every answer that could go either way varies on HX-Request,
+and an action's htmx answer is the part of the page its form's `answer` names."""
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from webapp.models import Article, db
+from webapp.models import APPROVED, Article, db
+from webapp.services import merging, moderation
 from webapp.services.seed_import import import_paths
 
 from .conftest import REAL_SEED, csrf_token
@@ -41,6 +44,91 @@ def articles(app, tmp_path):
 
 def soup(response) -> BeautifulSoup:
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def decided(articles, user) -> dict:
+    """Approve the article first (for the routes that need a decision to act on)."""
+    return moderation.decide(articles.id, user, APPROVED, 1)
+
+
+@dataclass
+class Case:
+    method: str
+    path: str  # with {id}, {other} and {event} to fill in
+    form: dict = field(default_factory=dict)
+    before: Callable | None = None  # what to do first, as the logged-in user
+    statuses: tuple[int, int] = (200, 200)  # for htmx, for a browser
+
+
+PART = (200, 302)
+CHANGE = (200, 303)
+
+# Every route that answers htmx with a fragment, and a browser with a page or a redirect.
+EITHER_WAY = {
+    "queue": Case("GET", "/"),
+    "filtered queue": Case("GET", "/?status=all&sort=heat"),
+    "article": Case("GET", "/articles/{id}"),
+    "row": Case("GET", "/articles/{id}/row", statuses=PART),
+    "history": Case("GET", "/articles/{id}/history", statuses=PART),
+    "related": Case("GET", "/articles/{id}/related", statuses=PART),
+    "recent decisions": Case("GET", "/decisions/recent"),
+    "stats": Case("GET", "/stats"),
+    "audit log": Case("GET", "/audit"),
+    "approve": Case("POST", "/articles/{id}/approve", {"version": 1}, statuses=CHANGE),
+    "reject": Case("POST", "/articles/{id}/reject", {"version": 1, "reason": "no"}, statuses=CHANGE),
+    "reopen": Case("POST", "/articles/{id}/reopen", {"version": 2}, decided, CHANGE),
+    "heat": Case("POST", "/articles/{id}/heat", {"version": 1, "heat": "5"}, statuses=CHANGE),
+    "merge": Case("POST", "/articles/{id}/merge", {"version": 1, "position": ["2", "3"]}, statuses=CHANGE),
+    "unmerge": Case(
+        "POST",
+        "/articles/{id}/unmerge",
+        {"version": 2, "canonical": "2"},
+        lambda articles, user: merging.merge(articles.id, user, 1, [2, 3], 2),
+        CHANGE,
+    ),
+    "mark as duplicate": Case("POST", "/articles/{id}/duplicate-of/{other}", {"version": 1}, statuses=CHANGE),
+    "absorb": Case("POST", "/articles/{other}/absorb/{id}", {"version": 1}, statuses=CHANGE),
+    "undo": Case("POST", "/events/{event}/undo", before=decided, statuses=CHANGE),
+    "bulk": Case("POST", "/queue/bulk", {"verdict": "approve", "article": "{id}:1"}, statuses=CHANGE),
+    "conflict": Case("POST", "/articles/{id}/approve", {"version": 9}, statuses=(409, 409)),
+    "invalid heat": Case("POST", "/articles/{id}/heat", {"version": 1, "heat": "hot"}, statuses=(422, 422)),
+}
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "browser"])
+@pytest.mark.parametrize("name", EITHER_WAY)
+def test_every_answer_that_could_go_either_way_varies_on_hx_request(client, login, articles, name, htmx):
+    case = EITHER_WAY[name]
+    user = login("ana", "admin")
+    event = case.before(articles, user) if case.before else None
+    fill = {"id": articles.id, "other": articles.other_id, "event": event["id"] if event else None}
+    url = case.path.format(**fill)
+    headers = HX if htmx else {}
+    if case.method == "GET":
+        response = client.get(url, headers=headers)
+    else:
+        form = {
+            key: value.format(**fill) if isinstance(value, str) else value for key, value in case.form.items()
+        }
+        response = client.post(url, data={"csrf_token": csrf_token(client, "/"), **form}, headers=headers)
+    assert response.status_code == case.statuses[0 if htmx else 1]
+    assert "HX-Request" in response.vary
+    if response.status_code not in (302, 303):
+        assert (soup(response).find("html") is None) == htmx
+
+
+@pytest.mark.parametrize("part", ["row", "history", "related"])
+def test_parts_of_the_article_send_a_browser_to_its_page(client, login, articles, part):
+    login()
+    response = client.get(f"/articles/{articles.id}/{part}")
+    assert response.status_code == 302 and response.location == f"/articles/{articles.id}"
+    fragment = client.get(f"/articles/{articles.id}/{part}", headers=HX)
+    assert fragment.status_code == 200 and soup(fragment).find("html") is None
+
+
+def test_a_missing_article_has_no_row(client, login):
+    login()
+    assert client.get("/articles/999/row", headers=HX).status_code == 404
 
 
 @pytest.mark.parametrize(
