@@ -9,7 +9,7 @@ from ..services import claims, merging, moderation, story_index
 from ..services.listing import queue_rows
 from .auth import role_required, safe_next
 from .queue import stale_after
-from .rendering import fragment_or_page, fragment_or_redirect, htmx_answer, render
+from .rendering import article_hrefs, fragment_or_page, fragment_or_redirect, htmx_answer, render
 
 bp = Blueprint("articles", __name__)
 
@@ -68,15 +68,11 @@ def show(article_id: int):
 @role_required("moderator")
 def row(article_id: int):
     """The article's queue row, for refreshing it in place (a browser gets the article page)."""
-    rows = queue_rows([article_id])
+    rows = _queue_row(article_id)
     if not rows:
         abort(404, f"There is no article {article_id}: it may have been removed.")
     return fragment_or_redirect(
-        "queue/_rows.html",
-        url_for("articles.show", article_id=article_id),
-        rows=rows,
-        now=utcnow(),
-        stale_after=stale_after(),
+        "queue/_rows.html", url_for("articles.show", article_id=article_id), rows=rows
     )
 
 
@@ -249,9 +245,7 @@ def _fragment_answer(article_id: int, status: int, extra: dict):
     if answer in ("moderation", "panel") and extra.get("conflict"):
         extra["last_event"] = moderation.last_event(article_id)
     if answer == "row":
-        body = render_template(
-            "queue/_rows.html", rows=queue_rows([article_id]), now=utcnow(), stale_after=stale_after()
-        )
+        body = render_template("queue/_rows.html", rows=_queue_row(article_id))
         triggers = {f"panel-stale-{article_id}": True}
     elif answer == "panel":
         body = render_template("articles/_panel.html", **article_context(get_article(article_id), **extra))
@@ -272,3 +266,8 @@ def _fragment_answer(article_id: int, status: int, extra: dict):
     if status == 200:
         triggers |= {"decisions-changed": True, "notice-changed": True}
     return htmx_answer(body, status, triggers)
+
+
+def _queue_row(article_id: int) -> list:
+    """The article's queue row (a list of one, or none), as the current user sees it."""
+    return queue_rows([article_id], stale_after(), viewer_id=current_user.id, href=article_hrefs())

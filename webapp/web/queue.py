@@ -19,7 +19,7 @@ from ..services import moderation
 from ..services.listing import InvalidCursor, changed_since, filter_choices, parse_filters, queue_page
 from .auth import role_required
 from .notices import notice_response
-from .rendering import fragment_or_page, htmx_answer, render
+from .rendering import article_hrefs, fragment_or_page, htmx_answer, render
 
 bp = Blueprint("queue", __name__)
 
@@ -34,7 +34,9 @@ def index():
     """The queue: pending articles newest first, filtered and sorted by the URL."""
     filters, errors = parse_filters(request.args)
     try:
-        page = queue_page(filters, request.args.get("after"), stale_after())
+        page = queue_page(
+            filters, request.args.get("after"), stale_after(), viewer_id=current_user.id, href=article_hrefs()
+        )
     except InvalidCursor:
         abort(400, "That page link is broken: start again from the first page of the queue.")
     return render(
@@ -44,13 +46,12 @@ def index():
         page_context=lambda: {
             "choices": filter_choices(),
             "recent": moderation.recent_decisions(current_user),
+            "now": utcnow(),
         },
         filters=filters,
         errors=errors,
         page=page,
         rows=page.rows,
-        stale_after=stale_after(),
-        now=utcnow(),
     )
 
 

@@ -6,8 +6,12 @@ browser the fragment or htmx the page. Views never read the htmx headers themsel
 
 import json
 from collections.abc import Callable
+from functools import lru_cache, partial
 
-from flask import Response, make_response, redirect, render_template, request
+from flask import Response, current_app, make_response, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from ..services.listing import RowView
 
 
 def render(
@@ -51,3 +55,30 @@ def _wants_fragment() -> bool:
     """An htmx request that swaps part of the page (not a boosted link, not a history restore)."""
     htmx = request.htmx
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def article_hrefs() -> Callable[[int], str]:
+    """This request's links to article pages, for queue rows: article id in, URL out."""
+    return partial(_article_href, request.script_root)
+
+
+@lru_cache(maxsize=16384)
+def _article_href(script_root: str, article_id: int) -> str:
+    # url_for takes longer than all the rest of a queue row, and a page has fifty rows; for a path
+    # in this app its answer depends on the script root and the id only.
+    return url_for("articles.show", article_id=article_id)
+
+
+def rows_html(rows: list[RowView]) -> Markup:
+    """The queue rows' markup, one row a line."""
+    return Markup("\n").join(map(row_html, rows))
+
+
+@lru_cache(maxsize=8192)
+def row_html(row: RowView) -> Markup:
+    """A queue row's markup, rendered once per distinct view and then reused: the list is the hottest page.
+
+    The template sees only `row`, whose fields are everything the row shows, so equal views are
+    the same markup in every request and every process.
+    """
+    return Markup(current_app.jinja_env.get_template("queue/_row.html").render(row=row))
