@@ -4,9 +4,9 @@ Every answer that could have gone either way says so with `Vary: HX-Request`, so
 browser the fragment or htmx the page. Views never read the htmx headers themselves.
 """
 
+import functools
 import json
 from collections.abc import Callable
-from functools import lru_cache, partial
 
 from flask import Response, current_app, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -59,10 +59,10 @@ def _wants_fragment() -> bool:
 
 def article_hrefs() -> Callable[[int], str]:
     """This request's links to article pages, for queue rows: article id in, URL out."""
-    return partial(_article_href, request.script_root)
+    return functools.partial(_article_href, request.script_root)
 
 
-@lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=16384)
 def _article_href(script_root: str, article_id: int) -> str:
     # url_for takes longer than all the rest of a queue row, and a page has fifty rows; for a path
     # in this app its answer depends on the script root and the id only.
@@ -74,7 +74,7 @@ def rows_html(rows: list[RowView]) -> Markup:
     return Markup("\n").join(map(row_html, rows))
 
 
-@lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=8192)
 def row_html(row: RowView) -> Markup:
     """A queue row's markup, rendered once per distinct view and then reused: the list is the hottest page.
 
