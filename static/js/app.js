@@ -36,7 +36,7 @@
     } else if (row && row.classList.contains("status-pending")) {
       const version = row.querySelector('input[type="checkbox"]').value.split(":")[1];
       htmx.ajax("POST", row.querySelector("a[data-open]").getAttribute("href") + "/" + action, {
-        source: document.body, target: row, swap: "outerHTML", values: { version: version, from: "row" },
+        source: document.body, target: row, swap: "outerHTML", values: { version: version, answer: "row" },
       });
     }
   }

@@ -143,7 +143,7 @@ def test_merge_with_htmx_answers_with_the_panel_and_offers_undo(client, login, a
         version=1,
         position=["2", "3"],
         canonical="2",
-        **{"from": "article"},
+        answer="panel",
     )
     assert response.status_code == 200
     panel = BeautifulSoup(response.get_data(as_text=True), "html.parser")
@@ -177,7 +177,7 @@ def test_merge_with_a_stale_version_is_409_with_the_current_state(client, login,
     login()
     moderation.decide(article.id, make_user("ana"), APPROVED, 1)
     response = post(
-        client, f"/articles/{article.id}/merge", HX, version=1, position=["2", "3"], **{"from": "article"}
+        client, f"/articles/{article.id}/merge", HX, version=1, position=["2", "3"], answer="panel"
     )
     assert response.status_code == 409
     assert "approved by ana" in response.get_data(as_text=True)
@@ -188,9 +188,7 @@ def test_a_bad_merge_is_422_with_the_message_in_the_panel(client, login, article
     from bs4 import BeautifulSoup
 
     login()
-    response = post(
-        client, f"/articles/{article.id}/merge", HX, version=1, position=["2"], **{"from": "article"}
-    )
+    response = post(client, f"/articles/{article.id}/merge", HX, version=1, position=["2"], answer="panel")
     assert response.status_code == 422
     error = BeautifulSoup(response.get_data(as_text=True), "html.parser").find(id="error-merge")
     assert error.get_text(strip=True) == "Choose at least two related entries to merge."

@@ -185,7 +185,7 @@ def test_the_row_and_filter_show_it_and_the_panel_marks_it(client, login, tmp_pa
     assert "Council approves new cycle lanes for the city centre" in section.get_text(" ", strip=True)
     response = client.post(
         f"/articles/{second.id}/duplicate-of/{first.id}",
-        data={"csrf_token": csrf_token(client, "/"), "version": second.version, "from": "article"},
+        data={"csrf_token": csrf_token(client, "/"), "version": second.version, "answer": "panel"},
         headers=HX,
     )
     assert response.status_code == 200
@@ -237,7 +237,7 @@ def test_a_duplicates_related_links_are_added_undone_and_exported(client, login,
     token = csrf_token(client, "/")
     client.post(
         f"/articles/{second.id}/duplicate-of/{first.id}",
-        data={"csrf_token": token, "version": 1, "from": "article"},
+        data={"csrf_token": token, "version": 1, "answer": "panel"},
         headers=HX,
     )
     panel = BeautifulSoup(
@@ -248,7 +248,7 @@ def test_a_duplicates_related_links_are_added_undone_and_exported(client, login,
 
     response = client.post(
         f"/articles/{first.id}/absorb/{second.id}",
-        data={"csrf_token": token, "version": 1, "from": "article"},
+        data={"csrf_token": token, "version": 1, "answer": "panel"},
         headers=HX,
     )
     assert response.status_code == 200
@@ -265,7 +265,7 @@ def test_a_duplicates_related_links_are_added_undone_and_exported(client, login,
 
     again = client.post(
         f"/articles/{first.id}/absorb/{second.id}",
-        data={"csrf_token": token, "version": 2, "from": "article"},
+        data={"csrf_token": token, "version": 2, "answer": "panel"},
         headers=HX,
     )
     assert again.status_code == 422 and "already added here" in again.get_data(as_text=True)

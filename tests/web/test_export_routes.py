@@ -3,6 +3,7 @@
 import hashlib
 import io
 import zipfile
+from datetime import datetime
 
 import pytest
 import yaml
@@ -105,6 +106,16 @@ def test_download_zip_is_recorded_with_its_checksum_and_listed(client, login, ap
         and cells[2:4] == ["lena", "zip"]
         and cells[5:8] == ["1", "complete", run.sha256]
     )
+
+
+def test_a_run_is_listed_with_a_machine_readable_start_time(client, login, approved):
+    login("lena", "lead")
+    download(client, format="zip")
+    run = db.session.scalar(select(ExportRun))
+    started = soup(client.get("/exports")).find("table", class_="runs").find("time")
+    assert started["datetime"] == run.started_at.isoformat(timespec="seconds")
+    assert datetime.fromisoformat(started["datetime"]) == run.started_at.replace(microsecond=0)
+    assert started["datetime"].endswith("+00:00") and started["title"].endswith(" UTC")
 
 
 def test_download_yaml_stream_with_filters(client, login, approved):

@@ -1,7 +1,5 @@
 """One article: its panel (or page), and the moderation actions on it."""
 
-import json
-
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -11,7 +9,7 @@ from ..services.listing import queue_rows
 from ..services.undo import undo as undo_event
 from .auth import role_required, safe_next
 from .queue import stale_after
-from .rendering import render, wants_fragment
+from .rendering import article_hrefs, fragment_or_page, fragment_or_redirect, htmx_answer, render
 
 bp = Blueprint("articles", __name__)
 
@@ -53,6 +51,8 @@ def article_context(article: Article, **extra) -> dict:
         "duplicate_of": moderation.marked_duplicate_of(article.status, article.reject_reason),
         "history": moderation.history(article.id),
         "stale_after": stale_after(),
+        # Renewed halfway through, so an open panel's claim never lapses between renewals.
+        "claim_renewal_seconds": max(1, current_app.config["CLAIM_SECONDS"] // 2),
     }
 
 
@@ -67,22 +67,21 @@ def show(article_id: int):
 @role_required("moderator")
 def row(article_id: int):
     """The article's queue row, for refreshing it in place (a browser gets the article page)."""
-    if not wants_fragment():
-        return redirect(url_for("articles.show", article_id=article_id))
-    rows = queue_rows([article_id])
+    rows = _queue_row(article_id)
     if not rows:
         abort(404, f"There is no article {article_id}: it may have been removed.")
-    return render_template("queue/_rows.html", rows=rows, now=utcnow(), stale_after=stale_after())
+    return fragment_or_redirect(
+        "queue/_rows.html", url_for("articles.show", article_id=article_id), rows=rows
+    )
 
 
 @bp.get("/articles/<int:article_id>/history")
 @role_required("moderator")
 def history(article_id: int):
     """What happened to the article, newest first (a browser gets the article page)."""
-    if not wants_fragment():
-        return redirect(url_for("articles.show", article_id=article_id))
-    return render_template(
+    return fragment_or_redirect(
         "articles/_history.html",
+        url_for("articles.show", article_id=article_id),
         article=get_moderation_state(article_id),
         history=moderation.history(article_id),
         now=utcnow(),
@@ -137,10 +136,10 @@ def heat(article_id: int):
 @role_required("moderator")
 def related(article_id: int):
     """The related list with its suggestions and merges, after a change (a browser gets the article page)."""
-    if not wants_fragment():
-        return redirect(url_for("articles.show", article_id=article_id))
     article = get_article(article_id)
-    return render_template("articles/_related.html", **article_context(article))
+    return fragment_or_redirect(
+        "articles/_related.html", url_for("articles.show", article_id=article_id), **article_context(article)
+    )
 
 
 @bp.post("/articles/<int:article_id>/merge")
@@ -224,29 +223,34 @@ def _submitted_version() -> int:
 
 
 def _answer(article_id: int, status: int, **extra):
-    if not wants_fragment():
-        if status == 200:
-            target = request.form.get("next")
-            return redirect(
-                safe_next(target) if target else url_for("articles.show", article_id=article_id), code=303
-            )
-        return make_response(
-            render_template("articles/show.html", **article_context(get_article(article_id), **extra)), status
+    """htmx gets the part of the page the form's `answer` names; a browser, the article or the `next` page."""
+    return fragment_or_page(
+        lambda: _fragment_answer(article_id, status, extra), lambda: _page_answer(article_id, status, extra)
+    )
+
+
+def _page_answer(article_id: int, status: int, extra: dict):
+    if status == 200:
+        target = request.form.get("next")
+        return redirect(
+            safe_next(target) if target else url_for("articles.show", article_id=article_id), code=303
         )
-    source = request.form.get("from", "panel")
-    if source == "row":
-        body = render_template(
-            "queue/_rows.html", rows=queue_rows([article_id]), now=utcnow(), stale_after=stale_after()
-        )
+    return make_response(
+        render_template("articles/show.html", **article_context(get_article(article_id), **extra)), status
+    )
+
+
+def _fragment_answer(article_id: int, status: int, extra: dict):
+    answer = request.form.get("answer", "moderation")
+    if answer in ("moderation", "panel") and extra.get("conflict"):
+        extra["last_event"] = moderation.last_event(article_id)
+    if answer == "row":
+        body = render_template("queue/_rows.html", rows=_queue_row(article_id))
         triggers = {f"panel-stale-{article_id}": True}
-    elif source == "article":
-        if extra.get("conflict"):
-            extra["last_event"] = moderation.last_event(article_id)
+    elif answer == "panel":
         body = render_template("articles/_panel.html", **article_context(get_article(article_id), **extra))
         triggers = {"rows-stale": {"ids": [article_id]}}
-    elif source == "panel":
-        if extra.get("conflict"):
-            extra["last_event"] = moderation.last_event(article_id)
+    elif answer == "moderation":
         body = render_template(
             "articles/_moderation.html", **moderation_context(get_moderation_state(article_id), **extra)
         )
@@ -256,12 +260,14 @@ def _answer(article_id: int, status: int, **extra):
             f"related-stale-{article_id}": True,
         }
     else:
-        # The notice's Undo swaps nothing in place: whatever shows the article refreshes itself.
+        # "none" (the notice's Undo) swaps nothing in place: whatever shows the article refreshes itself.
         body = ""
         triggers = {"rows-stale": {"ids": [article_id]}, f"panel-stale-{article_id}": True}
     if status == 200:
         triggers |= {"decisions-changed": True, "notice-changed": True}
-    response = make_response(body, status)
-    response.headers["HX-Trigger"] = json.dumps(triggers)
-    response.vary.add("HX-Request")
-    return response
+    return htmx_answer(body, status, triggers)
+
+
+def _queue_row(article_id: int) -> list:
+    """The article's queue row (a list of one, or none), as the current user sees it."""
+    return queue_rows([article_id], stale_after(), viewer_id=current_user.id, href=article_hrefs())

@@ -3,16 +3,16 @@
 A bulk decision made with htmx shows its summary there instead (`notice_response`), without Undo.
 """
 
-import json
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, make_response, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from ..models import AuditEvent
 from ..services.actions import notice_phrase
 from ..services.moderation import latest_undoable
 from .auth import role_required
+from .rendering import htmx_answer
 
 bp = Blueprint("notices", __name__)
 
@@ -40,10 +40,7 @@ def render_notice(notice: Notice | None) -> str:
 
 def notice_response(message: str, status: int = 200, triggers: dict | None = None):
     """An htmx answer that only updates the notice (and fires `triggers` as events)."""
-    response = make_response(render_notice(Notice(message)), status)
-    if triggers:
-        response.headers["HX-Trigger"] = json.dumps(triggers)
-    return response
+    return htmx_answer(render_notice(Notice(message)), status, triggers)
 
 
 @bp.get("/notice")

@@ -1,6 +1,5 @@
 """The review queue: the list, its pages, bulk decisions, and the poll for others' changes."""
 
-import json
 from datetime import datetime, timedelta
 
 from flask import (
@@ -8,7 +7,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -22,7 +20,7 @@ from ..services.filtering import InvalidCursor
 from ..services.listing import changed_since, filter_choices, parse_filters, queue_page, titles
 from .auth import role_required
 from .notices import notice_response
-from .rendering import render, wants_fragment
+from .rendering import article_hrefs, fragment_or_page, htmx_answer, render
 
 bp = Blueprint("queue", __name__)
 
@@ -37,20 +35,25 @@ def index():
     """The queue: pending articles newest first, filtered and sorted by the URL."""
     filters, errors = parse_filters(request.args)
     try:
-        page = queue_page(filters, request.args.get("after"), stale_after())
+        page = queue_page(
+            filters, request.args.get("after"), stale_after(), viewer_id=current_user.id, href=article_hrefs()
+        )
     except InvalidCursor:
         abort(400, "That page link is broken: start again from the first page of the queue.")
-    context = {
-        "filters": filters,
-        "errors": errors,
-        "page": page,
-        "rows": page.rows,
-        "stale_after": stale_after(),
-        "now": utcnow(),
-    }
-    if not wants_fragment():
-        context |= {"choices": filter_choices(), "recent": moderation.recent_decisions(current_user)}
-    return render("queue/index.html", "queue/_rows.html", status=400 if errors else 200, **context)
+    return render(
+        "queue/index.html",
+        "queue/_rows.html",
+        status=400 if errors else 200,
+        page_context=lambda: {
+            "choices": filter_choices(),
+            "recent": moderation.recent_decisions(current_user),
+            "now": utcnow(),
+        },
+        filters=filters,
+        errors=errors,
+        page=page,
+        rows=page.rows,
+    )
 
 
 @bp.get("/queue/changes")
@@ -63,12 +66,10 @@ def changes():
     except (KeyError, ValueError):
         abort(400, "`since` must be a date and time like 2023-10-19T13:22:00+00:00.")
     now = utcnow()
-    response = make_response(render_template("queue/_poller.html", since=now))
     changed = changed_since(ids, since)
-    if changed:
-        # Each changed row refreshes itself in place: the list never jumps under the cursor.
-        response.headers["HX-Trigger"] = json.dumps({"rows-stale": {"ids": changed}})
-    return response
+    # Each changed row refreshes itself in place: the list never jumps under the cursor.
+    triggers = {"rows-stale": {"ids": changed}} if changed else None
+    return htmx_answer(render_template("queue/_poller.html", since=now), triggers=triggers)
 
 
 @bp.get("/decisions/recent")
@@ -109,8 +110,13 @@ def _selected_items(values: list[str]) -> list[tuple[int, int]]:
 
 
 def _bulk_answer(message: str, changed_ids: list[int], status: int = 200):
-    if not wants_fragment():
-        flash(message)
-        return redirect(request.form.get("next") or url_for("queue.index"), code=303)
+    """htmx gets the message in the notice, and the changed rows refresh; a browser goes back to the queue."""
     triggers = {"rows-stale": {"ids": changed_ids}, "decisions-changed": True} if changed_ids else {}
-    return notice_response(message, status=status, triggers=triggers)
+    return fragment_or_page(
+        lambda: notice_response(message, status=status, triggers=triggers), lambda: _back_to_queue(message)
+    )
+
+
+def _back_to_queue(message: str):
+    flash(message)
+    return redirect(request.form.get("next") or url_for("queue.index"), code=303)

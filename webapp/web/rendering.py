@@ -1,16 +1,84 @@
-"""One place decides whether a request gets the whole page or only the fragment it swaps."""
+"""One place decides what a request gets: the fragment htmx swaps in, or the page (or redirect) for a browser.
 
-from flask import make_response, render_template, request
+Every answer that could have gone either way says so with `Vary: HX-Request`, so no cache hands a
+browser the fragment or htmx the page. Views never read the htmx headers themselves.
+"""
+
+import functools
+import json
+from collections.abc import Callable
+
+from flask import Response, current_app, make_response, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from ..services.listing import RowView
 
 
-def wants_fragment() -> bool:
+def render(
+    page: str,
+    partial: str,
+    /,
+    status: int = 200,
+    page_context: Callable[[], dict] | None = None,
+    **context,
+) -> Response:
+    """Render `partial` for htmx, `page` otherwise; `page_context()` adds what only the whole page shows."""
+
+    def whole_page() -> Response:
+        extra = page_context() if page_context else {}
+        return make_response(render_template(page, **context, **extra), status)
+
+    return fragment_or_page(lambda: make_response(render_template(partial, **context), status), whole_page)
+
+
+def fragment_or_redirect(partial: str, url: str, /, **context) -> Response:
+    """Render `partial` for htmx; a browser, which has no page to swap it into, is redirected to `url`."""
+    return fragment_or_page(lambda: make_response(render_template(partial, **context)), lambda: redirect(url))
+
+
+def fragment_or_page(fragment: Callable[[], Response], page: Callable[[], Response]) -> Response:
+    """What `fragment()` answers for htmx, or what `page()` answers a browser (a page or a redirect)."""
+    response = fragment() if _wants_fragment() else page()
+    response.vary.add("HX-Request")
+    return response
+
+
+def htmx_answer(body: str, status: int = 200, triggers: dict | None = None) -> Response:
+    """A fragment to swap in (or nothing), firing `triggers` as events on the page (`HX-Trigger`)."""
+    response = make_response(body, status)
+    if triggers:
+        response.headers["HX-Trigger"] = json.dumps(triggers)
+    return response
+
+
+def _wants_fragment() -> bool:
     """An htmx request that swaps part of the page (not a boosted link, not a history restore)."""
     htmx = request.htmx
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render(page: str, partial: str, /, status: int = 200, **context):
-    """Render `partial` for htmx, `page` otherwise; caches must keep the two apart."""
-    response = make_response(render_template(partial if wants_fragment() else page, **context), status)
-    response.vary.add("HX-Request")
-    return response
+def article_hrefs() -> Callable[[int], str]:
+    """This request's links to article pages, for queue rows: article id in, URL out."""
+    return functools.partial(_article_href, request.script_root)
+
+
+@functools.lru_cache(maxsize=16384)
+def _article_href(script_root: str, article_id: int) -> str:
+    # url_for takes longer than all the rest of a queue row, and a page has fifty rows; for a path
+    # in this app its answer depends on the script root and the id only.
+    return url_for("articles.show", article_id=article_id)
+
+
+def rows_html(rows: list[RowView]) -> Markup:
+    """The queue rows' markup, one row a line."""
+    return Markup("\n").join(map(row_html, rows))
+
+
+@functools.lru_cache(maxsize=8192)
+def row_html(row: RowView) -> Markup:
+    """A queue row's markup, rendered once per distinct view and then reused: the list is the hottest page.
+
+    The template sees only `row`, whose fields are everything the row shows, so equal views are
+    the same markup in every request and every process.
+    """
+    return Markup(current_app.jinja_env.get_template("queue/_row.html").render(row=row))

@@ -11,7 +11,7 @@ from ..services import accounts, audit_log, listing, stats
 from ..services.filtering import InvalidCursor
 from .auth import role_required
 from .queue import stale_after
-from .rendering import render, wants_fragment
+from .rendering import render
 
 bp = Blueprint("reports", __name__)
 
@@ -21,10 +21,8 @@ def _dashboard():
     return stats.dashboard(filters, utcnow(), stale_after()), errors
 
 
-def _choices() -> dict | None:
-    """The filter menus' values; an htmx answer swaps no menus and gets none."""
-    if wants_fragment():
-        return None
+def _choices() -> dict:
+    """The filter menus' values: the whole page's only, as an htmx answer swaps no menus."""
     return {
         "periods": stats.PERIODS,
         "moderators": accounts.usernames(),
@@ -45,7 +43,7 @@ def dashboard():
         board=board,
         figures=charts.dashboard_figures(board),
         errors=errors,
-        choices=_choices(),
+        page_context=lambda: {"choices": _choices()},
     )
 
 
@@ -93,6 +91,6 @@ def audit():
         next_cursor=next_cursor,
         filters=filters,
         errors=errors,
-        choices=_choices(),
+        page_context=lambda: {"choices": _choices()},
         summary=audit_log.change_summary,
     )
