@@ -10,8 +10,8 @@ from datetime import datetime
 
 from ..models import AuditEvent, User, db
 from . import changes
+from .actions import UNDOABLE
 from .merging import restore, set_absorbed
-from .moderation import UNDOABLE
 
 
 def undo(event_id: int, user: User) -> dict:
