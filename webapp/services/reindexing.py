@@ -46,19 +46,7 @@ def reindex(batch: int = BATCH) -> ReindexReport:
 
 def _suggest(article_ids: list[int]) -> int:
     visible: dict[int, list[LinkFields]] = {}
-    rows = db.session.execute(
-        select(
-            RelatedLink.article_id,
-            RelatedLink.position,
-            RelatedLink.title,
-            RelatedLink.web_url,
-            RelatedLink.amp_web_url,
-            RelatedLink.cdn_amp_web_url,
-        )
-        .where(RelatedLink.article_id.in_(article_ids), RelatedLink.merged_into_id.is_(None))
-        .order_by(RelatedLink.article_id, RelatedLink.position)
-    )
-    for row in rows:
+    for row in _related(article_ids, RelatedLink.merged_into_id.is_(None)):
         visible.setdefault(row.article_id, []).append(LinkFields(*row[1:]))
     stored = 0
     for article_id, links in visible.items():
@@ -84,7 +72,14 @@ def _key_sources(article_ids: list[int]) -> dict[int, list[KeySource]]:
     ).where(Article.id.in_(article_ids))
     for row in db.session.execute(own):
         sources[row.id] = [KeySource(OWN, row.title, tuple(row[2:]))]
-    related = (
+    for row in _related(article_ids):
+        sources[row.article_id].append(KeySource(row.position, row.title, tuple(row[3:])))
+    return sources
+
+
+def _related(article_ids: list[int], *conditions):
+    """The fields keys and suggestions are made from, for the related entries of these articles."""
+    return db.session.execute(
         select(
             RelatedLink.article_id,
             RelatedLink.position,
@@ -93,9 +88,6 @@ def _key_sources(article_ids: list[int]) -> dict[int, list[KeySource]]:
             RelatedLink.amp_web_url,
             RelatedLink.cdn_amp_web_url,
         )
-        .where(RelatedLink.article_id.in_(article_ids))
+        .where(RelatedLink.article_id.in_(article_ids), *conditions)
         .order_by(RelatedLink.article_id, RelatedLink.position)
     )
-    for row in db.session.execute(related):
-        sources[row.article_id].append(KeySource(row.position, row.title, tuple(row[3:])))
-    return sources
