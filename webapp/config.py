@@ -2,9 +2,13 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
+from limits import parse_many
+
 DEFAULT_SEED_MAX_BYTES = 2 * 1024 * 1024
+DEFAULT_LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"
 
 
 class ConfigError(RuntimeError):
@@ -15,6 +19,7 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
     """Build the Flask config from environment variables; keys in `overrides` are not read."""
     production = overrides.get("COPYDESK_ENV", os.environ.get("COPYDESK_ENV", "development")) == "production"
     url = overrides.get("SQLALCHEMY_DATABASE_URI") or database_url(instance_path)
+    max_hours = positive_int("SESSION_MAX_HOURS", 7 * 24)
     return {
         "COPYDESK_ENV": "production" if production else "development",
         "SQLALCHEMY_DATABASE_URI": url,
@@ -31,6 +36,16 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
+        "SESSION_IDLE_MINUTES": positive_int("SESSION_IDLE_MINUTES", 12 * 60),
+        "SESSION_MAX_HOURS": max_hours,
+        # Flask refuses a session cookie signed longer ago than this, whatever the app checks.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=max_hours),
+        "LOGIN_RATE_LIMIT": rate_limit("LOGIN_RATE_LIMIT", DEFAULT_LOGIN_RATE_LIMIT),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+        "RATELIMIT_KEY_PREFIX": "copydesk",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # An unreachable Redis throttles each process on its own rather than refusing every login.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     }
 
 
@@ -84,3 +99,15 @@ def positive_int(name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be above zero, got {value}")
     return value
+
+
+def rate_limit(name: str, default: str) -> str:
+    """An environment variable holding rate limits such as "10 per minute; 100 per hour"."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be limits like {default!r}, got {raw!r}") from None
+    return raw

@@ -2,9 +2,32 @@
 
 import pytest
 
-from tests.factories import MINIMAL, PASSWORD, csrf_token, seed_text
+from tests.factories import HX, MINIMAL, PASSWORD, csrf_token, seed_text
 from webapp.models import db
 from webapp.services.seed_import import import_paths
+from webapp.web import auth
+
+T0 = 1_700_000_000
+HOUR = 3600
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The sessions' clock, moved by hand: `clock.now` is the current time in seconds."""
+
+    class Clock:
+        now = T0
+
+        def advance(self, seconds):
+            self.now += seconds
+
+    moving = Clock()
+    monkeypatch.setattr(auth, "clock", lambda: moving.now)
+    return moving
+
+
+def session_cookie(client):
+    return client.get_cookie("session").value
 
 
 def test_anonymous_user_is_sent_to_login(client):
@@ -117,3 +140,114 @@ def test_session_cookie_with_a_forged_token_is_anonymous(client, login):
     with client.session_transaction() as session:
         session["_user_id"] = f"{user.id}:forged"
     assert client.get("/").status_code == 302
+
+
+def test_a_cookie_copied_before_logout_is_refused_after_it(client, login):
+    login("maria")
+    copied = session_cookie(client)
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/")}).status_code == 302
+    client.set_cookie("session", copied)
+    response = client.get("/")
+    assert response.status_code == 302 and response.location.startswith("/login?next=")
+
+
+def test_a_copied_cookie_replayed_by_htmx_gets_401_and_a_way_to_the_login_page(client, login):
+    login("maria")
+    copied = session_cookie(client)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    client.set_cookie("session", copied)
+    response = client.get(
+        "/queue/changes",
+        query_string={"since": "2024-01-01T00:00:00+00:00"},
+        headers={**HX, "HX-Current-URL": "http://localhost/?status=pending"},
+    )
+    assert response.status_code == 401 and response.get_data() == b""
+    assert response.headers["HX-Redirect"] == "/login?next=%2F%3Fstatus%3Dpending"
+
+
+def test_logout_ends_the_users_other_sessions_too(app, client, login):
+    # Without a session table the per-user token is what the server holds: rotating it ends them all.
+    login("maria")
+    other = app.test_client()
+    other.post("/login", data={"username": "maria", "password": PASSWORD, "csrf_token": csrf_token(other)})
+    assert other.get("/").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert other.get("/").status_code == 302
+
+
+def test_a_csrf_token_planted_before_login_does_not_work_after_it(client, make_user):
+    make_user("maria")
+    planted_token = csrf_token(client)
+    planted_cookie = session_cookie(client)
+    response = client.post(
+        "/login", data={"username": "maria", "password": PASSWORD, "csrf_token": planted_token}
+    )
+    assert response.status_code == 302
+    assert session_cookie(client) != planted_cookie
+    assert client.post("/logout", data={"csrf_token": planted_token}).status_code == 400
+    assert client.get("/").status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/")}).status_code == 302
+
+
+def test_login_as_someone_else_keeps_nothing_of_the_first_session(client, make_user):
+    make_user("maria")
+    lead = make_user("lead", role="lead")
+    tokens = []
+    for username in ("maria", "lead"):
+        tokens.append(csrf_token(client, "/login" if not tokens else "/"))
+        client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": tokens[-1]})
+    with client.session_transaction() as session:
+        assert session["_user_id"].startswith(f"{lead.id}:")
+    assert client.post("/logout", data={"csrf_token": tokens[0]}).status_code == 400
+
+
+def test_a_session_idle_too_long_ends_on_the_server(app, client, login, clock):
+    app.config["SESSION_IDLE_MINUTES"] = 30
+    login("maria")
+    clock.advance(29 * 60)
+    assert client.get("/").status_code == 200
+    clock.advance(29 * 60)
+    assert client.get("/").status_code == 200, "activity renews the idle limit"
+    clock.advance(31 * 60)
+    assert client.get("/").status_code == 302
+    clock.advance(-31 * 60)
+    assert client.get("/").status_code == 302, "an expired session is forgotten, not only refused"
+
+
+def test_the_queue_polling_by_itself_does_not_keep_a_session_alive(app, client, login, clock):
+    app.config["SESSION_IDLE_MINUTES"] = 30
+    login("maria")
+    poll = {"query_string": {"since": "2024-01-01T00:00:00+00:00"}, "headers": HX}
+    for _ in range(3):
+        clock.advance(10 * 60)
+        assert client.get("/queue/changes", **poll).status_code == 200
+    clock.advance(5 * 60)
+    assert client.get("/queue/changes", **poll).status_code == 401
+
+
+def test_a_session_ends_after_its_absolute_lifetime_however_busy(app, client, login, clock):
+    app.config["SESSION_IDLE_MINUTES"] = 60
+    app.config["SESSION_MAX_HOURS"] = 8
+    login("maria")
+    for _ in range(16):
+        clock.advance(HOUR / 2)
+        assert client.get("/").status_code == 200
+    clock.advance(60)
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_from_before_the_lifetimes_were_kept_is_refused(client, login):
+    login("maria")
+    with client.session_transaction() as session:
+        del session["started_at"]
+    assert client.get("/").status_code == 302
+
+
+def test_session_lifetimes_come_from_the_environment(monkeypatch, migrated):
+    from tests.factories import make_app
+
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", "15")
+    monkeypatch.setenv("SESSION_MAX_HOURS", "24")
+    config = make_app(migrated).config
+    assert (config["SESSION_IDLE_MINUTES"], config["SESSION_MAX_HOURS"]) == (15, 24)
+    assert config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 24 * HOUR

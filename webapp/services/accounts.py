@@ -122,6 +122,14 @@ def set_role(username: str, role: str) -> User:
     return user
 
 
+def end_sessions(user_id: int) -> None:
+    """Log this user out everywhere: every session cookie they hold stops working at once."""
+    user = db.session.get(User, user_id)
+    if user is not None:
+        user.end_sessions()
+        db.session.commit()
+
+
 def list_users() -> list[User]:
     """Every user, by username."""
     return list(db.session.scalars(select(User).order_by(User.username)))

@@ -1,4 +1,6 @@
-"""Response headers that hold on every page: a strict CSP and friends."""
+"""Response headers that hold on every page: a strict CSP and friends, and HSTS in production."""
+
+from flask import current_app
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -13,6 +15,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 
+# A year, the subdomains too: once a browser has seen the site over HTTPS it never tries plain HTTP.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
 
 def init_app(app) -> None:
     app.after_request(_add_security_headers)
@@ -23,4 +28,7 @@ def _add_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    # Only in production, which is served over HTTPS: a laptop on http://127.0.0.1 must not be pinned.
+    if current_app.config["COPYDESK_ENV"] == "production":
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
