@@ -347,7 +347,8 @@ def gunicorn(database_url: str, workers: int, scratch: Path) -> Iterator[str]:
         "COPYDESK_ENV": "development",
     }
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--worker-class", "sync"]
-    command += ["--graceful-timeout", "5", "-b", f"127.0.0.1:{port}", "wsgi:app"]
+    # --preload: the app is built once, then forked into the workers (separate processes all the same).
+    command += ["--preload", "--graceful-timeout", "5", "-b", f"127.0.0.1:{port}", "wsgi:app"]
     with open(log, "w") as output:
         process = subprocess.Popen(
             command,
@@ -376,14 +377,15 @@ def _wait_serving(process: subprocess.Popen, port: int, log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise ServerError(f"gunicorn exited with status {process.returncode}:\n{log.read_text()[-2000:]}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             connection.request("GET", "/login")
             connection.getresponse().read()
-            connection.close()
             return
         except OSError:
             time.sleep(0.2)
+        finally:
+            connection.close()
     raise ServerError(f"gunicorn did not answer on 127.0.0.1:{port} within 60 s:\n{log.read_text()[-2000:]}")
 
 
