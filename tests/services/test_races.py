@@ -58,12 +58,6 @@ def test_the_race_checks_catch_a_doubled_change_and_a_broken_chain(app, race_app
     assert any(f"event #{doubled.id} starts from" in problem for problem in problems)
 
 
-@pytest.mark.xfail(
-    ON_POSTGRESQL,
-    strict=True,
-    reason="changes.apply updates the articles in the order the form listed them: two bulk decisions "
-    "over the same rows in opposite orders deadlock on PostgreSQL (DeadlockDetected, a 500)",
-)
 def test_bulk_decisions_ticked_in_opposite_orders_both_finish(app, race_app, tmp_path):
     first, second = prepare(tmp_path, articles=2, users=2)[0]
     user_ids = db.session.scalars(select(User.id).order_by(User.id)).all()

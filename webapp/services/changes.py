@@ -67,6 +67,9 @@ class Change:
 def apply(items: list[tuple[int, int]], user: User, change: Change) -> Outcome:
     """Make `change` to each (article id, version seen) still at that version, audited, in one transaction."""
     now = utcnow()
+    # Rows are changed in id order: two changes over the same rows then lock them in the same order
+    # and wait for each other instead of deadlocking (bulk forms list rows in the queue's sort order).
+    items = sorted(items)
     ids = [article_id for article_id, _ in items]
     current = {row.id: row for row in db.session.execute(_STATEMENTS.current_state(), {"ids": ids})}
     outcome = Outcome()
