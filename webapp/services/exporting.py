@@ -36,7 +36,7 @@ from typing import BinaryIO
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
-from ..formats.seed_writer import Moderation, exported_front_matter, exported_seed
+from ..formats.seed_writer import ExportCheckError, Moderation, exported_front_matter, exported_seed
 from ..formats.seeds import front_matter_span
 from ..models import (
     APPROVED,
@@ -170,14 +170,10 @@ def export(
     try:
         written_ids, written_versions = array("q"), array("q")  # 16 bytes an article, inserted at the end
         for row, merges, added in rows:
-            moderation = Moderation(row.approved_by, row.decided_at, run_id)
-            if fmt == "yaml":
-                writer.add(row.source_name, _stream_document(row, moderation, merges, added))
-            else:
-                text = exported_seed(
-                    row.source_text, heat=row.heat, moderation=moderation, merges=merges, added=added
-                )
-                writer.add(row.source_name, text.encode("utf-8"))
+            writer.add(
+                row.source_name,
+                _document(fmt, row, Moderation(row.approved_by, row.decided_at, run_id), merges, added),
+            )
             written_ids.append(row.id)
             written_versions.append(row.version)
         digest = writer.finish()
@@ -297,6 +293,19 @@ def seed_entry(link: RelatedLink) -> dict:
     }
 
 
+def _document(fmt: str, row, moderation: Moderation, merges, added) -> bytes:
+    """One article's exported document, read back before it is written (see seed_writer)."""
+    try:
+        if fmt == "yaml":
+            return _stream_document(row, moderation, merges, added)
+        text = exported_seed(
+            row.source_text, heat=row.heat, moderation=moderation, merges=merges, added=added
+        )
+        return text.encode("utf-8")
+    except ExportCheckError as error:
+        raise ExportError(f"{row.source_name} (article {row.id}) cannot be exported: {error}") from None
+
+
 def _stream_document(row, moderation: Moderation, merges, added) -> bytes:
     text = row.source_text.removeprefix("\ufeff")
     start, end, body_start = front_matter_span(text)
@@ -307,7 +316,8 @@ def _stream_document(row, moderation: Moderation, merges, added) -> bytes:
     front_matter = exported_front_matter(
         text[start:end], heat=row.heat, moderation=moderation, merges=merges, added=added
     )
-    return ("---\n" + front_matter).encode("utf-8")
+    # A byte-order mark belongs at the start of a file, not after a `---` inside a stream.
+    return ("---\n" + front_matter.removeprefix("\ufeff")).encode("utf-8")
 
 
 def _writer(fmt: str, out: Path | BinaryIO, run_id: int):
