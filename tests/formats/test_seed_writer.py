@@ -244,7 +244,10 @@ def test_generated_front_matter_reads_back_right(mapping, heat, width):
     assert load_front_matter(exported) == expected
 
 
-SMALL_FRONT = 'category: news\ntitle: "T"\npublishedDateTime: 2023-10-19T13:22:00Z\nwebUrl: https://e.example/t\nprovider:\n  name: E\n'
+SMALL_FRONT = (
+    'category: news\ntitle: "T"\npublishedDateTime: 2023-10-19T13:22:00Z\n'
+    "webUrl: https://e.example/t\nprovider:\n  name: E\n"
+)
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
