@@ -19,7 +19,7 @@ from .services.accounts import (
     set_password,
     set_role,
 )
-from .services.exporting import FORMATS, ExportError, ExportFilters, export, parse_time
+from .services.exporting import FORMATS, ExportError, ExportFilters, export, parse_time, sweep
 from .services.reindexing import reindex
 from .services.seed_import import ImportReport, find_seed_files, import_files
 
@@ -191,12 +191,22 @@ def ensure_admin_command():
 
 
 @click.command("export")
-@click.option("--out", required=True, help="Folder (dir), file (zip, yaml), or - for stdout (yaml).")
+@click.option("--out", help="Folder (dir), file (zip, yaml), or - for stdout (yaml).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="dir", show_default=True)
 @click.option("--since", help="Only articles approved at or after this ISO time (UTC unless it says).")
 @click.option("--since-last", is_flag=True, help="Only what no earlier --since-last run exported (for cron).")
-def export_command(out, fmt, since, since_last):
+@click.option(
+    "--cleanup",
+    is_flag=True,
+    help="Export nothing: mark runs whose process is gone interrupted and remove their leftovers.",
+)
+def export_command(out, fmt, since, since_last, cleanup):
     """Export approved articles in the seed format, and record the run."""
+    if cleanup:
+        _export_cleanup(out)
+        return
+    if not out:
+        raise click.UsageError("give --out PATH (or --cleanup)")
     if since and since_last:
         raise click.UsageError("give --since or --since-last, not both")
     if out == "-" and fmt != "yaml":
@@ -213,3 +223,17 @@ def export_command(out, fmt, since, since_last):
     click.echo(
         f"exported {run.count} approved articles to {out} (run {run.id}, sha256 {run.sha256})", err=True
     )
+
+
+def _export_cleanup(out: str | None) -> None:
+    try:
+        done = sweep([Path(out)] if out and out != "-" else None)
+    except OSError as error:
+        raise click.ClickException(f"cannot clean up: {error.strerror or error}") from None
+    for run_id in done.interrupted:
+        click.echo(f"run {run_id}: its process is gone, marked interrupted")
+    for run_id in done.unknown:
+        click.echo(f"run {run_id}: running on another host, left as it is")
+    for path in done.removed:
+        click.echo(f"removed {path}")
+    click.echo(f"{len(done.interrupted)} runs marked interrupted, {len(done.removed)} leftovers removed")

@@ -337,7 +337,7 @@ class ExportRun(db.Model):
 
     __tablename__ = "export_runs"
     __table_args__ = (
-        CheckConstraint("status IN ('running', 'complete', 'failed')", name="status"),
+        CheckConstraint("status IN ('running', 'complete', 'failed', 'interrupted')", name="status"),
         CheckConstraint("format IN ('dir', 'zip', 'yaml')", name="format"),
     )
 
@@ -350,10 +350,16 @@ class ExportRun(db.Model):
     filters: Mapped[dict] = mapped_column(JSON)
     # A feed run (--since-last) exports what no earlier complete feed run exported.
     feed: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(10), default="running")
+    status: Mapped[str] = mapped_column(String(20), default="running")
     count: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    # Where it wrote (None for a stream), and the process writing it: a run left "running" by a
+    # process that is gone is marked interrupted (exporting.sweep).
+    output: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    process_start: Mapped[str | None] = mapped_column(Text)
 
 
 class ExportedArticle(db.Model):

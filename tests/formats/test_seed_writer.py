@@ -207,8 +207,9 @@ def test_the_unchecked_plain_edit_reads_back_as_the_values_it_must_hold_on_every
         text = path.read_bytes().decode("utf-8")
         front = split_front_matter(text.removeprefix("\ufeff"))[0]
         for heat in (-1, 0, 199):
-            edited = seed_writer._plain_edit(front, heat, MODERATION)
-            assert edited is not None, path.name
+            plain = seed_writer._plain_edit(front, heat, MODERATION)
+            assert plain is not None, path.name
+            edited = plain[0]
             assert load_front_matter(edited) == expected_values(text, heat), path.name
 
 
@@ -241,3 +242,56 @@ def test_generated_front_matter_reads_back_right(mapping, heat, width):
     exported = seed_writer.exported_front_matter(front, heat=heat, moderation=MODERATION)
     expected = seed_writer._expected_mapping(load_front_matter(front), heat, MODERATION, {}, {})
     assert load_front_matter(exported) == expected
+
+
+SMALL_FRONT = (
+    'category: news\ntitle: "T"\npublishedDateTime: 2023-10-19T13:22:00Z\n'
+    "webUrl: https://e.example/t\nprovider:\n  name: E\n"
+)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_empty_heat_and_published_get_their_values_after_a_space(no_fallback, newline):
+    # libyaml marks an empty value just after its colon: `heat:` once became `heat:42`.
+    text = ("---\n" + SMALL_FRONT + "heat:\npublished:   # not yet\n---\nBody\n").replace("\n", newline)
+    exported = exported_seed(text, heat=42, moderation=MODERATION)
+    removed, added = changed_lines(text, exported)
+    assert removed == ["heat:", "published:   # not yet"]
+    assert {"heat: 42", "published: true   # not yet"} <= set(added)
+    seed = parse(exported)
+    assert (seed.heat, seed.published, seed.body) == (42, True, "Body" + newline)
+
+
+@pytest.mark.parametrize("file_bom", ["", "\ufeff"])
+def test_a_byte_order_mark_after_the_opening_fence_shifts_no_edit(no_fallback, file_bom):
+    # libyaml skips the mark without counting it: `heat: 5` once became `heat:1205`.
+    text = file_bom + "---\n\ufeff" + SMALL_FRONT + "heat: 5\npublished: false\n---\n"
+    exported = exported_seed(text, heat=120, moderation=MODERATION)
+    assert exported.startswith(file_bom + "---\n\ufeffcategory: news\n")
+    removed, added = changed_lines(text, exported)
+    assert removed == ["heat: 5", "published: false"]
+    assert {"heat: 120", "published: true"} <= set(added)
+    mapping = load_front_matter(split_front_matter(exported.removeprefix("\ufeff"))[0])
+    assert (mapping["heat"], mapping["published"], mapping["copydesk"]) == (
+        120,
+        True,
+        MODERATION.as_mapping(),
+    )
+
+
+def test_a_plain_edit_that_reads_back_wrong_is_written_whole_instead(monkeypatch):
+    def broken(front_matter, heat, moderation):
+        return front_matter + "heat:1205\npublished:truee\n", True
+
+    monkeypatch.setattr(seed_writer, "_plain_edit", broken)
+    exported = seed_writer.exported_front_matter(SMALL_FRONT, heat=9, moderation=MODERATION)
+    mapping = load_front_matter(exported)
+    assert (mapping["heat"], mapping["published"], mapping["copydesk"]) == (9, True, MODERATION.as_mapping())
+
+
+def test_a_document_that_cannot_be_written_right_raises_rather_than_being_returned(monkeypatch):
+    monkeypatch.setattr(seed_writer, "_plain_edit", lambda *args: ("heat: [\n", True))
+    monkeypatch.setattr(seed_writer, "dump_mapping", lambda mapping: "heat: 1\n")
+    monkeypatch.setattr(seed_writer._FrontMatterEdit, "apply", lambda self: "published: no\n")
+    with pytest.raises(seed_writer.ExportCheckError, match="does not read back"):
+        seed_writer.exported_front_matter(SMALL_FRONT, heat=9, moderation=MODERATION)

@@ -3,6 +3,7 @@
 import hashlib
 import io
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -260,7 +261,8 @@ def test_an_export_that_fails_midway_leaves_no_file_and_is_recorded_as_failed(
     out.mkdir()
     with pytest.raises(OSError):
         run(out / name, fmt, since_last=True)
-    assert [p.name for p in out.rglob("*")] == (["out"] if fmt == "dir" else [])
+    # Nothing a reader would take: for dir, only the (empty) versions folder and its lock.
+    assert sorted(p.name for p in out.rglob("*")) == ([".lock", ".out.copydesk"] if fmt == "dir" else [])
     failed = db.session.scalar(select(ExportRun))
     assert failed.status == "failed" and "No space left" in failed.error
     assert db.session.scalar(select(ExportedArticle)) is None
@@ -269,50 +271,163 @@ def test_an_export_that_fails_midway_leaves_no_file_and_is_recorded_as_failed(
     assert run(out / name, fmt, since_last=True).count == 4
 
 
-@pytest.mark.parametrize("fmt", ["dir", "zip"])
-def test_a_killed_export_leaves_no_partial_file(app, corpus, tmp_path, fmt, database_url):
-    write_seeds(tmp_path / "seeds", [f"k{index}" for index in range(6)])
-    import_paths([str(tmp_path / "seeds")], max_bytes=LIMIT)
-    for article in db.session.scalars(select(Article)).all():
-        approve(article, corpus)
-    db.session.remove()
-    out = tmp_path / ("exports" if fmt == "dir" else "exports.zip")
-    signal_file = tmp_path / "third-document"
-    script = f"""
-import time
+KILL_SCRIPT = """
+import os, time
 from pathlib import Path
 from webapp import create_app
 from webapp.services import exporting
 from webapp.services.exporting import ExportFilters, export
-real = exporting.exported_seed
-written = []
-def slow(*args, **kwargs):
-    written.append(1)
-    if len(written) == 3:
-        Path({str(signal_file)!r}).touch()
-        time.sleep(60)
-    return real(*args, **kwargs)
-exporting.exported_seed = slow
-app = create_app({{"SQLALCHEMY_DATABASE_URI": {database_url!r}, "SECRET_KEY": "x"}})
+
+def stall(real, nth):
+    calls = []
+    def stalled(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == nth:
+            Path({signal!r}).touch()
+            time.sleep(60)
+        return real(*args, **kwargs)
+    return stalled
+
+if {point!r} == "third document":
+    exporting.exported_seed = stall(exporting.exported_seed, 3)
+elif {point!r} == "carrying files forward":
+    os.link = stall(os.link, 2)
+else:  # the version is complete, the link not yet swapped
+    os.symlink = stall(os.symlink, 1)
+app = create_app({{"SQLALCHEMY_DATABASE_URI": {url!r}, "SECRET_KEY": "x"}})
 with app.app_context():
-    export(Path({str(out)!r}), {fmt!r}, ExportFilters(), requested_by="test")
+    export(Path({out!r}), {fmt!r}, ExportFilters(since_last={fmt!r} == "dir"), requested_by="test")
 """
+
+
+def kill_export_at(point: str, out, fmt: str, database_url: str, tmp_path) -> None:
+    """Run an export in a child process and SIGKILL it when it reaches `point`."""
+    signal_file = tmp_path / "reached"
+    script = KILL_SCRIPT.format(signal=str(signal_file), point=point, url=database_url, out=str(out), fmt=fmt)
     process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while not signal_file.exists():
-            assert process.poll() is None and time.monotonic() < deadline, (
-                "the export never reached its third document"
-            )
+            assert process.poll() is None and time.monotonic() < deadline, f"the export never reached {point}"
             time.sleep(0.05)
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait()
+
+
+def read_set(out, fmt: str) -> dict[str, str]:
+    """What a reader sees: every file's name and text."""
     if fmt == "dir":
-        assert [p.name for p in out.iterdir() if not p.name.startswith(".")] == []
-    else:
-        assert not out.exists()
-        assert all(p.name.startswith(".exports.zip.") for p in tmp_path.iterdir() if "exports" in p.name)
+        return {path.name: path.read_text(encoding="utf-8") for path in out.iterdir()}
+    with zipfile.ZipFile(out) as archive:
+        return {name: archive.read(name).decode() for name in archive.namelist()}
+
+
+@pytest.mark.parametrize(
+    "fmt,point",
+    [
+        ("dir", "third document"),
+        ("dir", "carrying files forward"),
+        ("dir", "swapping the link"),
+        ("zip", "third document"),
+    ],
+)
+def test_a_killed_export_leaves_the_old_complete_set_and_cleanup_removes_what_it_left(
+    app, corpus, runner, tmp_path, fmt, point, database_url
+):
+    write_seeds(tmp_path / "seeds", [f"k{index}" for index in range(6)])
+    import_paths([str(tmp_path / "seeds")], max_bytes=LIMIT)
+    articles = db.session.scalars(select(Article).where(Article.source_name.like("k%"))).all()
+    for article in articles[:3]:
+        approve(article, corpus)
+    out = tmp_path / ("exports" if fmt == "dir" else "exports.zip")
+    # dir: feed runs, so the second writes k3-k5 and carries k0-k2 forward from the first.
+    first_id = run(out, fmt, since_last=fmt == "dir").id
+    old = read_set(out, fmt)
+    assert sorted(old) == ["k0.md", "k1.md", "k2.md"]
+    for article in articles[3:]:
+        approve(article, corpus)
+    db.session.remove()
+
+    kill_export_at(point, out, fmt, database_url, tmp_path)
+    assert read_set(out, fmt) == old  # the old complete set, not a part of the new one
+    killed = db.session.scalar(select(ExportRun).where(ExportRun.id > first_id))
+    assert killed.status == "running" and killed.pid and killed.host
+    versions = tmp_path / ".exports.copydesk"
+    leftovers = [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+    if fmt == "dir":
+        leftovers += [
+            p for p in versions.iterdir() if p.name.startswith("run-") and p.name != f"run-{first_id}"
+        ]
+    assert leftovers  # what the cleanup has to remove
+
+    result = runner.invoke(args=["export", "--cleanup"])
+    assert result.exit_code == 0, result.output
+    assert f"run {killed.id}: its process is gone, marked interrupted" in result.output
+    db.session.expire_all()
+    killed = db.session.get(ExportRun, killed.id)
+    assert killed.status == "interrupted" and "ended without finishing" in killed.error
+    assert [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")] == []
+    if fmt == "dir":
+        assert sorted(p.name for p in versions.iterdir()) == [".lock", f"run-{first_id}"]
+    assert read_set(out, fmt) == old
+
+    new = run(out, fmt, since_last=fmt == "dir")
+    assert new.status == "complete" and new.count == (3 if fmt == "dir" else 6)
+    assert sorted(read_set(out, fmt)) == [f"k{index}.md" for index in range(6)] + ([] if fmt == "dir" else [])
+
+
+def test_the_next_export_marks_a_dead_run_interrupted_and_removes_its_leftovers(app, corpus, tmp_path):
+    approve(db.session.scalar(select(Article)), corpus)
+    out = tmp_path / "out"
+    run(out)
+    dead = ExportRun(
+        requested_by="test",
+        format="dir",
+        filters={},
+        output=str(out),
+        host=socket.gethostname(),
+        pid=2**22 + 7,
+    )
+    db.session.add(dead)
+    db.session.commit()
+    versions = tmp_path / ".out.copydesk"
+    (versions / f"run-{dead.id}.tmp").mkdir()
+    (versions / f"run-{dead.id}.tmp" / "half.md").write_text("---\n")
+    (tmp_path / f".out.zip.copydesk-{dead.id}-x.tmp").write_text("partial")
+    run(out)
+    db.session.expire_all()
+    assert db.session.get(ExportRun, dead.id).status == "interrupted"
+    assert not (versions / f"run-{dead.id}.tmp").exists()
+    assert not (tmp_path / f".out.zip.copydesk-{dead.id}-x.tmp").exists()
+    # Kept: the version the link names and the one before it, for a reader that resolved the link.
+    assert len([p for p in versions.iterdir() if p.name.startswith("run-")]) == 2
+
+
+def test_a_live_run_keeps_its_staging_and_a_second_export_to_the_folder_waits(app, corpus, tmp_path):
+    approve(db.session.scalar(select(Article)), corpus)
+    out = tmp_path / "out"
+    writer = exporting._FolderWriter(out, 999)  # this process: alive
+    live = ExportRun(id=999, requested_by="test", format="dir", filters={}, output=str(out))
+    live.host, live.pid, live.process_start = exporting._this_process()
+    db.session.add(live)
+    db.session.commit()
+    with pytest.raises(ExportError, match="another export is writing"):
+        run(out)
+    assert writer.staging.is_dir() and db.session.get(ExportRun, 999).status == "running"
+    writer.abort()
+
+
+def test_a_plain_folder_from_an_older_version_becomes_the_link_keeping_its_files(app, corpus, tmp_path):
+    approve(db.session.scalar(select(Article)), corpus)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "earlier.md").write_text("---\ntitle: earlier\n---\n")
+    (out / ".copydesk-export-4.tmp").mkdir()  # an older version's staging, left by a kill
+    run(out)
+    assert out.is_symlink() and sorted(p.name for p in out.iterdir()) == sorted(
+        ["earlier.md", REAL_SEED.name]
+    )
 
 
 def test_cli_writes_the_folder_and_reports_the_run(app, corpus, runner, tmp_path):

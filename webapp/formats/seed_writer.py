@@ -11,9 +11,12 @@ order, unknown keys, `secured` and the body come out exactly as they came in:
 - `copydesk` (seeds.MODERATION_KEY) is added at the end: approvedBy, approvedAt,
   exportRun, and in the YAML-stream format the body.
 
-The result is parsed again and compared with the values it must hold; should an edit ever
-come out wrong, the document is written whole from those values instead (same data, the
-seed's layout lost), so an export is never lossy.
+Every result is parsed again before it is returned. The edit of nearly every seed (plain
+one-line `heat` and `published` in a block mapping) is checked for the values moderation
+wrote (heat, published, copydesk); every other edit is compared with all the values it must
+hold. Should an edit ever come out wrong, the document is written whole from those values
+instead (same data, the seed's layout lost), and that too is read back: what cannot be
+written right raises `ExportCheckError`, so an export is never lossy and never invalid.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from .seeds import (
     _SeedLoader,
     front_matter_span,
     load_front_matter,
+    split_front_matter,
 )
 
 MERGED_KEY = "mergedFrom"
@@ -97,11 +101,15 @@ def exported_seed(
     """
     bom = "\ufeff" if source_text.startswith("\ufeff") else ""
     text = source_text[len(bom) :]
-    start, end, _ = front_matter_span(text)
+    start, end, body_start = front_matter_span(text)
     front_matter = exported_front_matter(
         text[start:end], heat=heat, moderation=moderation, merges=merges, added=added
     )
-    return bom + text[:start] + front_matter + text[end:]
+    exported = text[:start] + front_matter + text[end:]
+    # The fences must still find the same front matter and body: the file is read that way.
+    if split_front_matter(exported) != (front_matter, text[body_start:]):
+        raise ExportCheckError("the edited front matter moved the closing '---' line")
+    return bom + exported
 
 
 def exported_front_matter(
@@ -112,11 +120,18 @@ def exported_front_matter(
     merges: dict[int, list[int]] | None = None,
     added: dict[int, dict[str, Any]] | None = None,
 ) -> str:
-    """The front matter's YAML with moderation's changes; see the module docstring."""
+    """The front matter's YAML with moderation's changes, read back before it is returned; see
+    the module docstring. Raises `ExportCheckError` when no way of writing it reads back right."""
+    # libyaml skips a byte-order mark at the start of its input without counting it, so every
+    # mark it reports would be one short of the text's own index: edit the text after it.
+    bom = "\ufeff" if front_matter.startswith("\ufeff") else ""
+    front_matter = front_matter[len(bom) :]
     if not merges and not added:
-        edited = _plain_edit(front_matter, heat, moderation)
-        if edited is not None:
-            return edited
+        plain = _plain_edit(front_matter, heat, moderation)
+        if plain is not None:
+            edited, heat_written = plain
+            if _holds_moderation(edited, heat if heat_written else None, moderation):
+                return bom + edited
     loader = _SeedLoader(front_matter)
     try:
         root = loader.get_single_node()
@@ -127,18 +142,47 @@ def exported_front_matter(
     try:
         edited = _FrontMatterEdit(front_matter, root, heat, moderation, merges or {}, added or {}).apply()
         if load_front_matter(edited) == expected:
-            return edited
+            return bom + edited
     except (yaml.YAMLError, ValueError, IndexError):
         pass
-    return dump_mapping(expected)
+    whole = dump_mapping(expected)
+    try:
+        if load_front_matter(whole) == expected:
+            return whole
+    except ValueError:
+        pass
+    raise ExportCheckError("the front matter written from its values does not read back as them")
 
 
-def _plain_edit(front_matter: str, heat: int, moderation: Moderation) -> str | None:
-    """The edit of nearly every seed, made without reading the result back: `published` and
-    `heat` as plain one-line scalars of a block mapping, lines added after a one-line-ended
-    scalar, `copydesk` appended or replaced. These edits cannot change any other value, so the
-    check the other edits get would only repeat the parse (tests hold the two equal on every
-    real seed). None when the seed is laid out otherwise."""
+class ExportCheckError(ValueError):
+    """An exported document that would not read back as the values it must hold."""
+
+
+def _holds_moderation(edited: str, heat: int | None, moderation: Moderation) -> bool:
+    """Whether `edited` parses and holds what moderation wrote: heat (None: no heat key),
+    published true and the copydesk mapping. The other values the plain edit cannot change."""
+    try:
+        mapping = load_front_matter(edited)
+    except ValueError:  # SeedError: not YAML, or not a mapping
+        return False
+    heat_ok = (
+        "heat" not in mapping
+        if heat is None
+        else type(mapping.get("heat")) is int and mapping["heat"] == heat
+    )
+    return (
+        heat_ok
+        and mapping.get("published") is True
+        and mapping.get(MODERATION_KEY) == moderation.as_mapping()
+    )
+
+
+def _plain_edit(front_matter: str, heat: int, moderation: Moderation) -> tuple[str, bool] | None:
+    """The edit of nearly every seed, and whether it writes a heat: `published` and `heat` as
+    plain one-line scalars of a block mapping, lines added after a one-line-ended scalar,
+    `copydesk` appended or replaced. These edits cannot change any other value, so the caller
+    checks only the values they write, not the whole mapping (tests hold the two equal on
+    every real seed). None when the seed is laid out otherwise."""
     loader = _PositionLoader(front_matter)
     try:
         root = loader.get_single_node()
@@ -168,7 +212,8 @@ def _plain_edit(front_matter: str, heat: int, moderation: Moderation) -> str | N
     existing = fields.get(MODERATION_KEY)
     if existing is not None and (existing.id != "mapping" or existing.flow_style):
         return None
-    return _FrontMatterEdit(front_matter, root, heat, moderation, {}, {}).apply()
+    edited = _FrontMatterEdit(front_matter, root, heat, moderation, {}, {}).apply()
+    return edited, "heat" in fields or heat != HEAT_UNSET
 
 
 class _PositionLoader(_BaseLoader):
@@ -298,6 +343,9 @@ class _FrontMatterEdit:
         value = self.fields[name][1]
         if value.id != "scalar":
             raise ValueError(f"{name} is not a scalar")
+        if value.start_mark.index == value.end_mark.index:
+            # An empty value (`heat:`): libyaml marks it just after the colon, with no space.
+            replacement = " " + replacement
         self.edits.append((value.start_mark.index, value.end_mark.index, replacement))
 
     def _merge_related(self) -> None:

@@ -8,8 +8,15 @@ Formats:
 
 Articles are read from the database in batches (`yield_per`) and written as they come.
 Nothing half-written ever takes the output's name: files and archives are written under a
-temporary name beside it and renamed when complete, a folder's files in a hidden staging
-folder inside it and moved in at the end.
+temporary name beside it and renamed when complete. A folder (`dir`) is a symbolic link to
+a complete version of it: each run builds a fresh version in the hidden folder `.NAME.copydesk`
+beside it (its own files, and hard links to the files of the version before), then swaps the
+link in one rename, so a reader sees the old complete set or the new one, never a part.
+
+A run records the process that writes it (host, pid and the process's start time). A run
+left "running" by a process that is gone is marked interrupted, and the staging folders and
+temporary files of runs no live process is writing are removed: at the start of each export
+(for its output) and by `sweep()` (`flask export --cleanup`, for every recorded output).
 
 A feed run (`--since-last`) exports the approved articles that no complete feed run has
 exported at their current version: nothing twice, nothing missed, whatever the clocks say;
@@ -20,9 +27,13 @@ downloads from the Export page) are recorded too but leave the feed where it was
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import fcntl
 import hashlib
 import os
+import re
 import shutil
+import socket
 import tempfile
 import zipfile
 from array import array
@@ -36,7 +47,7 @@ from typing import BinaryIO
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
-from ..formats.seed_writer import Moderation, exported_front_matter, exported_seed
+from ..formats.seed_writer import ExportCheckError, Moderation, exported_front_matter, exported_seed
 from ..formats.seeds import front_matter_span
 from ..models import (
     APPROVED,
@@ -52,7 +63,11 @@ from .filtering import end_of_day, has_topic, parse_days, start_of_day
 
 FORMATS = ("dir", "zip", "yaml")
 BATCH_SIZE = 500
-STAGING_PREFIX = ".copydesk-export-"
+STAGING_PREFIX = ".copydesk-export-"  # an older version's staging folder inside a `dir` output
+VERSIONS_SUFFIX = ".copydesk"  # `.NAME.copydesk` beside a `dir` output holds its versions
+_VERSION = re.compile(r"(run|before)-(\d+)")
+_VERSION_STAGING = re.compile(r"(?:run|link)-(\d+)\.tmp")
+_OLD_STAGING = re.compile(re.escape(STAGING_PREFIX) + r"(\d+)\.tmp")
 
 
 class ExportError(ValueError):
@@ -155,12 +170,20 @@ def export(
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if not isinstance(out, Path) and fmt != "yaml":
         raise ExportError(f"only the yaml format can be written to a stream, not {fmt}")
+    if isinstance(out, Path):
+        out = Path(os.path.abspath(out))  # not resolve(): a `dir` output is a link to follow no further
+        sweep([out])
+    host, pid, process_start = _this_process()
     run = ExportRun(
         requested_by=requested_by,
         requested_by_id=requested_by_id,
         format=fmt,
         filters=filters.as_dict(),
         feed=filters.since_last,
+        output=str(out) if isinstance(out, Path) else None,
+        host=host,
+        pid=pid,
+        process_start=process_start,
     )
     db.session.add(run)
     db.session.commit()
@@ -170,14 +193,10 @@ def export(
     try:
         written_ids, written_versions = array("q"), array("q")  # 16 bytes an article, inserted at the end
         for row, merges, added in rows:
-            moderation = Moderation(row.approved_by, row.decided_at, run_id)
-            if fmt == "yaml":
-                writer.add(row.source_name, _stream_document(row, moderation, merges, added))
-            else:
-                text = exported_seed(
-                    row.source_text, heat=row.heat, moderation=moderation, merges=merges, added=added
-                )
-                writer.add(row.source_name, text.encode("utf-8"))
+            writer.add(
+                row.source_name,
+                _document(fmt, row, Moderation(row.approved_by, row.decided_at, run_id), merges, added),
+            )
             written_ids.append(row.id)
             written_versions.append(row.version)
         digest = writer.finish()
@@ -297,6 +316,19 @@ def seed_entry(link: RelatedLink) -> dict:
     }
 
 
+def _document(fmt: str, row, moderation: Moderation, merges, added) -> bytes:
+    """One article's exported document, read back before it is written (see seed_writer)."""
+    try:
+        if fmt == "yaml":
+            return _stream_document(row, moderation, merges, added)
+        text = exported_seed(
+            row.source_text, heat=row.heat, moderation=moderation, merges=merges, added=added
+        )
+        return text.encode("utf-8")
+    except ExportCheckError as error:
+        raise ExportError(f"{row.source_name} (article {row.id}) cannot be exported: {error}") from None
+
+
 def _stream_document(row, moderation: Moderation, merges, added) -> bytes:
     text = row.source_text.removeprefix("\ufeff")
     start, end, body_start = front_matter_span(text)
@@ -307,15 +339,144 @@ def _stream_document(row, moderation: Moderation, merges, added) -> bytes:
     front_matter = exported_front_matter(
         text[start:end], heat=row.heat, moderation=moderation, merges=merges, added=added
     )
-    return ("---\n" + front_matter).encode("utf-8")
+    # A byte-order mark belongs at the start of a file, not after a `---` inside a stream.
+    return ("---\n" + front_matter.removeprefix("\ufeff")).encode("utf-8")
 
 
 def _writer(fmt: str, out: Path | BinaryIO, run_id: int):
     if fmt == "dir":
         return _FolderWriter(out, run_id)
     if fmt == "zip":
-        return _ZipWriter(out)
-    return _StreamWriter(out)
+        return _ZipWriter(out, run_id)
+    return _StreamWriter(out, run_id)
+
+
+@dataclass
+class Cleanup:
+    """What `sweep` did: the runs it marked interrupted and the leftovers it removed."""
+
+    interrupted: list[int]
+    removed: list[Path]
+    unknown: list[int]  # running on another host: whether their process lives cannot be told here
+
+
+def sweep(outputs: list[Path] | None = None) -> Cleanup:
+    """Mark runs whose process is gone interrupted, then remove leftovers no live run is writing:
+    beside each of `outputs`, or (None) beside every output a run recorded."""
+    interrupted, live, unknown = [], set(), []
+    for run in db.session.scalars(select(ExportRun).where(ExportRun.status == "running")):
+        alive = _process_alive(run)
+        if alive is False:
+            where = f"{run.host}:{run.pid}" if run.host else "a process of an older version"
+            run.status, run.finished_at = "interrupted", utcnow()
+            run.error = f"interrupted: {where} ended without finishing the export"
+            interrupted.append(run.id)
+        else:
+            live.add(run.id)
+            if alive is None:
+                unknown.append(run.id)
+    db.session.commit()
+    if outputs is None:
+        recorded = db.session.scalars(
+            select(ExportRun.output).where(ExportRun.output.is_not(None)).distinct()
+        )
+        outputs = [Path(output) for output in recorded]
+    removed = []
+    for output in outputs:
+        removed.extend(_remove_leftovers(output, live))
+    return Cleanup(interrupted, removed, unknown)
+
+
+def _this_process() -> tuple[str, int, str | None]:
+    return socket.gethostname(), os.getpid(), _process_start(os.getpid())
+
+
+def _process_start(pid: int) -> str | None:
+    """Which process `pid` is: the boot and its start time in clock ticks (Linux), so a pid
+    used again by a later process is not taken for the one that wrote the run."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+    return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"  # field 22, starttime
+
+
+def _process_alive(run: ExportRun) -> bool | None:
+    """Whether the process writing `run` still runs; None when it is on another host."""
+    if run.host is None or run.pid is None:
+        return False  # recorded before runs kept their process: none of those can still run
+    if run.host != socket.gethostname():
+        return None
+    try:
+        os.kill(run.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, as another user
+    return run.process_start is None or _process_start(run.pid) in (None, run.process_start)
+
+
+def _remove_leftovers(output: Path, live: set[int]) -> list[Path]:
+    """Staging folders and temporary files beside (or in) `output` that no live run is writing."""
+    removed = []
+
+    def remove(path: Path) -> None:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+
+    parent, name = output.parent, output.name
+    versions = parent / f".{name}{VERSIONS_SUFFIX}"
+    if versions.is_dir():
+        for entry in versions.iterdir():
+            match = _VERSION_STAGING.fullmatch(entry.name)
+            if match and int(match.group(1)) not in live:
+                remove(entry)
+        for entry in _stale_versions(output, versions, live):
+            remove(entry)
+    if output.is_dir() and not output.is_symlink():  # a folder an older version wrote into
+        for entry in output.iterdir():
+            match = _OLD_STAGING.fullmatch(entry.name)
+            if match and int(match.group(1)) not in live:
+                remove(entry)
+    if parent.is_dir():
+        prefix = f".{name}."
+        for entry in parent.iterdir():
+            if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
+                continue
+            match = re.fullmatch(r"copydesk-(\d+)-.*", entry.name[len(prefix) : -len(".tmp")])
+            # An older version named its temporary files without the run: those go when no run writes here.
+            if (int(match.group(1)) if match else None) not in live and (match or not live):
+                remove(entry)
+    return removed
+
+
+def _stale_versions(output: Path, versions: Path, live: set[int] | None = None) -> list[Path]:
+    """Versions of a `dir` output but the one its link names and the newest other, which a
+    reader that resolved the link just before the last swap may still be reading. With `live`
+    (a sweep), a version its run never linked (killed just before the swap) goes too."""
+    current = os.readlink(output) if output.is_symlink() else None
+    others = sorted(
+        (int(m.group(2)), m.group(1), entry)
+        for entry in versions.iterdir()
+        if (m := _VERSION.fullmatch(entry.name)) and f"{versions.name}/{entry.name}" != current
+    )
+    if live is None:
+        return [entry for _, _, entry in others[:-1]]
+    finished = set(
+        db.session.scalars(
+            select(ExportRun.id).where(
+                ExportRun.id.in_([n for n, kind, _ in others if kind == "run"]),
+                ExportRun.status == "complete",
+            )
+        )
+    )
+    unlinked = [e for n, kind, e in others if kind == "run" and n not in finished and n not in live]
+    kept = [(n, kind, e) for n, kind, e in others if e not in unlinked]
+    return unlinked + [entry for _, _, entry in kept[:-1]]
 
 
 def _check_name(name: str) -> None:
@@ -324,46 +485,113 @@ def _check_name(name: str) -> None:
 
 
 class _FolderWriter:
-    """Seed files into a hidden staging folder inside `out`, moved in when all are written."""
+    """Seed files into a fresh version of the folder beside it; the link `out` swapped to it at the end."""
 
     def __init__(self, out: Path, run_id: int):
-        if out.exists() and not out.is_dir():
-            raise ExportError(f"{out} is a file; the dir format writes into a folder")
-        out.mkdir(parents=True, exist_ok=True)
         self.out = out
-        self.staging = out / f"{STAGING_PREFIX}{run_id}.tmp"
+        self.versions = out.parent / f".{out.name}{VERSIONS_SUFFIX}"
+        self.current = self._current_version()
+        self.versions.mkdir(parents=True, exist_ok=True)
+        self.lock = os.open(self.versions / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.lock)
+            raise ExportError(f"another export is writing {out} now; try again when it is done") from None
+        self.run_id = run_id
+        self.staging = self.versions / f"run-{run_id}.tmp"
+        self.final = self.versions / f"run-{run_id}"
+        self.link = self.versions / f"link-{run_id}.tmp"
         self.staging.mkdir()
         self.names: dict[str, None] = {}  # in the order written
         self.digest = hashlib.sha256()
+
+    def _current_version(self) -> Path | None:
+        """The folder whose files the new version keeps: the link's target, or a plain folder."""
+        out = self.out
+        if out.is_symlink():
+            target = os.readlink(out)
+            if Path(target).parent != Path(self.versions.name) or not (out.parent / target).is_dir():
+                raise ExportError(f"{out} is a symbolic link to {target}, not to a folder an export wrote")
+            return out.parent / target
+        if not out.exists():
+            return None
+        if not out.is_dir():
+            raise ExportError(f"{out} is a file; the dir format writes into a folder")
+        folders = [e.name for e in out.iterdir() if e.is_dir() and not _OLD_STAGING.fullmatch(e.name)]
+        if folders:
+            raise ExportError(
+                f"{out} holds folders ({', '.join(sorted(folders)[:3])}); give a folder of its own"
+            )
+        return out
 
     def add(self, name: str, data: bytes) -> None:
         _check_name(name)
         if name in self.names:
             raise ExportError(f"two articles would be written as {name!r}")
-        (self.staging / name).write_bytes(data)
+        (self.staging / name).write_bytes(data)  # a new file: never through a link to the old version
         self.names[name] = None
         self.digest.update(f"{name}\n{hashlib.sha256(data).hexdigest()}\n".encode())
 
     def finish(self) -> str:
-        for name in self.names:
-            os.replace(self.staging / name, self.out / name)
-        self.staging.rmdir()
+        if self.current is not None:
+            for entry in os.scandir(self.current):
+                name = entry.name
+                if (
+                    entry.is_file(follow_symlinks=False)
+                    and not name.startswith(".")
+                    and name not in self.names
+                ):
+                    os.link(entry.path, self.staging / entry.name)
+        os.rename(self.staging, self.final)
+        os.symlink(f"{self.versions.name}/{self.final.name}", self.link)
+        if self.out.is_dir() and not self.out.is_symlink():
+            # A plain folder cannot be replaced by a link in one rename: exchange the two.
+            _exchange(self.link, self.out)
+            os.rename(self.link, self.versions / f"before-{self.run_id}")
+        else:
+            os.replace(self.link, self.out)
+        for stale in _stale_versions(self.out, self.versions):
+            shutil.rmtree(stale, ignore_errors=True)
+        os.close(self.lock)
         return self.digest.hexdigest()
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+        if not (self.out.is_symlink() and os.readlink(self.out).endswith(f"/{self.final.name}")):
+            shutil.rmtree(self.final, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.link.unlink(missing_ok=True)
+            os.close(self.lock)
+
+
+def _exchange(first: Path, second: Path) -> None:
+    """Swap two names in one step (Linux renameat2 RENAME_EXCHANGE); elsewhere in two renames,
+    between which `second` is briefly absent."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    at_fdcwd, rename_exchange = -100, 2
+    first_name, second_name = os.fsencode(first), os.fsencode(second)
+    if renameat2 is not None and renameat2(at_fdcwd, first_name, at_fdcwd, second_name, rename_exchange) == 0:
+        return
+    aside = second.with_name(f".{second.name}.aside.tmp")
+    os.rename(second, aside)
+    os.rename(first, second)
+    os.rename(aside, first)
 
 
 class _AtomicFile:
     """A file written under a temporary name beside `path`, renamed to it when complete."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, run_id: int):
         if path.is_dir():
             raise ExportError(f"{path} is a folder; this format writes one file")
         if not path.parent.is_dir():
             raise ExportError(f"{path.parent} does not exist")
         self.path = path
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        # The run in the name tells `sweep` whether a live export still writes it.
+        handle, name = tempfile.mkstemp(
+            prefix=f".{path.name}.copydesk-{run_id}-", suffix=".tmp", dir=path.parent
+        )
         self.temporary = Path(name)
         self.file = os.fdopen(handle, "w+b")
 
@@ -379,8 +607,8 @@ class _AtomicFile:
 
 
 class _ZipWriter:
-    def __init__(self, out: Path):
-        self.target = _AtomicFile(out)
+    def __init__(self, out: Path, run_id: int):
+        self.target = _AtomicFile(out, run_id)
         self.archive = zipfile.ZipFile(
             self.target.file, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
         )
@@ -409,8 +637,8 @@ class _ZipWriter:
 class _StreamWriter:
     """The YAML stream: to a file (atomically) or to a stream such as stdout (as it goes)."""
 
-    def __init__(self, out: Path | BinaryIO):
-        self.target = _AtomicFile(out) if isinstance(out, Path) else None
+    def __init__(self, out: Path | BinaryIO, run_id: int):
+        self.target = _AtomicFile(out, run_id) if isinstance(out, Path) else None
         self.file = self.target.file if self.target else out
         self.digest = hashlib.sha256()
 
