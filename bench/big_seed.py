@@ -43,7 +43,12 @@ OUTLETS = [f"Outlet {index}" for index in range(60)]
 SYLLABLES = "ka lo mi ra te vu sen dor pal gri fen tam".split()
 
 
-def big_seed_text(entries: int = 10_000, seed: int = 1, max_bytes: int = 2 * MIB) -> str:
+def big_seed_text(
+    entries: int = 10_000,
+    seed: int = 1,
+    max_bytes: int = 2 * MIB,
+    title: str = "Council approves the city budget after a long night",
+) -> str:
     """A seed of `entries` similar related entries, padded with excerpts to just under `max_bytes`."""
     rng = random.Random(seed)
     taken: set = set()
@@ -61,29 +66,32 @@ def big_seed_text(entries: int = 10_000, seed: int = 1, max_bytes: int = 2 * MIB
             titles.append(titles[rng.randrange(index)])
             urls.append(f"https://news{index}.example/s/{index}")
         else:
-            title = bases[rng.randrange(STORIES)]
+            headline = bases[rng.randrange(STORIES)]
             for _ in range(rng.randint(0, 2)):
-                title = reword(rng, title)
-            titles.append(f"{title} amid {rng.choice(endings)}")
+                headline = reword(rng, headline)
+            titles.append(f"{headline} amid {rng.choice(endings)}")
             urls.append(f"https://news{index}.example/s/{index}")
     lines = [
         "category: news",
-        'title: "Council approves the city budget after a long night"',
+        f"title: {yaml_double_quoted(title)}",
         "publishedDateTime: 2023-10-19T13:22:00Z",
         'webUrl: "https://example.com/news/council-budget"',
         "provider:",
         "  name: Example News",
+        "  domain: example.com",
+        "topics:",
+        "  - Local government",
         "related:",
     ]
     entry_lines = [
         [
-            f"  - title: {yaml_double_quoted(title)}",
+            f"  - title: {yaml_double_quoted(headline)}",
             f"    webUrl: {yaml_double_quoted(url)}",
             "    provider:",
             f"      name: {OUTLETS[index % len(OUTLETS)]}",
             f"    quality: {index % 97}",
         ]
-        for index, (title, url) in enumerate(zip(titles, urls, strict=True))
+        for index, (headline, url) in enumerate(zip(titles, urls, strict=True))
     ]
     text = _seed(lines, entry_lines, "")
     room = max_bytes - 64 - len(text.encode())
