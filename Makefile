@@ -25,6 +25,7 @@ bench: setup-dev
 	$(BIN)/python -m bench.load_queue $(BENCH_ARGS)
 	$(BIN)/python -m bench.export $(BENCH_EXPORT_ARGS)
 	$(BIN)/python -m bench.duplicates $(BENCH_DUPLICATES_ARGS)
+	$(BIN)/python -m bench.big_seed $(BENCH_BIG_SEED_ARGS)
 	$(BIN)/python -m bench.stats $(BENCH_STATS_ARGS)
 
 setup: $(VENV)/.installed

@@ -1,6 +1,11 @@
 """Merging duplicate related links in a real browser: mouse, `m`, undo and unmerge, without a reload."""
 
+import re
+import uuid
+
+from bench.big_seed import big_seed_text
 from tests.factories import assert_no_reload, expect, queue_with
+from webapp.services.merging import PANEL_ENTRIES, PANEL_GROUPS
 
 
 def open_panel(page, title):
@@ -62,4 +67,29 @@ def test_merge_entries_by_hand(logged_in_page, story):
     expect(panel.get_by_role("heading", level=3, name="Related coverage (6, 1 merged)")).to_be_visible()
     # Fox News (quality 78) is kept over PoliticsHome (39).
     expect(panel.locator("ol.related > li").first).to_contain_text("1 merged here: PoliticsHome")
+    assert_no_reload(page)
+
+
+def test_show_more_loads_the_next_groups_and_entries_in_place(logged_in_page, import_seed):
+    title = f"Story {uuid.uuid4().hex[:10]}"
+    report = import_seed(big_seed_text(400, max_bytes=120_000, title=title))
+    assert report["imported"] == 1, report
+    page = logged_in_page("maria")
+    panel = open_panel(page, title)
+    groups = panel.locator("form.suggestion")
+    expect(groups).to_have_count(PANEL_GROUPS)
+    first = groups.first.get_attribute("aria-labelledby")
+    panel.get_by_role("link", name="Show more suggestions").click()
+    expect(groups).to_have_count(2 * PANEL_GROUPS)
+    assert groups.first.get_attribute("aria-labelledby") == first
+    entries = panel.locator("ol.related > li[id^=related-link-]")
+    expect(entries).to_have_count(PANEL_ENTRIES)
+    panel.get_by_role("link", name="Show more entries").click()
+    expect(entries).to_have_count(2 * PANEL_ENTRIES)
+    expect(panel.get_by_role("link", name="Show more entries")).to_have_count(1)
+    # A group loaded by Show more merges like the first ones.
+    groups.nth(PANEL_GROUPS).get_by_role("button", name="Merge", exact=True).click()
+    expect(
+        panel.get_by_role("heading", level=3, name=re.compile(r"Related coverage \(\d+, \d+ merged\)"))
+    ).to_be_visible()
     assert_no_reload(page)

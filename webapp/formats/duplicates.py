@@ -14,18 +14,31 @@ Entries linked by the exact signals form one group; similar headlines form group
 own, never mixed with those. Suggestions are only shown: nothing is merged without a
 moderator. Different outlets' different articles on one story are what a related list is
 for, and are never suggested.
+
+The work is in proportion to the list, whatever a seed holds (a 2 MiB seed can list 10,000
+entries): the exact signals hash their keys, near headlines are only scored for pairs that share
+a rare content word (`candidate_pairs`), and the bounds below cap the scores and the groups.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import combinations
 
 from .canonical_url import canonical_url
-from .headlines import headline_key, headline_profile, near_headline_score
+from .headlines import MIN_CONTENT_OVERLAP, headline_key, headline_profile, near_headline_score
 
 SAME_URL, SAME_HEADLINE = "same URL", "same headline"
 SIMILAR_HEADLINE = "similar headline"
+# Bounds on one article's grouping. None binds on a list of up to 100 entries (real ones hold 28
+# at most), so such lists get exactly the groups of comparing every pair.
+MAX_COMPARISONS = 10_000  # near-headline scores for one list (or one per entry, if more)
+MAX_SIMILAR_ENTRIES = 2_000  # near headlines are looked for among the first 2,000 entries not grouped yet
+MAX_GROUPS = 200  # groups kept for one article: the exact signals' first, each kind in list order
+MAX_GROUP_SIZE = 20  # entries in one group: a larger one is cut into groups of 20, in list order
 # A link's exact-signal keys, as stored at import: (its URL keys, its headline key or None).
 LinkKeys = tuple[Iterable[Hashable], Hashable | None]
 
@@ -53,7 +66,7 @@ class Suggestion:
 def related_suggestions(
     links: Iterable[LinkFields], keys: Mapping[int, LinkKeys] | None = None
 ) -> list[Suggestion]:
-    """The duplicate groups among one article's visible related entries, in list order.
+    """The duplicate groups among one article's visible related entries, in list order (at most MAX_GROUPS).
 
     `keys`, when given, maps each link's position to its exact-signal keys as the import stores
     them, (URL keys, headline key or None), e.g. story_index's hashes (any sequence indexed by
@@ -61,19 +74,7 @@ def related_suggestions(
     URLs and headline keys from the fields. Near headlines are found from the titles either way.
     """
     links = list(links)
-    parent = {link.position: link.position for link in links}
-    reasons: dict[frozenset, str] = {}
-
-    def root(position: int) -> int:
-        while parent[position] != position:
-            parent[position] = parent[parent[position]]
-            position = parent[position]
-        return position
-
-    def join(first: int, second: int, reason: str) -> None:
-        parent[root(second)] = root(first)
-        reasons.setdefault(frozenset((first, second)), reason)
-
+    groups = _Groups(link.position for link in links)
     if keys is None:
         signals = ((SAME_URL, _url_keys), (SAME_HEADLINE, _headline_keys))
     else:
@@ -81,27 +82,59 @@ def related_suggestions(
             (SAME_URL, lambda link: keys[link.position][0]),
             (SAME_HEADLINE, lambda link: _present(keys[link.position][1])),
         )
+    by_url: set[int] = set()  # roots of groups joined by a URL: those say "same URL"
     for reason, keys_of in signals:
         first_with_key: dict[Hashable, int] = {}
         for link in links:
             for key in keys_of(link):
-                if key in first_with_key and root(first_with_key[key]) != root(link.position):
-                    join(first_with_key[key], link.position, reason)
-                first_with_key.setdefault(key, link.position)
-
-    groups: dict[int, list[int]] = {}
-    for link in links:
-        groups.setdefault(root(link.position), []).append(link.position)
-    suggestions = []
-    for members in groups.values():
+                first = first_with_key.setdefault(key, link.position)
+                if first != link.position and groups.join(first, link.position) and reason == SAME_URL:
+                    by_url.add(link.position)
+    exact, grouped = [], set()
+    for members in groups.members():
         if len(members) > 1:
-            found = {reason for pair, reason in reasons.items() if pair <= set(members)}
-            suggestions.append(
-                Suggestion(tuple(members), SAME_URL if SAME_URL in found else SAME_HEADLINE, 100)
-            )
-    grouped = {position for suggestion in suggestions for position in suggestion.positions}
-    suggestions += _similar_headlines([link for link in links if link.position not in grouped])
-    return sorted(suggestions, key=lambda suggestion: suggestion.positions)
+            grouped.update(members)
+            reason = SAME_URL if any(position in by_url for position in members) else SAME_HEADLINE
+            exact += [Suggestion(chunk, reason, 100) for chunk in _chunks(members)]
+    ungrouped = [link for link in links if link.position not in grouped]
+    similar = _similar_headlines(ungrouped[:MAX_SIMILAR_ENTRIES])
+    return _bounded(exact, similar)
+
+
+def candidate_pairs(contents: list[frozenset[str]]) -> list[tuple[int, int]]:
+    """The pairs (earlier index, later index) of content-word sets worth a near-headline score.
+
+    Two headlines can only be near when they share MIN_CONTENT_OVERLAP of their content words, so
+    they share one of the rarest few of each (prefix filtering: a set of n words shares at least
+    ceil(0.6 n) with such a neighbour, so one of its n - ceil(0.6 n) + 1 rarest): only pairs that do
+    are candidates, found through an index of those rare words. Each entry takes at most
+    `MAX_COMPARISONS // len(contents)` candidates, the latest before it first, so a list makes
+    at most about MAX_COMPARISONS of them (or one per entry): lists of up to 100 entries are
+    compared in full, and a larger one of near-identical headlines compares each with its
+    closest predecessors only.
+    """
+    frequency = Counter(word for content in contents for word in content)
+    budget = max(1, MAX_COMPARISONS // max(len(contents), 1))
+    blocks: dict[str, list[int]] = {}
+    pairs = []
+    for index, content in enumerate(contents):
+        rarest = sorted(content, key=lambda word: (frequency[word], word))[: _prefix_length(len(content))]
+        found: dict[int, None] = {}
+        for word in rarest:
+            block = blocks.setdefault(word, [])
+            for earlier in reversed(block[-budget:]):
+                if len(found) == budget:
+                    break
+                found.setdefault(earlier)
+            block.append(index)
+        pairs += [(earlier, index) for earlier in sorted(found)]
+    return pairs
+
+
+def _prefix_length(size: int) -> int:
+    # The fewest words two near headlines share, ceil(overlap * size), taken a hair low so that no
+    # float rounding ever makes the prefix one word too short.
+    return size - math.ceil(MIN_CONTENT_OVERLAP * size - 1e-9) + 1
 
 
 def _similar_headlines(links: list[LinkFields]) -> list[Suggestion]:
@@ -110,29 +143,74 @@ def _similar_headlines(links: list[LinkFields]) -> list[Suggestion]:
     profiles = [(link.position, headline_profile(link.title)) for link in links]
     profiles = [(position, profile) for position, profile in profiles if profile]
     scores: dict[tuple[int, int], int] = {}
-    for index, (first, first_profile) in enumerate(profiles):
-        for second, second_profile in profiles[index + 1 :]:
-            score = near_headline_score(first_profile, second_profile)
-            if score is not None:
-                scores[(min(first, second), max(first, second))] = score
+    for first, second in candidate_pairs([profile.content for _, profile in profiles]):
+        score = near_headline_score(profiles[first][1], profiles[second][1])
+        if score is not None:
+            one, other = profiles[first][0], profiles[second][0]
+            scores[(min(one, other), max(one, other))] = score
+    components = _Groups(position for pair in scores for position in pair)
+    for first, second in scores:
+        components.join(first, second)
+    pairs_of: dict[int, list[tuple[tuple[int, int], int]]] = {}
+    for pair, score in scores.items():
+        pairs_of.setdefault(components.root(pair[0]), []).append((pair, score))
     suggestions = []
-    for members in _connected(scores):
-        pairs = [(pair, score) for pair, score in scores.items() if pair[0] in members]
+    for members in components.members():
+        pairs = pairs_of[components.root(members[0])]
         if len(pairs) == len(members) * (len(members) - 1) // 2:
-            pairs = [(tuple(sorted(members)), min(score for _, score in pairs))]
+            pairs = [
+                (chunk, min(scores[pair] for pair in combinations(chunk, 2))) for chunk in _chunks(members)
+            ]
         suggestions += [
             Suggestion(positions, f"{SIMILAR_HEADLINE} ({score}%)", score) for positions, score in pairs
         ]
     return suggestions
 
 
-def _connected(pairs: Iterable[tuple[int, int]]) -> list[set[int]]:
-    group_of: dict[int, set[int]] = {}
-    for first, second in pairs:
-        merged = group_of.get(first, {first}) | group_of.get(second, {second})
-        for position in merged:
-            group_of[position] = merged
-    return list({id(group): group for group in group_of.values()}.values())
+class _Groups:
+    """Union-find over positions: which entries one signal or another has linked."""
+
+    def __init__(self, positions: Iterable[int]):
+        self.parent = {position: position for position in positions}
+
+    def root(self, position: int) -> int:
+        parent = self.parent
+        while parent[position] != position:
+            parent[position] = parent[parent[position]]
+            position = parent[position]
+        return position
+
+    def join(self, first: int, second: int) -> bool:
+        """Put `second`'s group into `first`'s; False when they were one group already."""
+        one, other = self.root(first), self.root(second)
+        if one == other:
+            return False
+        self.parent[other] = one
+        return True
+
+    def members(self) -> list[tuple[int, ...]]:
+        """Each group's positions, sorted, in the order of their first position."""
+        groups: dict[int, list[int]] = {}
+        for position in sorted(self.parent):
+            groups.setdefault(self.root(position), []).append(position)
+        return [tuple(members) for members in groups.values()]
+
+
+def _chunks(members: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """A group cut into groups of at most MAX_GROUP_SIZE entries (a last one alone is left out)."""
+    chunks = [members[start : start + MAX_GROUP_SIZE] for start in range(0, len(members), MAX_GROUP_SIZE)]
+    return [chunk for chunk in chunks if len(chunk) > 1]
+
+
+def _bounded(exact: list[Suggestion], similar: list[Suggestion]) -> list[Suggestion]:
+    """At most MAX_GROUPS suggestions, the exact signals' first, each kind in list order; in list order."""
+    kept = sorted(exact, key=_by_positions)[:MAX_GROUPS]
+    kept += sorted(similar, key=_by_positions)[: MAX_GROUPS - len(kept)]
+    return sorted(kept, key=_by_positions)
+
+
+def _by_positions(suggestion: Suggestion) -> tuple[int, ...]:
+    return suggestion.positions
 
 
 def _url_keys(link: LinkFields) -> set[str]:

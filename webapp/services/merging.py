@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from ..formats.duplicates import LinkFields, related_suggestions, suggestion_rows
 from ..models import Article, DuplicateSuggestion, RelatedLink, StoryKey, User, db
@@ -63,7 +63,7 @@ def unmerge(article_id: int, user: User, version: int, canonical: int) -> dict:
     return _apply(article_id, user, version, "unmerge", before, after)
 
 
-def default_canonical(links: list[RelatedLink]) -> RelatedLink:
+def default_canonical(links: list):
     """The entry a merge keeps unless the moderator picks: best quality, then earliest, then first."""
     return min(
         links,
@@ -76,7 +76,8 @@ def default_canonical(links: list[RelatedLink]) -> RelatedLink:
     )
 
 
-def merge_map(links: list[RelatedLink]) -> MergeMap:
+def merge_map(links: list) -> MergeMap:
+    """Each link's position (as text) -> the position it is merged into, or None."""
     position_of = {link.id: link.position for link in links}
     return {str(link.position): position_of.get(link.merged_into_id) for link in links}
 
@@ -85,15 +86,19 @@ def restore(article_id: int, merges: MergeMap) -> None:
     """Set the article's links to `merges` and compute its suggestions again (in the caller's transaction)."""
     links = _links(article_id)
     id_at = {link.position: link.id for link in links}
+    changed = []
     for link in links:
         target = merges.get(str(link.position))
         merged_into = id_at.get(target) if target is not None else None
         if link.merged_into_id != merged_into:
-            db.session.execute(
-                update(RelatedLink.__table__)
-                .where(RelatedLink.id == link.id)
-                .values(merged_into_id=merged_into)
-            )
+            changed.append({"link_id": link.id, "merged_into": merged_into})
+    if changed:
+        db.session.execute(
+            update(RelatedLink.__table__)
+            .where(RelatedLink.id == bindparam("link_id"))
+            .values(merged_into_id=bindparam("merged_into")),
+            changed,
+        )
     refresh_suggestions(article_id)
 
 
@@ -131,15 +136,25 @@ def _apply(article_id: int, user: User, version: int, action: str, before: Merge
     return changes.apply_one(article_id, version, user, change)
 
 
-def _links(article_id: int) -> list[RelatedLink]:
-    return list(
-        db.session.scalars(
-            select(RelatedLink)
-            .where(RelatedLink.article_id == article_id)
-            .order_by(RelatedLink.position)
-            .execution_options(populate_existing=True)
+def _links(article_id: int) -> list:
+    """What merging reads of all the article's related links: plain rows, as a list may be long."""
+    return db.session.execute(
+        select(
+            RelatedLink.id,
+            RelatedLink.position,
+            RelatedLink.merged_into_id,
+            RelatedLink.quality,
+            RelatedLink.published_at,
         )
-    )
+        .where(RelatedLink.article_id == article_id)
+        .order_by(RelatedLink.position)
+    ).all()
+
+
+# One page of the panel's related block: a seed may list 10,000 entries (see duplicates.py).
+PANEL_GROUPS = 10  # suggestion groups on one page
+PANEL_ENTRIES = 50  # visible related entries on one page
+PANEL_MERGED = 20  # entries listed under the one they were merged into
 
 
 @dataclass
@@ -151,26 +166,112 @@ class SuggestionView:
 
 @dataclass
 class RelatedView:
-    """The related list as the panel shows it: visible entries, what is merged under each, suggestions."""
+    """One page of the related list as the panel shows it: visible entries, what is merged under
+    each, suggestions, the totals, and where the next pages start (None when there is none)."""
 
     visible: list[RelatedLink]
-    merged_under: dict[int, list[RelatedLink]]
+    merged_under: dict[int, list[RelatedLink]]  # canonical link id -> the first PANEL_MERGED merged into it
+    merged_counts: dict[int, int]  # canonical link id -> how many are merged into it
     suggestions: list[SuggestionView]
+    visible_count: int
+    merged_count: int
+    suggestion_count: int
+    groups_after: int | None  # the last suggestion id shown, when more follow
+    entries_after: int | None  # the last visible position shown, when more follow
 
 
-def related_view(article: Article) -> RelatedView:
-    by_position = {link.position: link for link in article.related}
-    merged_under: dict[int, list[RelatedLink]] = {}
-    for link in article.related:
-        if link.merged_into_id is not None:
-            merged_under.setdefault(link.merged_into_id, []).append(link)
-    suggestions = []
-    for suggestion in article.suggestions:
+def related_view(
+    article_id: int, groups_after: int | None = None, entries_after: int | None = None
+) -> RelatedView:
+    """The page of the related block after suggestion `groups_after` and position `entries_after`."""
+    suggestions = list(
+        db.session.scalars(
+            select(DuplicateSuggestion)
+            .where(DuplicateSuggestion.article_id == article_id, DuplicateSuggestion.id > (groups_after or 0))
+            .order_by(DuplicateSuggestion.id)
+            .limit(PANEL_GROUPS + 1)
+        )
+    )
+    more_groups = len(suggestions) > PANEL_GROUPS
+    suggestions = suggestions[:PANEL_GROUPS]
+    wanted = {position for suggestion in suggestions for position in suggestion.positions}
+    by_position = {
+        link.position: link
+        for link in db.session.scalars(
+            select(RelatedLink).where(RelatedLink.article_id == article_id, RelatedLink.position.in_(wanted))
+        )
+    }
+    views = []
+    for suggestion in suggestions:
         members = [by_position[p] for p in suggestion.positions if p in by_position]
         if len(members) > 1:
-            suggestions.append(SuggestionView(suggestion, members, default_canonical(members).position))
-    visible = [link for link in article.related if link.merged_into_id is None]
-    return RelatedView(visible, merged_under, suggestions)
+            views.append(SuggestionView(suggestion, members, default_canonical(members).position))
+    start = -1 if entries_after is None else entries_after
+    visible = list(
+        db.session.scalars(
+            select(RelatedLink)
+            .where(
+                RelatedLink.article_id == article_id,
+                RelatedLink.merged_into_id.is_(None),
+                RelatedLink.position > start,
+            )
+            .order_by(RelatedLink.position)
+            .limit(PANEL_ENTRIES + 1)
+        )
+    )
+    more_entries = len(visible) > PANEL_ENTRIES
+    visible = visible[:PANEL_ENTRIES]
+    merged_under, merged_counts = _merged_under(article_id, [link.id for link in visible])
+    counts = _related_counts(article_id)
+    return RelatedView(
+        visible,
+        merged_under,
+        merged_counts,
+        views,
+        counts["visible"],
+        counts["merged"],
+        counts["suggestions"],
+        suggestions[-1].id if more_groups else None,
+        visible[-1].position if more_entries else None,
+    )
+
+
+def _merged_under(
+    article_id: int, canonical_ids: list[int]
+) -> tuple[dict[int, list[RelatedLink]], dict[int, int]]:
+    """The first PANEL_MERGED entries merged into each of these, and how many there are."""
+    if not canonical_ids:
+        return {}, {}
+    of_these = (RelatedLink.article_id == article_id, RelatedLink.merged_into_id.in_(canonical_ids))
+    counts = dict(
+        db.session.execute(
+            select(RelatedLink.merged_into_id, func.count())
+            .where(*of_these)
+            .group_by(RelatedLink.merged_into_id)
+        ).all()
+    )
+    rank = (
+        func.row_number()
+        .over(partition_by=RelatedLink.merged_into_id, order_by=RelatedLink.position)
+        .label("rank")
+    )
+    ranked = select(RelatedLink.id, rank).where(*of_these).subquery()
+    merged_under: dict[int, list[RelatedLink]] = {}
+    for link in db.session.scalars(
+        select(RelatedLink)
+        .join(ranked, ranked.c.id == RelatedLink.id)
+        .where(ranked.c.rank <= PANEL_MERGED)
+        .order_by(RelatedLink.position)
+    ):
+        merged_under.setdefault(link.merged_into_id, []).append(link)
+    return merged_under, counts
+
+
+def _related_counts(article_id: int) -> dict[str, int]:
+    visible = func.count().filter(RelatedLink.merged_into_id.is_(None))
+    row = db.session.execute(select(func.count(), visible).where(RelatedLink.article_id == article_id)).one()
+    suggestions = db.session.scalar(select(func.count()).where(DuplicateSuggestion.article_id == article_id))
+    return {"visible": row[1], "merged": row[0] - row[1], "suggestions": suggestions}
 
 
 # Taking in a duplicate article's related links.

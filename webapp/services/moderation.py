@@ -93,8 +93,8 @@ def marked_duplicate_of(status: str, reject_reason: str | None) -> int | None:
 
 
 def load_article(article_id: int) -> Article | None:
-    """The article with its related links, topics and suggestions loaded afresh, or None."""
-    options = [selectinload(Article.related), selectinload(Article.topics), selectinload(Article.suggestions)]
+    """The article with its topics loaded afresh, or None (merging.related_view pages its related list)."""
+    options = [selectinload(Article.topics)]
     return db.session.get(Article, article_id, options=options, populate_existing=True)
 
 

@@ -41,12 +41,13 @@ def moderation_context(state, **extra) -> dict:
     }
 
 
-def article_context(article: Article, **extra) -> dict:
+def article_context(article: Article, page: dict | None = None, **extra) -> dict:
+    """The panel's data; `page` says where its related block starts (see `related_page`)."""
     context = moderation_context(get_moderation_state(article.id), **extra)
     return {
         **context,
         "article": article,
-        "related": merging.related_view(article),
+        "related": merging.related_view(article.id, **(page or {})),
         "matches": story_index.matches_for(article.id),
         "duplicate_of": moderation.marked_duplicate_of(article.status, article.reject_reason),
         "history": moderation.history(article.id),
@@ -135,11 +136,32 @@ def heat(article_id: int):
 @bp.get("/articles/<int:article_id>/related")
 @role_required("moderator")
 def related(article_id: int):
-    """The related list with its suggestions and merges, after a change (a browser gets the article page)."""
-    article = get_article(article_id)
-    return fragment_or_redirect(
-        "articles/_related.html", url_for("articles.show", article_id=article_id), **article_context(article)
-    )
+    """The related block after a change, or its next page of groups (`groups_after`) or entries
+    (`entries_after`) for "Show more"; a browser gets the article page, showing that page."""
+    page = related_page()
+    context = article_context(get_article(article_id), page)
+    if not page:
+        return fragment_or_redirect(
+            "articles/_related.html", url_for("articles.show", article_id=article_id), **context
+        )
+    partial = "articles/_related_groups.html" if "groups_after" in page else "articles/_related_entries.html"
+    return render("articles/show.html", partial, **context)
+
+
+def related_page() -> dict:
+    """Where the related block starts: the last suggestion id and the last position already shown."""
+    page = {}
+    for name in ("groups_after", "entries_after"):
+        value = request.args.get(name)
+        if value is None:
+            continue
+        if not (value.isascii() and value.isdigit() and len(value) <= 9):
+            abort(
+                400,
+                f"{name} must be a whole number (a suggestion id or an entry position), not {value[:40]!r}.",
+            )
+        page[name] = int(value)
+    return page
 
 
 @bp.post("/articles/<int:article_id>/merge")
