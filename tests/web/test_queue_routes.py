@@ -471,3 +471,28 @@ def test_memoised_rows_never_show_one_users_view_to_another(app, article, make_u
     response = client.get("/?status=all", headers=HX)
     row = soup(response).find("tr", id=f"article-{article.id}")
     assert row.find(class_="status").get_text() == "Approved" and "being reviewed" not in row.get_text()
+
+
+@pytest.mark.parametrize("path", [f"/articles/{2**31}", f"/articles/{2**63}", "/articles/²", "/articles/٣"])
+def test_an_id_past_the_database_or_not_in_ascii_digits_is_not_found(client, login, article, path):
+    login()
+    assert client.get(path).status_code == 404
+
+
+def test_a_naive_or_unicode_poll_is_refused_naming_the_parameter(client, login, article):
+    login()
+    naive = client.get("/queue/changes", query_string={"since": "2023-10-19T13:22:00"})
+    assert naive.status_code == 400 and "since: " in soup(naive).get_text()
+    unicode_id = client.get("/queue/changes", query_string={"since": "2023-10-19T13:22:00+00:00", "id": "²"})
+    assert unicode_id.status_code == 400 and "id: " in soup(unicode_id).get_text()
+
+
+@pytest.mark.parametrize(
+    "field, value", [("version", "²"), ("position", "9" * 5000), ("canonical", str(2**31))]
+)
+def test_a_merge_form_with_a_bad_number_is_refused(client, login, article, field, value):
+    login()
+    data = {"version": str(article.version), "position": "0", "canonical": "0", field: value}
+    response = post(client, f"/articles/{article.id}/merge", **data)
+    assert response.status_code == 400
+    assert fresh(article.id).version == article.version

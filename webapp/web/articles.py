@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from ..models import APPROVED, REJECTED, Article, utcnow
 from ..services import changes, claims, merging, moderation, story_index
+from ..services.filtering import INT_MAX, parse_int, parse_version
 from ..services.listing import queue_rows
 from ..services.undo import undo as undo_event
 from .auth import role_required, safe_next
@@ -146,9 +147,8 @@ def related(article_id: int):
 @role_required("moderator")
 def merge(article_id: int):
     """Merge the chosen related entries into one (the chosen `canonical`, or the best)."""
-    positions = [int(value) for value in request.form.getlist("position") if value.isdigit()]
-    canonical = request.form.get("canonical", "")
-    keep = int(canonical) if canonical.isdigit() else None
+    positions = [_position(value, "position") for value in request.form.getlist("position")]
+    keep = _position(request.form["canonical"], "canonical") if request.form.get("canonical") else None
     return _act(article_id, lambda version: merging.merge(article_id, current_user, version, positions, keep))
 
 
@@ -156,12 +156,8 @@ def merge(article_id: int):
 @role_required("moderator")
 def unmerge(article_id: int):
     """Show the entries merged into one related entry again, where they were."""
-    canonical = request.form.get("canonical", "")
-    if not canonical.isdigit():
-        abort(400, "The form did not say which related entry to unmerge: reload the page and try again.")
-    return _act(
-        article_id, lambda version: merging.unmerge(article_id, current_user, version, int(canonical))
-    )
+    canonical = _position(request.form.get("canonical"), "canonical")
+    return _act(article_id, lambda version: merging.unmerge(article_id, current_user, version, canonical))
 
 
 @bp.post("/articles/<int:article_id>/duplicate-of/<int:other_id>")
@@ -193,8 +189,13 @@ def undo(event_id: int):
     return _answer(event["article_id"], 200)
 
 
+def _position(text: str | None, label: str) -> int:
+    """A related entry's position as a form carries it (0 for the first)."""
+    return parse_int(text, label, 0, INT_MAX)
+
+
 def _act(article_id: int, change):
-    version = _submitted_version()
+    version = parse_version(request.form.get("version"))
     try:
         change(version)
     except changes.Conflict:
@@ -209,17 +210,6 @@ def _act(article_id: int, change):
     except LookupError as error:
         abort(404, str(error))
     return _answer(article_id, 200)
-
-
-def _submitted_version() -> int:
-    version = request.form.get("version", "")
-    if not version.isdigit():
-        abort(
-            400,
-            "The form did not say which version of the article it was made from: "
-            "reload the page and try again.",
-        )
-    return int(version)
 
 
 def _answer(article_id: int, status: int, **extra):
