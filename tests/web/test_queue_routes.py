@@ -496,3 +496,26 @@ def test_a_merge_form_with_a_bad_number_is_refused(client, login, article, field
     response = post(client, f"/articles/{article.id}/merge", **data)
     assert response.status_code == 400
     assert fresh(article.id).version == article.version
+
+
+EVIL_NEXT = ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]
+
+
+@pytest.mark.parametrize("target", EVIL_NEXT)
+def test_bulk_goes_back_only_within_the_site(client, login, article, target):
+    login()
+    response = post(client, "/queue/bulk", verdict="approve", article=f"{article.id}:1", next=target)
+    assert response.status_code == 303 and response.location == "/"
+    assert fresh(article.id).status == APPROVED
+    kept = post(client, "/queue/bulk", verdict="approve", article=f"{article.id}:2", next="/?status=all")
+    assert kept.location == "/?status=all"
+
+
+@pytest.mark.parametrize("target", EVIL_NEXT)
+def test_an_action_and_its_undo_go_back_only_within_the_site(client, login, article, target):
+    login()
+    response = post(client, f"/articles/{article.id}/approve", version=1, next=target)
+    assert response.status_code == 303 and response.location == "/"
+    event = db.session.scalar(select(AuditEvent.id).where(AuditEvent.article_id == article.id))
+    undone = post(client, f"/events/{event}/undo", next=target)
+    assert undone.status_code == 303 and undone.location == "/"
