@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from tests.factories import (
 )
 from webapp.models import APPROVED, PENDING, Article, AuditEvent, db
 from webapp.services import claims, moderation
+from webapp.services import undo as undo_module
 from webapp.services.seed_import import import_paths
 
 
@@ -519,3 +520,15 @@ def test_an_action_and_its_undo_go_back_only_within_the_site(client, login, arti
     event = db.session.scalar(select(AuditEvent.id).where(AuditEvent.article_id == article.id))
     undone = post(client, f"/events/{event}/undo", next=target)
     assert undone.status_code == 303 and undone.location == "/"
+
+
+def test_undo_twelve_seconds_after_the_change_is_refused_with_a_message(client, login, article, monkeypatch):
+    user = login()
+    event = moderation.decide(article.id, user, APPROVED, 1)
+    monkeypatch.setattr(undo_module, "utcnow", lambda: event["created_at"] + timedelta(seconds=12))
+    response = post(client, f"/events/{event['id']}/undo", HX, answer="none")
+    assert response.status_code == 409
+    assert "Too late to undo" in soup(response).find(id="notice").get_text()
+    page = post(client, f"/events/{event['id']}/undo")
+    assert page.status_code == 409 and "Too late to undo" in soup(page).find("main").get_text()
+    assert (fresh(article.id).status, fresh(article.id).version) == (APPROVED, 2)

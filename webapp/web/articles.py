@@ -7,8 +7,10 @@ from ..models import APPROVED, REJECTED, Article, utcnow
 from ..services import changes, claims, merging, moderation, story_index
 from ..services.filtering import INT_MAX, parse_int, parse_version
 from ..services.listing import queue_rows
+from ..services.undo import TooLate
 from ..services.undo import undo as undo_event
 from .auth import role_required, safe_next
+from .notices import notice_response
 from .queue import stale_after
 from .rendering import article_hrefs, fragment_or_page, fragment_or_redirect, htmx_answer, render
 
@@ -179,11 +181,15 @@ def absorb(article_id: int, source_id: int):
 @bp.post("/events/<int:event_id>/undo")
 @role_required("moderator")
 def undo(event_id: int):
-    """Undo one of the current user's own changes, if nobody changed the article since (else 404 or 409)."""
+    """Undo one of the user's own recent changes, if nobody changed the article since (else 404 or 409)."""
     try:
-        event = undo_event(event_id, current_user)
+        event = undo_event(event_id, current_user, current_app.config["UNDO_SECONDS"])
     except changes.Conflict as conflict:
         return _answer(conflict.article_id, 409, conflict=True)
+    except TooLate as error:
+        # 409 like a conflict (the change stands as it is): htmx swaps a 409, so the notice says why.
+        message = str(error)
+        return fragment_or_page(lambda: notice_response(message, status=409), lambda: abort(409, message))
     except LookupError as error:
         abort(404, str(error))
     return _answer(event["article_id"], 200)
