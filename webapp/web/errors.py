@@ -12,7 +12,6 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from ..models import db
 from ..services.filtering import INT_MAX, InvalidParameter
 
 
@@ -61,7 +60,6 @@ def _bad_parameter(error: InvalidParameter):
 
 def _database_unavailable(error: OperationalError):
     current_app.logger.error("database unavailable: %s", error.orig or error)
-    db.session.rollback()
     # The page must not touch the database again: the layout asks for the user (flask-login loads it
     # from the database on first use) and their undo notice, so this page is drawn as for a visitor.
     g._login_user = AnonymousUserMixin()  # flask-login's own cache of the request's user
