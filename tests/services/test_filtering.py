@@ -10,6 +10,7 @@ from webapp.services import audit_log, listing
 from webapp.services.filtering import (
     InvalidCursor,
     InvalidDay,
+    InvalidParameter,
     end_of_day,
     format_cursor,
     has_topic,
@@ -17,6 +18,10 @@ from webapp.services.filtering import (
     parse_cursor,
     parse_day,
     parse_days,
+    parse_id,
+    parse_int,
+    parse_time,
+    parse_version,
     start_of_day,
 )
 
@@ -166,3 +171,53 @@ def test_moderator_id_is_the_user_of_that_name_or_nothing(app, make_user):
     assert db.session.scalars(ids.where(Article.decided_by_id == moderator_id("maria"))).all() == [by_maria]
     assert db.session.scalars(ids.where(Article.decided_by_id == moderator_id("lena"))).all() == [by_lena]
     assert db.session.scalars(ids.where(Article.decided_by_id == moderator_id("nobody"))).all() == []
+
+
+@pytest.mark.parametrize("text", ["²", "٣", "9" * 5000, "1.5", "", " ", "0x10", "+1", "1e3"])
+def test_parse_int_refuses_what_is_not_ascii_digits(text):
+    with pytest.raises(InvalidParameter, match="^Count: .* is not a whole number"):
+        parse_int(text, "Count")
+
+
+@pytest.mark.parametrize("text", [str(2**31), str(-(2**31) - 1), str(2**63)])
+def test_parse_int_refuses_what_postgresql_integer_cannot_hold(text):
+    with pytest.raises(InvalidParameter, match="^Count: .* is not between"):
+        parse_int(text, "Count")
+
+
+def test_parse_int_id_and_version_read_numbers_in_range():
+    assert parse_int("-5", "n") == -5
+    assert parse_id(str(2**31 - 1), "id") == 2**31 - 1
+    assert parse_version("0") == 0
+    with pytest.raises(InvalidParameter, match="id: 0 is not between 1"):
+        parse_id("0", "id")
+    with pytest.raises(InvalidParameter, match="reload the page"):
+        parse_version("²")
+
+
+@pytest.mark.parametrize("text", ["9999-12-31", "0001-01-01"])
+def test_parse_day_refuses_the_ends_of_the_calendar(text):
+    # The day after 9999-12-31 does not exist: the end of that day would overflow.
+    with pytest.raises(InvalidDay, match="^To: .* is outside the calendar"):
+        parse_day(text, "To")
+
+
+def test_parse_time_is_aware_utc_and_inside_the_calendar():
+    assert parse_time("2023-10-19T15:22:00+02:00", "since") == datetime(2023, 10, 19, 13, 22, tzinfo=UTC)
+    for text, reason in [
+        ("2023-10-19T13:22:00", "has no time zone"),
+        ("0001-01-01T00:00:00+14:00", "outside the calendar"),
+        ("9999-12-31T23:59:59-14:00", "outside the calendar"),
+        ("yesterday", "is not a date and time"),
+    ]:
+        with pytest.raises(InvalidParameter, match=f"^since: .*{reason}"):
+            parse_time(text, "since")
+
+
+@pytest.mark.parametrize(
+    "cursor, kind",
+    [(f"{2**31}~1", int), (f"1~{2**31}", int), ("²~1", int), ("0001-01-01T00:00:00+14:00~1", datetime)],
+)
+def test_a_cursor_past_the_database_or_the_calendar_is_refused(cursor, kind):
+    with pytest.raises(InvalidCursor):
+        parse_cursor(cursor, kind)

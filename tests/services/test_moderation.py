@@ -9,7 +9,7 @@ from tests.factories import REAL_SEED, fresh
 from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Claim, db
 from webapp.services import changes, claims, moderation
 from webapp.services.seed_import import import_paths
-from webapp.services.undo import undo
+from webapp.services.undo import GRACE, TooLate, undo
 
 
 def events(article_id: int) -> list[AuditEvent]:
@@ -196,3 +196,15 @@ def test_load_article_brings_its_related_links_or_none(article):
     loaded = moderation.load_article(article.id)
     assert loaded.id == article.id and len(loaded.related) == 7
     assert moderation.load_article(999) is None
+
+
+def test_undo_is_refused_once_its_window_and_the_grace_are_over(article, make_user):
+    maria = make_user("maria")
+    event = moderation.decide(article.id, maria, APPROVED, 1)
+    made = event["created_at"]
+    late = made + timedelta(seconds=10) + GRACE
+    with pytest.raises(TooLate, match="Too late to undo: a change can be undone for 10 seconds"):
+        undo(event["id"], maria, 10, now=late)
+    assert (fresh(article.id).status, fresh(article.id).version) == (APPROVED, 2)
+    undo(event["id"], maria, 10, now=late - timedelta(milliseconds=1))
+    assert fresh(article.id).status == PENDING

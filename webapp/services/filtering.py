@@ -1,7 +1,10 @@
 """What the queue, audit log, stats and export filters share: days, keyset cursors, topic and moderator.
 
 A bad day is reported in one style, naming the field as its form labels it:
-`From: '2023-13-01' is not a date like 2023-10-19.`
+`From: '2023-13-01' is not a date like 2023-10-19.` Every number, id and time a request
+carries goes through a parser here too (`parse_int`, `parse_id`, `parse_version`, `parse_time`):
+each refuses what the database cannot hold, with an `InvalidParameter` naming the parameter,
+which the web layer answers with a 400.
 """
 
 from __future__ import annotations
@@ -13,13 +16,22 @@ from sqlalchemy import ColumnElement, ScalarSelect, select
 from ..models import Article, Topic, User, article_topics
 
 DAY_EXAMPLE = "2023-10-19"
+TIME_EXAMPLE = "2023-10-19T13:22:00+00:00"
+# PostgreSQL's `integer`, the type of every id, version, position, heat and quality column.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+# A day one step inside the calendar, so its midnight, the midnight after it and any zone stay in range.
+FIRST_DAY, LAST_DAY = date.min + timedelta(days=1), date.max - timedelta(days=1)
 
 
-class InvalidDay(ValueError):
+class InvalidParameter(ValueError):
+    """A request's parameter that is not what it should be; the message names it."""
+
+
+class InvalidDay(InvalidParameter):
     """A filter's day that is not a date; the message names the field."""
 
 
-class InvalidCursor(ValueError):
+class InvalidCursor(InvalidParameter):
     """An `after=` value that no page of ours produced."""
 
 
@@ -29,9 +41,63 @@ def parse_day(text: str | None, label: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise InvalidDay(f"{label}: {text!r} is not a date like {DAY_EXAMPLE}.") from None
+        raise InvalidDay(f"{label}: {_shown(text)} is not a date like {DAY_EXAMPLE}.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidDay(f"{label}: {text!r} is outside the calendar we keep ({FIRST_DAY} to {LAST_DAY}).")
+    return day
+
+
+def parse_int(text: str | None, label: str, minimum: int = INT_MIN, maximum: int = INT_MAX) -> int:
+    """The whole number `text` writes in ASCII digits, from `minimum` to `maximum`; InvalidParameter else."""
+    text = (text or "").strip()
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 20:
+        raise InvalidParameter(f"{label}: {_shown(text) if text else 'nothing'} is not a whole number.")
+    value = int(text)
+    if not minimum <= value <= maximum:
+        raise InvalidParameter(f"{label}: {value} is not between {minimum} and {maximum}.")
+    return value
+
+
+def parse_id(text: str | None, label: str) -> int:
+    """A row's number (an article's, an event's): 1 up to the database's largest integer."""
+    return parse_int(text, label, 1, INT_MAX)
+
+
+def parse_version(text: str | None) -> int:
+    """The article version a form was made from; the message says to reload."""
+    try:
+        return parse_int(text, "version", 0, INT_MAX)
+    except InvalidParameter:
+        raise InvalidParameter(
+            "The form did not say which version of the article it was made from: "
+            "reload the page and try again."
+        ) from None
+
+
+def parse_time(text: str | None, label: str) -> datetime:
+    """An ISO 8601 time with its zone (like 2023-10-19T13:22:00+00:00), in UTC, inside the calendar."""
+    text = (text or "").strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidParameter(
+            f"{label}: {_shown(text)} is not a date and time like {TIME_EXAMPLE}."
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidParameter(f"{label}: {text!r} has no time zone; write it like {TIME_EXAMPLE}.")
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise InvalidParameter(
+            f"{label}: {text!r} is outside the calendar we keep ({FIRST_DAY} to {LAST_DAY})."
+        )
+    return moment.astimezone(UTC)
+
+
+def _shown(text: str) -> str:
+    """The value as a message quotes it: at most 40 characters of it."""
+    return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 def parse_days(
@@ -69,10 +135,8 @@ def parse_cursor(cursor: str, kind: type[datetime] | type[int]) -> tuple[datetim
     """The sort value (a `kind`) and id a `format_cursor` cursor holds; InvalidCursor for anything else."""
     try:
         raw_value, raw_id = cursor.rsplit("~", 1)
-        value = datetime.fromisoformat(raw_value) if kind is datetime else int(raw_value)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise ValueError("a cursor's time has a zone")
-        return value, int(raw_id)
+        value = parse_time(raw_value, "after") if kind is datetime else parse_int(raw_value, "after")
+        return value, parse_id(raw_id, "after")
     except ValueError:
         raise InvalidCursor(cursor) from None
 

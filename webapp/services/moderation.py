@@ -63,10 +63,11 @@ def parse_heat(heat: str | int, heat_max: int) -> int:
         raise InvalidInput(
             "heat", f"Heat must be a whole number from 0 to {heat_max}; {text or 'nothing'!r} is not."
         )
-    value = int(text)
-    if value > heat_max:
-        raise InvalidInput("heat", f"Heat must be a whole number from 0 to {heat_max}; {value} is too high.")
-    return value
+    # Compared by length first: int() refuses numbers of more than 4,300 digits.
+    if len(text.lstrip("0")) > len(str(heat_max)) or int(text) > heat_max:
+        shown = text if len(text) <= 20 else f"{text[:20]}…"
+        raise InvalidInput("heat", f"Heat must be a whole number from 0 to {heat_max}; {shown} is too high.")
+    return int(text)
 
 
 def mark_duplicate(article_id: int, other_id: int, user: User, version: int) -> dict:

@@ -499,4 +499,17 @@ def csv_rows(board: Dashboard) -> list[list]:
             ]
         else:
             rows.append([section])
-    return rows
+    return [[spreadsheet_safe(cell) for cell in row] for row in rows]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell):
+    """A text cell a spreadsheet would run as a formula, quoted with a leading ' (OWASP CSV injection).
+
+    Numbers stay numbers: the app computes them, and a negative figure must still add up in a sheet.
+    """
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell

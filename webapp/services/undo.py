@@ -1,27 +1,44 @@
 """Undo: put an article back as it was before one of the user's own changes, a decision or a merge.
 
 An undo is itself a change (`changes.Change`, action "undo"): version-checked against the
-state the undone event left, audited, and undoable in turn.
+state the undone event left, audited, and undoable in turn. It is offered for `UNDO_SECONDS`
+and refused after that (plus `GRACE`) here on the server, whatever the browser still shows.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from ..models import AuditEvent, User, db
+from ..models import AuditEvent, User, db, utcnow
 from . import changes
 from .actions import UNDOABLE
 from .merging import restore, set_absorbed
 
+DEFAULT_WINDOW_SECONDS = 10  # UNDO_SECONDS' default
+# The browser hides Undo UNDO_SECONDS after the answer arrived; a click at the last moment still
+# has to travel and wait for a worker. Two seconds cover that, not a deliberate late replay.
+GRACE = timedelta(seconds=2)
 
-def undo(event_id: int, user: User) -> dict:
-    """Undo one of `user`'s own events if nothing changed since; returns the undo's event.
 
-    LookupError when there is no such undoable event of theirs, Conflict when the article changed since.
+class TooLate(Exception):
+    """The undo window of the event has closed."""
+
+
+def undo(
+    event_id: int, user: User, window_seconds: int = DEFAULT_WINDOW_SECONDS, now: datetime | None = None
+) -> dict:
+    """Undo one of `user`'s own events if nothing changed since and it is recent; returns the undo's event.
+
+    LookupError when there is no such undoable event of theirs, TooLate when it is older than
+    `window_seconds` (and the grace), Conflict when the article changed since.
     """
     event = db.session.get(AuditEvent, event_id)
     if event is None or event.actor_id != user.id or event.action not in UNDOABLE or event.article_id is None:
         raise LookupError(f"There is no change of yours numbered {event_id} to undo.")
+    if (now or utcnow()) - event.created_at >= timedelta(seconds=window_seconds) + GRACE:
+        raise TooLate(
+            f"Too late to undo: a change can be undone for {window_seconds} seconds after it is made."
+        )
     change = changes.Change("undo", _restored_columns(event.before), undoes=event.id, **_extra(event))
     return changes.apply_one(event.article_id, event.after["version"], user, change)
 

@@ -5,9 +5,12 @@ from flask_login import current_user
 
 from ..models import APPROVED, REJECTED, Article, utcnow
 from ..services import changes, claims, merging, moderation, story_index
+from ..services.filtering import INT_MAX, parse_int, parse_version
 from ..services.listing import queue_rows
+from ..services.undo import TooLate
 from ..services.undo import undo as undo_event
 from .auth import role_required, safe_next
+from .notices import notice_response
 from .queue import stale_after
 from .rendering import article_hrefs, fragment_or_page, fragment_or_redirect, htmx_answer, render
 
@@ -168,9 +171,8 @@ def related_page() -> dict:
 @role_required("moderator")
 def merge(article_id: int):
     """Merge the chosen related entries into one (the chosen `canonical`, or the best)."""
-    positions = [int(value) for value in request.form.getlist("position") if value.isdigit()]
-    canonical = request.form.get("canonical", "")
-    keep = int(canonical) if canonical.isdigit() else None
+    positions = [_position(value, "position") for value in request.form.getlist("position")]
+    keep = _position(request.form["canonical"], "canonical") if request.form.get("canonical") else None
     return _act(article_id, lambda version: merging.merge(article_id, current_user, version, positions, keep))
 
 
@@ -178,12 +180,8 @@ def merge(article_id: int):
 @role_required("moderator")
 def unmerge(article_id: int):
     """Show the entries merged into one related entry again, where they were."""
-    canonical = request.form.get("canonical", "")
-    if not canonical.isdigit():
-        abort(400, "The form did not say which related entry to unmerge: reload the page and try again.")
-    return _act(
-        article_id, lambda version: merging.unmerge(article_id, current_user, version, int(canonical))
-    )
+    canonical = _position(request.form.get("canonical"), "canonical")
+    return _act(article_id, lambda version: merging.unmerge(article_id, current_user, version, canonical))
 
 
 @bp.post("/articles/<int:article_id>/duplicate-of/<int:other_id>")
@@ -205,18 +203,27 @@ def absorb(article_id: int, source_id: int):
 @bp.post("/events/<int:event_id>/undo")
 @role_required("moderator")
 def undo(event_id: int):
-    """Undo one of the current user's own changes, if nobody changed the article since (else 404 or 409)."""
+    """Undo one of the user's own recent changes, if nobody changed the article since (else 404 or 409)."""
     try:
-        event = undo_event(event_id, current_user)
+        event = undo_event(event_id, current_user, current_app.config["UNDO_SECONDS"])
     except changes.Conflict as conflict:
         return _answer(conflict.article_id, 409, conflict=True)
+    except TooLate as error:
+        # 409 like a conflict (the change stands as it is): htmx swaps a 409, so the notice says why.
+        message = str(error)
+        return fragment_or_page(lambda: notice_response(message, status=409), lambda: abort(409, message))
     except LookupError as error:
         abort(404, str(error))
     return _answer(event["article_id"], 200)
 
 
+def _position(text: str | None, label: str) -> int:
+    """A related entry's position as a form carries it (0 for the first)."""
+    return parse_int(text, label, 0, INT_MAX)
+
+
 def _act(article_id: int, change):
-    version = _submitted_version()
+    version = parse_version(request.form.get("version"))
     try:
         change(version)
     except changes.Conflict:
@@ -231,17 +238,6 @@ def _act(article_id: int, change):
     except LookupError as error:
         abort(404, str(error))
     return _answer(article_id, 200)
-
-
-def _submitted_version() -> int:
-    version = request.form.get("version", "")
-    if not version.isdigit():
-        abort(
-            400,
-            "The form did not say which version of the article it was made from: "
-            "reload the page and try again.",
-        )
-    return int(version)
 
 
 def _answer(article_id: int, status: int, **extra):

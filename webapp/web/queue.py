@@ -1,6 +1,6 @@
 """The review queue: the list, its pages, bulk decisions, and the poll for others' changes."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -10,15 +10,14 @@ from flask import (
     redirect,
     render_template,
     request,
-    url_for,
 )
 from flask_login import current_user
 
 from ..models import APPROVED, REJECTED, utcnow
 from ..services import moderation
-from ..services.filtering import InvalidCursor
+from ..services.filtering import InvalidCursor, parse_id, parse_time, parse_version
 from ..services.listing import changed_since, filter_choices, parse_filters, queue_page, titles
-from .auth import role_required
+from .auth import role_required, safe_next
 from .notices import notice_response
 from .rendering import article_hrefs, fragment_or_page, htmx_answer, render
 
@@ -60,11 +59,8 @@ def index():
 @role_required("moderator")
 def changes():
     """Rows of the listed articles that changed since the last poll, swapped in place."""
-    ids = [int(value) for value in request.args.getlist("id") if value.isdigit()]
-    try:
-        since = datetime.fromisoformat(request.args["since"])
-    except (KeyError, ValueError):
-        abort(400, "`since` must be a date and time like 2023-10-19T13:22:00+00:00.")
+    ids = [parse_id(value, "id") for value in request.args.getlist("id")]
+    since = parse_time(request.args.get("since"), "since")
     now = utcnow()
     changed = changed_since(ids, since)
     # Each changed row refreshes itself in place: the list never jumps under the cursor.
@@ -101,11 +97,11 @@ def bulk():
 
 
 def _selected_items(values: list[str]) -> list[tuple[int, int]]:
+    """The (article id, version) pairs the ticked boxes carry as `id:version`; InvalidParameter for others."""
     items = []
     for value in values:
         article_id, _, version = value.partition(":")
-        if article_id.isdigit() and version.isdigit():
-            items.append((int(article_id), int(version)))
+        items.append((parse_id(article_id, "article"), parse_version(version)))
     return items
 
 
@@ -119,4 +115,4 @@ def _bulk_answer(message: str, changed_ids: list[int], status: int = 200):
 
 def _back_to_queue(message: str):
     flash(message)
-    return redirect(request.form.get("next") or url_for("queue.index"), code=303)
+    return redirect(safe_next(request.form.get("next")), code=303)
