@@ -78,7 +78,7 @@ PARAMETERS: dict[str, Route] = {
     "articles.show": Route(),
     "articles.row": Route(),
     "articles.history": Route(),
-    "articles.related": Route(),
+    "articles.related": Route(query={"groups_after": Param(), "entries_after": Param()}),
     "articles.claim": Route(),
     "articles.approve": Route(form=ACTION),
     "articles.reject": Route(form=ACTION | {"reason": Param()}),
