@@ -41,18 +41,20 @@ def import_command(paths, as_json, batch_size):
     """Import seed files, folders (recursively: *.md, *.txt) and glob patterns."""
     report = ImportReport()
     files = find_seed_files(paths, report)
-    with _progress(len(files), show=not as_json) as advance:
-        import_files(
-            files,
-            report,
-            max_bytes=current_app.config["SEED_MAX_BYTES"],
-            batch_size=batch_size,
-            on_progress=advance,
-        )
-    if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
-    else:
-        _print_report(report)
+    try:
+        with _progress(len(files), show=not as_json) as advance:
+            import_files(
+                files,
+                report,
+                max_bytes=current_app.config["SEED_MAX_BYTES"],
+                batch_size=batch_size,
+                on_progress=advance,
+            )
+    finally:  # import_files refuses a file that fails; should the import itself fail, still say what it did
+        if as_json:
+            click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            _print_report(report)
     sys.exit(1 if report.invalid else 0)
 
 

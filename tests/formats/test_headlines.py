@@ -177,6 +177,39 @@ def test_series_and_generic_headlines_are_never_similar(first, second):
     assert headline_similarity(first, first) is None
 
 
+@pytest.mark.parametrize("digits", [309, 400, 5000])
+def test_numbers_of_any_length_are_compared_as_exact_values(digits):
+    """Past 308 digits float() is infinity (the import died of an OverflowError); past 4,300, int()
+    of the digits refuses: a number is compared as its exact digits, scaled by "m" or "bn"."""
+    huge = "9" * digits
+    approved, passed = (f"City budget of {huge} dollars {verb}" for verb in ("approved", "passed"))
+    assert NEAR_HEADLINE_THRESHOLD <= headline_similarity(approved, passed) <= 100
+    assert headline_similarity(approved, approved.replace(huge, huge[:-1] + "8")) is None  # numbers differ
+    assert headline_profile(approved).counts == (huge,)
+    assert headline_profile(f"Debt of {huge}bn worries city council").counts == (huge + "0" * 9,)
+    assert headline_profile(f"Debt of {huge}.5 worries city council").counts == (huge + "p5",)
+    assert headline_profile(f"Debt of {huge}9 worries city council").counts != (huge,)
+
+
+@pytest.mark.parametrize(
+    "number, token",
+    [
+        ("5m", "5000000"),
+        ("5 million", "5000000"),
+        ("1,250", "1250"),
+        ("2.50", "2p5"),
+        ("2.0", "2"),
+        ("007", "7"),
+        ("3.14159265", "3p141593"),
+        ("12.5%", "12p5pct"),
+        ("1.5bn", "1500000000"),
+        ("0.25tn", "250000000000"),
+    ],
+)
+def test_numbers_are_read_as_values(number, token):
+    assert token in headline_profile(f"Council spends {number} on roads in city").counts
+
+
 def test_a_syndicated_copy_is_the_same_headline_not_a_similar_one():
     title = "Storm knocks out power to 200,000 homes in Texas"
     links = [

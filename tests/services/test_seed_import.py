@@ -11,8 +11,18 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
-from tests.factories import BAD_SEEDS, MINIMAL, REAL_SEED, SEEDS, seed_mappings, seed_text, write_seed
+from tests.factories import (
+    BAD_SEEDS,
+    MINIMAL,
+    REAL_SEED,
+    SEEDS,
+    real_seed_titled,
+    seed_mappings,
+    seed_text,
+    write_seed,
+)
 from webapp.formats.duplicates import SAME_HEADLINE
 from webapp.models import (
     APPROVED,
@@ -24,6 +34,7 @@ from webapp.models import (
     article_topics,
     db,
 )
+from webapp.services import seed_import
 from webapp.services.seed_import import import_paths
 
 LIMIT = 2 * 1024 * 1024
@@ -265,6 +276,149 @@ def test_a_database_failure_in_a_batch_keeps_the_other_files(app, tmp_path, monk
     assert report.errors[0]["file"].endswith("b.txt") and "could not be stored" in report.errors[0]["message"]
     assert sorted(db.session.scalars(select(Article.identity))) == ["a", "c"]
     assert count(RelatedLink) == 14
+
+
+def test_related_titles_with_numbers_of_hundreds_of_digits_import(app, tmp_path):
+    """Issue 11, item 1: 400 digits made float() infinite and the whole import died."""
+    huge = "9" * 400
+    text = REAL_SEED.read_text(encoding="utf-8")
+    related = [entry.split("\n", 1)[0] for entry in text.split("  - title: ")[1:3]]
+    for entry, verb in zip(related, ("approved", "passed"), strict=True):
+        text = text.replace(
+            f"  - title: {entry}\n", f'  - title: "City budget of {huge} dollars {verb}"\n', 1
+        )
+    (tmp_path / "huge.txt").write_text(text, encoding="utf-8")
+    shutil.copy(REAL_SEED, tmp_path)
+    report = run_import(tmp_path)
+    assert (report.imported, report.invalid) == (2, 0), report.errors
+    stored = article("huge")
+    assert [link.title for link in stored.related[:2]] == [
+        f"City budget of {huge} dollars approved",
+        f"City budget of {huge} dollars passed",
+    ]
+
+
+def fail_for(title_word: str, error: Exception):
+    """A stand-in for a function of a seed, raising `error` for the seed whose title has the word."""
+
+    def failing(real):
+        def call(*args):
+            seeds = [arg for arg in args if hasattr(arg, "title")] + [
+                arg.seed for arg in args if hasattr(arg, "seed")
+            ]
+            if any(title_word in seed.title for seed in seeds):
+                raise error
+            return real(*args)
+
+        return call
+
+    return failing
+
+
+def failing_lookup(real):
+    def lookup(self, identities):
+        if "b" in identities:
+            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+        return real(self, identities)
+
+    return lookup
+
+
+# Where an unforeseen error can strike one file: reading it (the suggestions), computing what it
+# stores (its story keys, its rows), the database storing it, or looking it up.
+FAILURES = {
+    "suggestions": ("seed_suggestions", fail_for("Boom", OverflowError("int too large")), "reading"),
+    "story keys": ("key_sources", fail_for("Boom", KeyError("kind")), "storing"),
+    "rows": ("related_rows", fail_for("Boom", TypeError("not JSON")), "storing"),
+    "lookup": ("_Importer._existing", failing_lookup, None),
+}
+
+
+@pytest.fixture
+def logged(caplog, monkeypatch):
+    """caplog, with the importer's logger on: the migrations' logging.config.fileConfig turned it off."""
+    monkeypatch.setattr(seed_import.logger, "disabled", False)
+    return caplog
+
+
+@pytest.mark.parametrize("stage", FAILURES)
+def test_an_unexpected_error_refuses_one_file_and_the_import_goes_on(
+    app, tmp_path, monkeypatch, logged, stage
+):
+    for name in "abcde":
+        title = "Boom goes the budget" if name == "b" else f"Story {name} of the week"
+        (tmp_path / f"{name}.txt").write_text(real_seed_titled(title), encoding="utf-8")
+    name, wrap, doing = FAILURES[stage]
+    owner, _, attribute = name.rpartition(".")
+    target = getattr(seed_import, owner) if owner else seed_import
+    monkeypatch.setattr(target, attribute, wrap(getattr(target, attribute)))
+    report = seed_import.import_paths([str(tmp_path)], max_bytes=LIMIT, batch_size=2)  # [a b] [c d] [e]
+    assert (report.imported, report.invalid) == (4, 1), report.errors
+    [error] = report.errors
+    assert error["file"] == str(tmp_path / "b.txt")
+    if doing:
+        assert error["message"].startswith(f"internal error while {doing}: "), error
+    else:
+        assert error["message"] == "could not be stored: server closed the connection"
+    assert sorted(db.session.scalars(select(Article.identity))) == ["a", "c", "d", "e"]
+    assert count(RelatedLink) == 4 * 7 and count(article_topics) == 4 * 3
+    [logged] = [record for record in logged.records if record.levelname == "ERROR"]
+    assert "b.txt" in logged.getMessage() and logged.exc_info
+
+
+def test_a_changed_file_that_fails_leaves_its_article_as_it_was(app, tmp_path, monkeypatch):
+    path = tmp_path / "s.txt"
+    path.write_text(real_seed_titled("Story of the week"), encoding="utf-8")
+    run_import(path)
+    before = db.session.execute(
+        select(Article.id, Article.title, Article.version, Article.content_hash)
+    ).all()
+    path.write_text(real_seed_titled("Boom: the story of the week"), encoding="utf-8")
+    monkeypatch.setattr(
+        seed_import, "key_sources", fail_for("Boom", KeyError("kind"))(seed_import.key_sources)
+    )
+    report = run_import(path)
+    assert (report.updated, report.invalid) == (0, 1)
+    assert report.errors[0]["message"] == "internal error while storing: KeyError: 'kind'"
+    db.session.expire_all()
+    assert (
+        db.session.execute(select(Article.id, Article.title, Article.version, Article.content_hash)).all()
+        == before
+    )
+    assert count(RelatedLink) == 7
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_cli_prints_the_summary_and_exits_1_after_an_unexpected_error(runner, tmp_path, monkeypatch, as_json):
+    (tmp_path / "boom.txt").write_text(real_seed_titled("Boom goes the budget"), encoding="utf-8")
+    shutil.copy(REAL_SEED, tmp_path)
+    monkeypatch.setattr(
+        seed_import,
+        "seed_suggestions",
+        fail_for("Boom", ZeroDivisionError("division by zero"))(seed_import.seed_suggestions),
+    )
+    result = runner.invoke(args=["seeds", "import", *(["--json"] if as_json else []), str(tmp_path)])
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+    message = "internal error while reading: ZeroDivisionError: division by zero"
+    if as_json:
+        summary = json.loads(result.stdout)
+        assert (summary["imported"], summary["invalid"]) == (1, 1)
+        assert summary["errors"] == [{"file": str(tmp_path / "boom.txt"), "message": message}]
+    else:
+        assert f"invalid: {tmp_path / 'boom.txt'}: {message}" in result.output
+        assert "imported 1, updated 0, unchanged 0, invalid 1, conflicts 0" in result.stdout
+
+
+def test_the_summary_prints_even_when_the_import_itself_fails(runner, tmp_path, monkeypatch):
+    shutil.copy(REAL_SEED, tmp_path)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away mid-rollback")
+
+    monkeypatch.setattr(seed_import._Importer, "import_batch", broken)
+    result = runner.invoke(args=["seeds", "import", "--json", str(tmp_path)])
+    assert result.exit_code == 1 and isinstance(result.exception, RuntimeError)
+    assert json.loads(result.stdout)["imported"] == 0
 
 
 def test_article_row_leaves_the_seed_file_as_it_was(app, tmp_path, monkeypatch):

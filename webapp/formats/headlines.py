@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import decimal
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -102,16 +103,12 @@ _NUMBER = re.compile(
     r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:\.\d+)?)"
     r"(?:\s*(%|per ?cent\b|percent\b)|\s*(k|m|bn|tn|thousand|million|billion|trillion)\b)?"
 )
-_MULTIPLIER = {
-    "k": 1e3,
-    "thousand": 1e3,
-    "m": 1e6,
-    "million": 1e6,
-    "bn": 1e9,
-    "billion": 1e9,
-    "tn": 1e12,
-    "trillion": 1e12,
-}
+# The powers of ten of "5m", "2.5 billion".
+_MULTIPLIER = {"k": 3, "thousand": 3, "m": 6, "million": 6, "bn": 9, "billion": 9, "tn": 12, "trillion": 12}
+# Numbers as exact decimals, however many digits a title has: float() of 309 digits is infinity,
+# and int() refuses more than 4,300 digits (sys.set_int_max_str_digits).
+_EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+_DECIMALS = decimal.Decimal("1e-6")  # a number's decimals beyond the sixth are rounded off
 _NUMBER_WORDS = {
     word: str(value)
     for value, word in enumerate(
@@ -468,14 +465,17 @@ def _normal_word(word: str) -> tuple[str, ...]:
 
 
 def _number_token(match: re.Match) -> str:
-    value = float(match.group(1).replace(",", ""))
+    value = decimal.Decimal(match.group(1).replace(",", ""))
     if match.group(2):
         return f" {_plain(value)}pct "
-    return f" {_plain(value * _MULTIPLIER.get(match.group(3) or '', 1))} "
+    return f" {_plain(_EXACT.scaleb(value, _MULTIPLIER.get(match.group(3) or '', 0)))} "
 
 
-def _plain(value: float) -> str:
-    return str(int(value)) if value == int(value) else str(round(value, 6)).replace(".", "p")
+def _plain(value: decimal.Decimal) -> str:
+    """The number's digits, "p" for its point, without trailing zeros: "5000000", "2p5"."""
+    if value.as_tuple().exponent < -6:
+        value = value.quantize(_DECIMALS, decimal.ROUND_HALF_UP, _EXACT)
+    return format(_EXACT.normalize(value), "f").replace(".", "p")
 
 
 def _us_spelling(word: str) -> str:

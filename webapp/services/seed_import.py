@@ -3,12 +3,17 @@
 An unchanged file (same sha256) is skipped without parsing; a changed file updates its
 article while nobody has moderated it, and is a conflict afterwards. Files are read,
 parsed and written in batches, each batch one transaction of bulk statements.
+
+A file that fails in an unexpected way (a bug, a database error) is refused with a message, its
+traceback logged, and the import goes on: a batch that fails is rolled back whole and tried again
+file by file, so nothing of the bad file is stored and nothing of the good ones is lost.
 """
 
 from __future__ import annotations
 
 import glob
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +38,9 @@ from .story_index import OWN, KeySource, forget_articles, index_articles
 
 SEED_SUFFIXES = (".md", ".txt")
 BATCH_SIZE = 500
+MAX_MESSAGE = 300  # characters of an unexpected error's text in the report (the log has it all)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -127,8 +135,27 @@ class _Importer:
         self.max_bytes = max_bytes
         self.seen_identities: dict[str, Path] = {}
         self.topic_ids: dict[str, int] = {}
+        self.settled: set[Path] = set()  # files whose outcome is in the report
 
     def import_batch(self, paths: list[Path]) -> None:
+        """Import one batch in one transaction; if it fails, roll it back and import its files one by one."""
+        try:
+            self._import_batch(paths)
+        except Exception as error:
+            self._rollback()
+            rest = [path for path in paths if path not in self.settled]
+            if len(paths) > 1:
+                logger.warning(
+                    "a batch of %d seed files failed; importing them one by one", len(paths), exc_info=True
+                )
+                for path in rest:
+                    self.import_batch([path])
+            elif rest:
+                self._refuse_after(rest[0], error, "storing")
+            else:
+                logger.error("seed file %s: error after it was stored", paths[0], exc_info=True)
+
+    def _import_batch(self, paths: list[Path]) -> None:
         files = [f for f in (self._read(path) for path in paths) if f is not None]
         existing = self._existing({f.identity for f in files})
         fresh, changed = [], []
@@ -136,46 +163,65 @@ class _Importer:
             known = existing.get(seed_file.identity)
             if known and known.content_hash == seed_file.digest:
                 self.report.unchanged += 1
+                self.settled.add(seed_file.path)
             elif self._parse(seed_file):
                 if known:
                     seed_file.article_id, seed_file.version = known.id, known.version
                     changed.append(seed_file)
                 else:
                     fresh.append(seed_file)
-        changed = self._drop_moderated(changed, existing)
-        try:
-            self._write(fresh, changed)
-        except SQLAlchemyError:
-            db.session.rollback()
-            self.topic_ids.clear()
-            self._write_one_by_one(fresh, changed)
+        self._write(fresh, self._drop_moderated(changed, existing))
+
+    def _refuse(self, path: Path, message: str) -> None:
+        self.report.refuse(path, message)
+        self.settled.add(path)
+
+    def _refuse_after(self, path: Path, error: Exception, doing: str) -> None:
+        """Refuse a file for an error no check foresaw; the log keeps the traceback."""
+        if isinstance(error, SQLAlchemyError):
+            message = f"could not be stored: {getattr(error, 'orig', None) or error}"
+        else:
+            message = f"internal error while {doing}: {type(error).__name__}: {error}"
+        message = message.splitlines()[0]
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "…"
+        logger.error("seed file %s refused: %s", path, message, exc_info=error)
+        self._refuse(path, message)
+
+    def _rollback(self) -> None:
+        db.session.rollback()
+        self.topic_ids.clear()  # topics inserted by the failed transaction are gone
 
     def _read(self, path: Path) -> _SeedFile | None:
         identity = path.stem
         first = self.seen_identities.setdefault(identity, path)
         if first != path:
-            self.report.refuse(
-                path, f"same identity {identity!r} as {first} in this import; rename one of them"
-            )
+            self._refuse(path, f"same identity {identity!r} as {first} in this import; rename one of them")
             return None
         try:
             check_size(path.stat().st_size, self.max_bytes)  # before reading a huge file into memory
             data = path.read_bytes()
         except SeedError as error:
-            self.report.refuse(path, str(error))
+            self._refuse(path, str(error))
             return None
         except OSError as error:
-            self.report.refuse(path, f"cannot be read: {error.strerror or error}")
+            self._refuse(path, f"cannot be read: {error.strerror or error}")
+            return None
+        except Exception as error:
+            self._refuse_after(path, error, "reading")
             return None
         return _SeedFile(path, identity, data, hashlib.sha256(data).hexdigest())
 
     def _parse(self, seed_file: _SeedFile) -> bool:
         try:
             seed_file.text, seed_file.seed = parse_bytes(seed_file.data, self.max_bytes)
+            seed_file.suggestions = seed_suggestions(seed_file.seed)
         except SeedError as error:
-            self.report.refuse(seed_file.path, str(error))
+            self._refuse(seed_file.path, str(error))
             return False
-        seed_file.suggestions = seed_suggestions(seed_file.seed)
+        except Exception as error:
+            self._refuse_after(seed_file.path, error, "reading")
+            return False
         return True
 
     def _existing(self, identities: set[str]) -> dict:
@@ -213,18 +259,7 @@ class _Importer:
     def _conflict(self, seed_file: _SeedFile, message: str) -> None:
         self.report.conflicts += 1
         self.report.conflicting.append({"file": str(seed_file.path), "message": message})
-
-    def _write_one_by_one(self, fresh: list[_SeedFile], changed: list[_SeedFile]) -> None:
-        # A batch failed in the database: find the file that did it and keep the others.
-        for seed_file, is_fresh in [(f, True) for f in fresh] + [(f, False) for f in changed]:
-            try:
-                self._write([seed_file] if is_fresh else [], [] if is_fresh else [seed_file])
-            except SQLAlchemyError as error:
-                db.session.rollback()
-                self.topic_ids.clear()
-                self.report.refuse(
-                    seed_file.path, f"could not be stored: {error.orig or error}".splitlines()[0]
-                )
+        self.settled.add(seed_file.path)
 
     def _write(self, fresh: list[_SeedFile], changed: list[_SeedFile]) -> None:
         now = utcnow()
@@ -241,6 +276,7 @@ class _Importer:
         db.session.commit()
         self.report.imported += len(fresh)
         self.report.updated += len(updated)
+        self.settled.update(f.path for f in fresh + updated)
         for seed_file in changed:
             if seed_file not in updated:
                 self._conflict(
