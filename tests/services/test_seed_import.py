@@ -298,6 +298,18 @@ def test_related_titles_with_numbers_of_hundreds_of_digits_import(app, tmp_path)
     ]
 
 
+@pytest.mark.parametrize("published", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_a_date_past_the_calendar_in_utc_is_refused_with_a_message(app, tmp_path, published):
+    """Found by the fuzz test: the conversion to UTC overflowed, an internal error."""
+    text = REAL_SEED.read_text(encoding="utf-8").replace("2023-10-19T13:22:00Z", published, 1)
+    (tmp_path / "edge.txt").write_text(text, encoding="utf-8")
+    report = run_import(tmp_path)
+    assert report.invalid == 1 and count(Article) == 0
+    assert report.errors[0]["message"] == (
+        f"publishedDateTime: {published} is out of range: in UTC it falls outside years 1 to 9999"
+    )
+
+
 def fail_for(title_word: str, error: Exception):
     """A stand-in for a function of a seed, raising `error` for the seed whose title has the word."""
 

@@ -424,7 +424,12 @@ def _timestamp(value: Any, where: str) -> datetime:
         raise SeedError(where, f"expected a date and time like 2023-10-19T13:22:00Z, got {_kind(value)}")
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is in the year 10000 in UTC
+        raise SeedError(
+            where, f"{value.isoformat()} is out of range: in UTC it falls outside years 1 to 9999"
+        ) from None
 
 
 def _web_url(value: Any, where: str) -> str:
