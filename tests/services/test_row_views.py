@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 from tests.factories import HX
 from webapp.services import claims
 from webapp.services.listing import QueueFilters, RowView, queue_page, queue_rows
-from webapp.web.rendering import row_html
+from webapp.web.rendering import row_html, rows_oob_html
 
 STALE = timedelta(hours=48)
 
@@ -50,6 +50,20 @@ def test_equal_views_are_rendered_once_and_a_change_shows(app, article):
     assert [td.get_text() for td in heated.find_all("td")][5] == "40"
     unset = BeautifulSoup(row_html(view), "html.parser")
     assert [td.get_text() for td in unset.find_all("td")][5] == "not set"
+
+
+def test_rows_travel_out_of_band_each_replacing_its_own(app, article):
+    (view,) = queue_rows([article.id], STALE, href=lambda article_id: f"/articles/{article_id}")
+    other = view._replace(id=view.id + 1, title="<b>other</b>")
+    markup = str(rows_oob_html([view, other]))
+    assert markup.startswith("<template>") and markup.endswith("</template>")
+    rows = BeautifulSoup(markup, "html.parser").find_all("tr")
+    assert [(row["id"], row["hx-swap-oob"]) for row in rows] == [
+        (f"article-{view.id}", "true"),
+        (f"article-{view.id + 1}", "true"),
+    ]
+    assert "<b>" not in markup and "&lt;b&gt;other&lt;/b&gt;" in markup
+    assert "hx-swap-oob" not in row_html(view)
 
 
 def test_a_row_links_with_url_for_under_the_scripts_root(client, login, article):

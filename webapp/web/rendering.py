@@ -74,6 +74,17 @@ def rows_html(rows: list[RowView]) -> Markup:
     return Markup("\n").join(map(row_html, rows))
 
 
+def rows_oob_html(rows: list[RowView]) -> Markup:
+    """The queue rows as out-of-band swaps, each replacing its own row wherever it is in the list.
+
+    Sent along with another answer (a decision, a bulk change, the poll), so that one response
+    refreshes every changed row. Table rows must travel inside a `<template>` to survive the
+    parser; htmx swaps the ones it finds in the page and drops the others.
+    """
+    oob_rows = (row_html(row).replace("<tr ", '<tr hx-swap-oob="true" ', 1) for row in rows)
+    return Markup("<template>") + Markup("\n").join(oob_rows) + Markup("</template>")
+
+
 @functools.lru_cache(maxsize=8192)
 def row_html(row: RowView) -> Markup:
     """A queue row's markup, rendered once per distinct view and then reused: the list is the hottest page.

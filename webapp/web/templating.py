@@ -6,7 +6,7 @@ from ..formats.seeds import HEAT_UNSET, heat_label, is_http_url
 from ..formats.times import ago
 from ..models import PENDING, STATUSES
 from ..services.actions import done_phrase
-from .rendering import rows_html
+from .rendering import rows_html, rows_oob_html
 
 
 def stat(value, format: str = "int") -> str:
@@ -43,6 +43,7 @@ def init_app(app) -> None:
     app.add_template_test(is_http_url, "http_url")
     app.add_template_global(PENDING, "PENDING")
     app.add_template_global(rows_html)
+    app.add_template_global(rows_oob_html)
     app.add_template_global(HEAT_UNSET, "HEAT_UNSET")
     app.add_template_global({status: status.capitalize() for status in STATUSES}, "STATUS_LABELS")
 
