@@ -81,8 +81,9 @@ def rows_oob_html(rows: list[RowView]) -> Markup:
     refreshes every changed row. Table rows must travel inside a `<template>` to survive the
     parser; htmx swaps the ones it finds in the page and drops the others.
     """
-    oob_rows = (row_html(row).replace("<tr ", '<tr hx-swap-oob="true" ', 1) for row in rows)
-    return Markup("<template>") + Markup("\n").join(oob_rows) + Markup("</template>")
+    # str() first: Markup.replace would escape the attribute it inserts.
+    oob_rows = (str(row_html(row)).replace("<tr ", '<tr hx-swap-oob="true" ', 1) for row in rows)
+    return Markup("<template>" + "\n".join(oob_rows) + "</template>")
 
 
 @functools.lru_cache(maxsize=8192)
