@@ -116,3 +116,11 @@ def test_every_module_is_in_the_layout_under_its_folder_and_every_module_named_e
     named = [path for path in listed if path.startswith("webapp/") and path.endswith(".py")]
     assert [path for path in named if not (ROOT / path).is_file()] == []
     assert len(named) == len(set(named)), "a module is named twice in the Layout"
+
+
+def test_commands_are_shown_as_they_run_after_make_run():
+    # `make run` installs into .venv without activating it: a bare `flask` or `copydesk` is not on the PATH.
+    bare = re.findall(r"(?:^|[`\s])((?:flask|copydesk) [a-z-]+)", README, re.MULTILINE)
+    assert bare == []
+    assert "`.venv/bin/copydesk COMMAND`" in section("Commands")
+    assert ".venv/bin/copydesk users create" in section("Add your team")

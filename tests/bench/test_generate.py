@@ -322,13 +322,17 @@ def test_no_duplicates_other_than_planted_ones(corpus):
 # ------------------------------------------------------------------ command line
 
 
-def test_main_writes_a_corpus_quietly(tmp_path, capsys):
-    assert main(["--n", "20", "--seed", "5", "--out", str(tmp_path / "out")]) == 0
-    assert len(seed_files(tmp_path / "out")) == 20 and (tmp_path / "out" / TRUTH_FILE).exists()
-    assert capsys.readouterr().out == ""
-
-
 def test_main_prints_stats_on_request(tmp_path, capsys):
     main(["--n", "50", "--seed", "5", "--out", str(tmp_path), "--stats"])
     out = capsys.readouterr().out
     assert "seeds: 50" in out and "mean size:" in out and "syndication=" in out
+
+
+def test_main_writes_a_corpus_and_says_so_in_one_line(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["--n", "20", "--seed", "5", "--out", str(out)]) == 0
+    assert len(seed_files(out)) == 20 and (out / TRUTH_FILE).exists()
+    (line,) = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(
+        rf"wrote 20 seeds \(\d+\.\d MB, \d+ duplicate groups\) and {TRUTH_FILE} to {out}", line
+    )
