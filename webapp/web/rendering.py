@@ -86,8 +86,15 @@ def rows_oob_html(rows: list[RowView]) -> Markup:
     return Markup("<template>" + "\n".join(oob_rows) + "</template>")
 
 
-@functools.lru_cache(maxsize=8192)
 def row_html(row: RowView) -> Markup:
+    """A queue row's markup; its thumbnail only when the desk shows third-party images (SHOW_IMAGES)."""
+    if row.image_url is not None and not current_app.config["SHOW_IMAGES"]:
+        row = row._replace(image_url=None)
+    return _row_markup(row)
+
+
+@functools.lru_cache(maxsize=8192)
+def _row_markup(row: RowView) -> Markup:
     """A queue row's markup, rendered once per distinct view and then reused: the list is the hottest page.
 
     The template sees only `row`, whose fields are everything the row shows, so equal views are

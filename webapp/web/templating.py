@@ -2,7 +2,9 @@
 
 from datetime import UTC, datetime
 
-from ..formats.seeds import HEAT_UNSET, heat_label, is_http_url
+from flask import current_app
+
+from ..formats.seeds import HEAT_UNSET, first_image_url, heat_label, image_src, is_http_url
 from ..formats.times import ago
 from ..models import PENDING, STATUSES
 from ..services.actions import done_phrase
@@ -34,6 +36,13 @@ def duration(seconds: int) -> str:
     return f"{seconds} s"
 
 
+def shown_image(images: list | None) -> str | None:
+    """The URL to show of a seed's (or related entry's) images: the first, if https and SHOW_IMAGES is on."""
+    if not current_app.config["SHOW_IMAGES"]:
+        return None
+    return image_src(first_image_url(images))
+
+
 def init_app(app) -> None:
     app.add_template_filter(ago)
     app.add_template_filter(stat)
@@ -42,6 +51,7 @@ def init_app(app) -> None:
     app.add_template_filter(done_phrase)
     app.add_template_test(is_http_url, "http_url")
     app.add_template_global(PENDING, "PENDING")
+    app.add_template_global(shown_image)
     app.add_template_global(rows_html)
     app.add_template_global(rows_oob_html)
     app.add_template_global(HEAT_UNSET, "HEAT_UNSET")
