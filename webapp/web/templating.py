@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 
+from ..formats.charts import LINE_STEP, sample_mark
 from ..formats.seeds import HEAT_UNSET, first_image_url, heat_label, image_src, is_http_url
 from ..formats.times import ago
 from ..models import PENDING, STATUSES
@@ -15,7 +16,7 @@ def stat(value, format: str = "int") -> str:
     """A figure as the dashboard shows it: counts with separators, rates in percent, durations in words."""
     if value is None:
         return "—"
-    if format == "percent":
+    if format in ("percent", "rate"):
         return f"{value:.1%}"
     if format == "duration":
         return duration(value)
@@ -52,6 +53,8 @@ def init_app(app) -> None:
     app.add_template_test(is_http_url, "http_url")
     app.add_template_global(PENDING, "PENDING")
     app.add_template_global(shown_image)
+    app.add_template_global(sample_mark)
+    app.add_template_global(LINE_STEP, "line_step")
     app.add_template_global(rows_html)
     app.add_template_global(rows_oob_html)
     app.add_template_global(HEAT_UNSET, "HEAT_UNSET")
