@@ -311,9 +311,9 @@ def queue_with(page, title):
     return row
 
 
-def approve_some(logged_in_page, story, count=3):
-    """Import `count` new stories and approve each as maria, through the panel."""
-    titles = [story() for _ in range(count)]
+def approve_some(logged_in_page, story, count=3, **replacements):
+    """Import `count` new stories (with `replacements` in their text) and approve each as maria."""
+    titles = [story(**replacements) for _ in range(count)]
     page = logged_in_page("maria")
     for title in titles:
         page.goto(f"/?q={title}")
