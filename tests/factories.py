@@ -311,6 +311,18 @@ def queue_with(page, title):
     return row
 
 
+def approve_some(logged_in_page, story, count=3, **replacements):
+    """Import `count` new stories (with `replacements` in their text) and approve each as maria."""
+    titles = [story(**replacements) for _ in range(count)]
+    page = logged_in_page("maria")
+    for title in titles:
+        page.goto(f"/?q={title}")
+        page.locator("#queue-rows a[data-open]", has_text=title).click()
+        page.locator("#panel").get_by_role("button", name="Approve", exact=True).click()
+        expect(page.locator("#panel .status")).to_have_text("Approved")
+    page.context.close()
+
+
 def assert_no_reload(page):
     """The page marked by `queue_with` was never reloaded."""
     assert page.evaluate("window.copydeskMarker") == "still here"

@@ -32,6 +32,7 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
         "CLAIM_SECONDS": positive_int("CLAIM_SECONDS", 300),
         "UNDO_SECONDS": positive_int("UNDO_SECONDS", 10),
         "POLL_SECONDS": positive_int("POLL_SECONDS", 10),
+        "SHOW_IMAGES": flag("SHOW_IMAGES", True),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
@@ -99,6 +100,28 @@ def positive_int(name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be above zero, got {value}")
     return value
+
+
+FLAG_VALUES = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+
+
+def flag(name: str, default: bool) -> bool:
+    """An environment variable holding yes or no: 1/0, true/false, yes/no, on/off."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in FLAG_VALUES:
+        raise ConfigError(f"{name} must be 1 or 0 (or true/false, yes/no, on/off), got {raw!r}")
+    return FLAG_VALUES[raw]
 
 
 def rate_limit(name: str, default: str) -> str:

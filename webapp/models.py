@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -137,6 +138,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of the id kept in the session cookie: a new token (new password, disabled) ends every session.
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    # The queue shows one line per article for this user (a class on the table: rows stay cacheable).
+    compact_rows: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def is_active(self) -> bool:
@@ -197,6 +200,8 @@ class Article(db.Model):
     provider_domain: Mapped[str | None] = mapped_column(Text, index=True)
     provider_extra: Mapped[dict | None] = mapped_column(SeedData)
     images: Mapped[list | None] = mapped_column(SeedData)
+    # The first image's URL as the seed wrote it, kept here for the queue's rows (shown if https).
+    image_url: Mapped[str | None] = mapped_column(Text)
     secured: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict | None] = mapped_column(SeedData)
     key_order: Mapped[list] = mapped_column(SeedData)

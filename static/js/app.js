@@ -135,6 +135,11 @@
     });
   });
 
+  // Compact rows: the queue's table follows the toggle's answer (the rows' markup stays as it is).
+  document.body.addEventListener("rows-density", function (event) {
+    document.querySelectorAll("table.queue").forEach((table) => table.classList.toggle("compact", event.detail.compact));
+  });
+
   // The Undo offer goes away by itself after UNDO_SECONDS.
   let noticeTimer = null;
   document.body.addEventListener("htmx:load", function (event) {

@@ -3,18 +3,7 @@ htmx filters."""
 
 import pytest
 
-from tests.factories import SCREENSHOTS, expect
-
-
-def approve_some(logged_in_page, story, count=3):
-    titles = [story() for _ in range(count)]
-    page = logged_in_page("maria")
-    for title in titles:
-        page.goto(f"/?q={title}")
-        page.locator("#queue-rows a[data-open]", has_text=title).click()
-        page.locator("#panel").get_by_role("button", name="Approve", exact=True).click()
-        expect(page.locator("#panel .status")).to_have_text("Approved")
-    page.context.close()
+from tests.factories import SCREENSHOTS, approve_some, expect
 
 
 @pytest.mark.screenshot

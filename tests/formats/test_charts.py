@@ -92,8 +92,13 @@ def test_long_axes_label_every_few_columns_in_their_short_form():
     )
     labels = [shape.text for shape in of_kind(chart, "text", "tick") if shape.anchor == "middle"]
     assert labels == [f"03-{day:02d}" for day in range(1, 31, 3)]
-    few = stacked_columns("c", "C", days(*[(1, 1)] * 12), "day", SERIES, "Day", "Decisions")
+    few = stacked_columns(
+        "c", "C", days(*[(1, 1)] * 12), "day", SERIES, "Day", "Decisions", short_label=lambda day: day[5:]
+    )
     assert len([shape for shape in of_kind(few, "text", "tick") if shape.anchor == "middle"]) == 12
+    # Whole dates are too wide for twelve columns side by side: every other one.
+    whole = stacked_columns("c", "C", days(*[(1, 1)] * 12), "day", SERIES, "Day", "Decisions")
+    assert len([shape for shape in of_kind(whole, "text", "tick") if shape.anchor == "middle"]) == 6
 
 
 def test_bars_are_as_long_as_their_value_on_the_scale():

@@ -75,6 +75,7 @@ PARAMETERS: dict[str, Route] = {
             "next": Param(),
         }
     ),
+    "queue.compact": Route(form={"compact": Param(), "next": Param()}),
     "articles.show": Route(),
     "articles.row": Route(),
     "articles.history": Route(),

@@ -11,6 +11,17 @@ from dataclasses import dataclass, field
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 28, 44
+TICK_SIZE = 11  # px, the CSS of .tick and .value: what the widths below are estimated for
+LINE_STEP = 12  # px between the lines of a tick label wrapped in two
+LABEL_GAP = 8  # px at least between two tick labels side by side
+MIN_DECISIONS_FOR_RATE = 10  # a rate from fewer decisions is shown with its count: "3 decisions"
+
+# Advance widths in em of DejaVu Sans, the widest of the usual sans-serif fonts, so that a label
+# estimated to fit fits in any of them; characters not listed count as a wide letter.
+_NARROW = dict.fromkeys(" .,:;'!|ijlrtf·()[]", 0.36)
+_WIDE = dict.fromkeys("mwMW%@…<>", 1.0)
+_DIGITS = dict.fromkeys("0123456789", 0.64)
+_EM = {**dict.fromkeys("abcdeghknopqsuvxyz", 0.63), **_DIGITS, **_NARROW, **_WIDE, "-": 0.37, "–": 0.5}
 
 
 @dataclass
@@ -24,6 +35,7 @@ class Shape:
     text: str = ""
     tip: str = ""
     anchor: str = "middle"
+    lines: tuple[str, ...] = ()  # a text in several lines, one under the other (then `text` is unused)
 
 
 @dataclass
@@ -60,8 +72,61 @@ def _axes(chart: Chart, top_value: float, ticks: int = 4, as_int: bool = True) -
         chart.shapes.append(Shape("text", LEFT - 6, y + 4, text=label, css="tick", anchor="end"))
 
 
-def _label_every(count: int, room: int = 12) -> int:
-    return max(1, math.ceil(count / room))
+def text_width(text: str, size: float = TICK_SIZE) -> float:
+    """An upper estimate of the width of `text` in px at `size` px, in the usual sans-serif fonts."""
+    return size * sum(_EM.get(char, 0.75) for char in text)
+
+
+def fit(text: str, room: float) -> str:
+    """`text` cut with an ellipsis so that it fits in `room` px."""
+    if text_width(text) <= room:
+        return text
+    while text and text_width(text + "…") > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def sample_mark(decided: int | None) -> str | None:
+    """What a rate from too few decisions to trust carries instead of standing alone: "3 decisions"."""
+    if decided is None or not 0 < decided < MIN_DECISIONS_FOR_RATE:
+        return None
+    return f"{decided} decision{'' if decided == 1 else 's'}"
+
+
+def _wrapped(label: str, room: float) -> tuple[str, ...]:
+    """The label on one line if it fits in `room`, else split at the space that makes two lines narrowest."""
+    if text_width(label) <= room or " " not in label:
+        return (label,)
+    splits = [(label[:at], label[at + 1 :]) for at, char in enumerate(label) if char == " "]
+    return min(splits, key=lambda lines: max(map(text_width, lines)))
+
+
+def _x_labels(chart: Chart, centres: list[float], labels: list[str]) -> None:
+    """Labels under the x axis, centred at `centres`: wrapped in two lines where one is too wide, then
+    every k-th only so that none overlaps its neighbour, and each kept inside the chart's box."""
+    if not labels:
+        return
+    spacing = (centres[-1] - centres[0]) / (len(centres) - 1) if len(centres) > 1 else WIDTH
+    every = 1
+    while True:
+        room = spacing * every - LABEL_GAP
+        shown = [(index, _wrapped(labels[index], room)) for index in range(0, len(labels), every)]
+        if every >= len(labels) or all(max(map(text_width, lines)) <= room for _, lines in shown):
+            break
+        every += 1
+    right_edge = -math.inf
+    for index, lines in shown:
+        half = max(map(text_width, lines)) / 2
+        x = min(max(centres[index], half + 1), WIDTH - half - 1)
+        if x - half < right_edge + LABEL_GAP:
+            continue  # pushed back inside the box, it would touch the label before it
+        right_edge = x + half
+        y = HEIGHT - BOTTOM + 14
+        if len(lines) == 1:
+            chart.shapes.append(Shape("text", x, y, text=lines[0], css="tick"))
+        else:
+            chart.shapes.append(Shape("text", x, y, text=" ".join(lines), css="tick", lines=lines))
+            chart.height = max(chart.height, HEIGHT + LINE_STEP)  # room for the second line
 
 
 def stacked_columns(
@@ -80,7 +145,6 @@ def stacked_columns(
     _axes(chart, top)
     plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_width / max(len(rows), 1)
-    every = _label_every(len(rows))
     for index, row in enumerate(rows):
         x = LEFT + index * slot + slot * 0.12
         base = HEIGHT - BOTTOM
@@ -99,16 +163,11 @@ def stacked_columns(
                         tip=f"{row[label_key]}: {row[key]:,} {label.lower()}",
                     )
                 )
-        if index % every == 0:
-            chart.shapes.append(
-                Shape(
-                    "text",
-                    x + slot * 0.38,
-                    HEIGHT - BOTTOM + 14,
-                    text=short_label(str(row[label_key])),
-                    css="tick",
-                )
-            )
+    _x_labels(
+        chart,
+        [LEFT + index * slot + slot / 2 for index in range(len(rows))],
+        [short_label(str(row[label_key])) for row in rows],
+    )
     return chart
 
 
@@ -134,14 +193,23 @@ def bars(
     css: str,
     x_label: str,
     as_percent: bool = False,
+    sample_key: str | None = None,
 ) -> Chart:
-    """Horizontal bars, one per row, labelled on the left."""
+    """Horizontal bars, one per row, labelled on the left; a rate from too few decisions (`sample_key`
+    holds how many) is drawn faint, its value followed by that count."""
     height = TOP + 22 * max(len(rows), 1) + BOTTOM
     chart = Chart(id, title, x_label, "", height=height)
     left = 150
     values = [row[value_key] or 0 for row in rows]
     top = 1 if as_percent else _nice_max(max(values, default=0))
-    plot_width = WIDTH - left - RIGHT - 48
+    shown_values = []
+    for row, value in zip(rows, values, strict=True):
+        shown = f"{value:.0%}" if as_percent else f"{value:,}"
+        mark = sample_mark(row[sample_key]) if sample_key else None
+        shown_values.append((shown if mark is None else f"{shown} · {mark}", mark is not None))
+    # The longest value stands right of a full bar: the plot leaves it room.
+    value_room = max((text_width(text) for text, _ in shown_values), default=0) + 8
+    plot_width = WIDTH - left - RIGHT - max(value_room, 48)
     for tick in range(5):
         x = left + plot_width * tick / 4
         chart.shapes.append(Shape("line", x, TOP - 6, 0, 22 * len(rows) + 6, "grid"))
@@ -155,25 +223,25 @@ def bars(
                 css="tick",
             )
         )
-    for index, row in enumerate(rows):
+    for index, (row, value, (shown, small)) in enumerate(zip(rows, values, shown_values, strict=True)):
         y = TOP + 22 * index
-        value = row[value_key] or 0
         width = plot_width * value / top
-        shown = f"{value:.0%}" if as_percent else f"{value:,}"
         name = str(row[label_key])
+        chart.shapes.append(
+            Shape("text", left - 6, y + 14, text=fit(name, left - 8), css="tick", anchor="end", tip=name)
+        )
+        bar_css = f"{css} small-sample" if small else css
+        chart.shapes.append(Shape("rect", left, y + 3, max(width, 0.5), 15, bar_css, tip=f"{name}: {shown}"))
         chart.shapes.append(
             Shape(
                 "text",
-                left - 6,
+                left + width + 4,
                 y + 14,
-                text=name if len(name) <= 22 else name[:21] + "…",
-                css="tick",
-                anchor="end",
-                tip=name,
+                text=shown,
+                css="value small-sample" if small else "value",
+                anchor="start",
             )
         )
-        chart.shapes.append(Shape("rect", left, y + 3, max(width, 0.5), 15, css, tip=f"{name}: {shown}"))
-        chart.shapes.append(Shape("text", left + width + 4, y + 14, text=shown, css="value", anchor="start"))
     return chart
 
 
@@ -194,7 +262,6 @@ def line(
     plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_width / max(len(rows) - 1, 1)
     points = []
-    every = _label_every(len(rows))
     for index, row in enumerate(rows):
         x = LEFT + index * step
         y = HEIGHT - BOTTOM - plot_height * row[value_key] / top
@@ -202,10 +269,11 @@ def line(
         chart.shapes.append(
             Shape("rect", x - 3, y - 3, 6, 6, css + " dot", tip=f"{row[label_key]}: {row[value_key]:,}")
         )
-        if index % every == 0:
-            chart.shapes.append(
-                Shape("text", x, HEIGHT - BOTTOM + 14, text=short_label(str(row[label_key])), css="tick")
-            )
+    _x_labels(
+        chart,
+        [LEFT + index * step for index in range(len(rows))],
+        [short_label(str(row[label_key])) for row in rows],
+    )
     chart.points = " ".join(points)
     return chart
 
@@ -256,7 +324,7 @@ def dashboard_figures(board) -> list[Figure]:
                 ("moderator", "Moderator", "text"),
                 ("approved", "Approved", "int"),
                 ("rejected", "Rejected", "int"),
-                ("approval_rate", "Approval rate", "percent"),
+                ("approval_rate", "Approval rate", "rate"),
             ],
         ),
         Figure(
@@ -338,12 +406,13 @@ def dashboard_figures(board) -> list[Figure]:
                 "approved",
                 "Approval rate",
                 as_percent=True,
+                sample_key="decided",
             ),
             outlets,
             [
                 ("outlet", "Outlet", "text"),
                 ("decided", "Decided", "int"),
-                ("approval_rate", "Approval rate", "percent"),
+                ("approval_rate", "Approval rate", "rate"),
                 ("median", "Median time to decision", "duration"),
             ],
         ),

@@ -444,6 +444,18 @@ def is_http_url(url: str) -> bool:
     return _HTTP_URL.match(url) is not None
 
 
+def first_image_url(images: list[dict[str, Any]] | None) -> str | None:
+    """The URL of a seed's (or a related entry's) first image, as written."""
+    return images[0]["url"] if images else None
+
+
+def image_src(url: str | None) -> str | None:
+    """The URL a page may load as an image: https only (the CSP's `img-src 'self' https:`), else None."""
+    if url is None or url[:8].lower() != "https://" or not is_http_url(url):
+        return None
+    return url
+
+
 def heat_label(heat: int | None) -> str:
     """Heat as people read it: "not set" for HEAT_UNSET (or no heat at all), else the number."""
     return "not set" if heat is None or heat == HEAT_UNSET else str(heat)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask_login import UserMixin
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models import ROLES, User, db, role_at_least
@@ -23,6 +23,7 @@ class SessionUser(UserMixin):
     role: str
     active: bool
     session_token: str
+    compact_rows: bool = False  # the queue one line per article (a preference, read with the session)
 
     @property
     def is_active(self) -> bool:
@@ -45,9 +46,9 @@ def session_user(user_id: int, token: str) -> SessionUser | None:
 
 @cache
 def _session_user_query():
-    return select(User.id, User.username, User.role, User.active, User.session_token).where(
-        User.id == bindparam("user_id")
-    )
+    return select(
+        User.id, User.username, User.role, User.active, User.session_token, User.compact_rows
+    ).where(User.id == bindparam("user_id"))
 
 
 class AccountError(ValueError):
@@ -128,6 +129,12 @@ def end_sessions(user_id: int) -> None:
     if user is not None:
         user.end_sessions()
         db.session.commit()
+
+
+def set_compact_rows(user_id: int, compact: bool) -> None:
+    """Remember whether this user's queue shows one line per article."""
+    db.session.execute(update(User).where(User.id == user_id).values(compact_rows=compact))
+    db.session.commit()
 
 
 def list_users() -> list[User]:

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
+from ..formats.seeds import image_src
 from ..formats.times import ago
 from ..models import (
     PENDING,
@@ -86,6 +87,7 @@ class RowView(NamedTuple):
     decided_by: str | None
     related_count: int
     suggestion_count: int
+    image_url: str | None = None  # the article's own image, https only (`rendering.row_html` may drop it)
 
 
 @dataclass
@@ -177,6 +179,7 @@ def _row_views(rows, now: datetime, stale_after: timedelta, viewer_id, href) -> 
         _duplicate_of_id,
         duplicate_of_title,
         duplicate_reason,
+        image_url,
         claimed_by,
         claimed_by_id,
     ) in rows:
@@ -200,6 +203,7 @@ def _row_views(rows, now: datetime, stale_after: timedelta, viewer_id, href) -> 
                 decided_by=decided_by,
                 related_count=related_count,
                 suggestion_count=suggestion_count,
+                image_url=image_src(image_url),
             )
         )
     return views
@@ -238,6 +242,7 @@ def _rows_query():
             Article.duplicate_of_id,
             original.title.label("duplicate_of_title"),
             StoryMatch.reason.label("duplicate_reason"),
+            Article.image_url,
         )
         .outerjoin(decider, decider.id == Article.decided_by_id)
         .outerjoin(original, original.id == Article.duplicate_of_id)

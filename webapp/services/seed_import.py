@@ -22,7 +22,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..formats.duplicates import LinkFields, Suggestion, related_suggestions, suggestion_rows
-from ..formats.seeds import HEAT_UNSET, Seed, SeedError, check_size, parse_bytes
+from ..formats.seeds import HEAT_UNSET, Seed, SeedError, check_size, first_image_url, parse_bytes
 from ..models import (
     PENDING,
     Article,
@@ -370,6 +370,7 @@ def article_row(seed_file: _SeedFile, now) -> dict:
         "provider_domain": seed.provider.domain,
         "provider_extra": seed.provider.extra or None,
         "images": seed.images,
+        "image_url": first_image_url(seed.images),
         "secured": seed.secured,
         "extra": seed.extra or None,
         "key_order": seed.key_order,

@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user
 
 from ..models import APPROVED, REJECTED, utcnow
-from ..services import moderation
+from ..services import accounts, moderation
 from ..services.filtering import InvalidCursor, parse_id, parse_time, parse_version
 from ..services.listing import changed_since, filter_choices, parse_filters, queue_page, titles
 from .auth import role_required, safe_next
@@ -94,6 +94,30 @@ def bulk():
         message += f" {len(outcome.missing)} no longer exist."
     changed_ids = [event["article_id"] for event in outcome.events] + outcome.skipped
     return _bulk_answer(message, changed_ids)
+
+
+@bp.post("/queue/compact")
+@role_required("moderator")
+def compact():
+    """Show the queue one line per article, or in full rows again; remembered for this user."""
+    choice = request.form.get("compact", "")
+    next_url = safe_next(request.form.get("next"))
+    if choice not in ("0", "1"):
+        message = "Choose compact rows (compact=1) or full rows (compact=0)."
+        return fragment_or_page(
+            lambda: _density_answer(current_user.compact_rows, next_url, 422, message),
+            lambda: _back_to_queue(message),
+        )
+    accounts.set_compact_rows(current_user.id, choice == "1")
+    return fragment_or_page(
+        lambda: _density_answer(choice == "1", next_url), lambda: redirect(next_url, code=303)
+    )
+
+
+def _density_answer(compact: bool, next_url: str, status: int = 200, error: str | None = None):
+    """The toggle as it now stands; the page's table takes the class from the `rows-density` event."""
+    body = render_template("queue/_density.html", compact=compact, next_url=next_url, density_error=error)
+    return htmx_answer(body, status, triggers={"rows-density": {"compact": compact}})
 
 
 def _selected_items(values: list[str]) -> list[tuple[int, int]]:

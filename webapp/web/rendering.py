@@ -71,7 +71,7 @@ def _article_href(script_root: str, article_id: int) -> str:
 
 def rows_html(rows: list[RowView]) -> Markup:
     """The queue rows' markup, one row a line."""
-    return Markup("\n").join(map(row_html, rows))
+    return Markup("\n").join(map(_row_markup, _as_shown(rows)))
 
 
 def rows_oob_html(rows: list[RowView]) -> Markup:
@@ -82,12 +82,30 @@ def rows_oob_html(rows: list[RowView]) -> Markup:
     parser; htmx swaps the ones it finds in the page and drops the others.
     """
     # str() first: Markup.replace would escape the attribute it inserts.
-    oob_rows = (str(row_html(row)).replace("<tr ", '<tr hx-swap-oob="true" ', 1) for row in rows)
+    oob_rows = (
+        str(_row_markup(row)).replace("<tr ", '<tr hx-swap-oob="true" ', 1) for row in _as_shown(rows)
+    )
     return Markup("<template>" + "\n".join(oob_rows) + "</template>")
 
 
-@functools.lru_cache(maxsize=8192)
 def row_html(row: RowView) -> Markup:
+    """A queue row's markup."""
+    return _row_markup(_as_shown([row])[0])
+
+
+def _as_shown(rows: list[RowView]) -> list[RowView]:
+    """The rows without their thumbnails when the desk shows no third-party images (SHOW_IMAGES=0).
+
+    Here rather than in the row's template: its markup is cached by the view alone. The setting is
+    read once per list, not per row: the list is the hottest page.
+    """
+    if current_app.config["SHOW_IMAGES"]:
+        return rows
+    return [row._replace(image_url=None) if row.image_url else row for row in rows]
+
+
+@functools.lru_cache(maxsize=8192)
+def _row_markup(row: RowView) -> Markup:
     """A queue row's markup, rendered once per distinct view and then reused: the list is the hottest page.
 
     The template sees only `row`, whose fields are everything the row shows, so equal views are

@@ -7,7 +7,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        # Articles' own images come from the outlets' servers (SHOW_IMAGES), over https only.
+        "img-src 'self' https:",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",

@@ -2,7 +2,10 @@
 
 from datetime import UTC, datetime
 
-from ..formats.seeds import HEAT_UNSET, heat_label, is_http_url
+from flask import current_app
+
+from ..formats.charts import LINE_STEP, sample_mark
+from ..formats.seeds import HEAT_UNSET, first_image_url, heat_label, image_src, is_http_url
 from ..formats.times import ago
 from ..models import PENDING, STATUSES
 from ..services.actions import done_phrase
@@ -13,7 +16,7 @@ def stat(value, format: str = "int") -> str:
     """A figure as the dashboard shows it: counts with separators, rates in percent, durations in words."""
     if value is None:
         return "—"
-    if format == "percent":
+    if format in ("percent", "rate"):
         return f"{value:.1%}"
     if format == "duration":
         return duration(value)
@@ -34,6 +37,13 @@ def duration(seconds: int) -> str:
     return f"{seconds} s"
 
 
+def shown_image(images: list | None) -> str | None:
+    """The URL to show of a seed's (or related entry's) images: the first, if https and SHOW_IMAGES is on."""
+    if not current_app.config["SHOW_IMAGES"]:
+        return None
+    return image_src(first_image_url(images))
+
+
 def init_app(app) -> None:
     app.add_template_filter(ago)
     app.add_template_filter(stat)
@@ -42,6 +52,9 @@ def init_app(app) -> None:
     app.add_template_filter(done_phrase)
     app.add_template_test(is_http_url, "http_url")
     app.add_template_global(PENDING, "PENDING")
+    app.add_template_global(shown_image)
+    app.add_template_global(sample_mark)
+    app.add_template_global(LINE_STEP, "line_step")
     app.add_template_global(rows_html)
     app.add_template_global(rows_oob_html)
     app.add_template_global(HEAT_UNSET, "HEAT_UNSET")
