@@ -39,6 +39,13 @@ def path_and_query(page) -> str:
     return url.path + (f"?{url.query}" if url.query else "")
 
 
+# Whether the element is what a click at its centre reaches (nothing covers it).
+ON_TOP = """element => {
+  const box = element.getBoundingClientRect();
+  return element.contains(document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2));
+}"""
+
+
 def open_article(page, title):
     """Open the article titled `title` from its queue row; the panel's heading is shown."""
     page.locator("#queue-rows a[data-open]", has_text=title).click()
@@ -129,6 +136,11 @@ def test_the_keyboard_works_the_queue_through_the_drawer(logged_in_page, story):
     # On to the next pending article, in the drawer.
     expect(heading).to_have_text(titles[1])
     expect(heading).to_be_in_viewport()
+    # The Undo offer floats over the drawer rather than under it at the top of the page.
+    expect(page.locator("#notice")).to_contain_text(f"Approved “{titles[0]}”.")
+    undo = page.locator("#notice").get_by_role("button", name="Undo")
+    expect(undo).to_be_in_viewport()
+    assert undo.evaluate(ON_TOP), "the drawer covers the Undo button"
     page.keyboard.press("Escape")
     expect(rows.nth(1)).to_be_focused()
     page.keyboard.press("k")
