@@ -26,6 +26,8 @@ REAL_SEED = SEEDS / "000_153b8be9e8e41660.txt"
 # sets it for a clone made elsewhere).
 SHARED = Path(os.environ.get("COPYDESK_SHARED") or ROOT.parent / "shared")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The widths every page is tried and pictured at (a phone, a tablet, a laptop), each with a usual height.
+VIEWPORTS = {390: 844, 768: 1024, 1280: 860}
 PASSWORD = "correct horse battery"
 HX = {"HX-Request": "true"}
 
@@ -300,6 +302,15 @@ def real_seed_titled(title: str, **replacements) -> str:
     for old, new in replacements.items():
         text = text.replace(old, new)
     return text
+
+
+def screenshots(page, name, full_page=False):
+    """Picture the page at each of VIEWPORTS into docs/screenshots: NAME.png at the widest, NAME-WIDTH.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height in sorted(VIEWPORTS.items(), reverse=True):
+        page.set_viewport_size({"width": width, "height": height})
+        suffix = "" if width == max(VIEWPORTS) else f"-{width}"
+        page.screenshot(path=SCREENSHOTS / f"{name}{suffix}.png", full_page=full_page)
 
 
 def queue_with(page, title):

@@ -148,4 +148,56 @@
     const seconds = Number(document.body.dataset.undoSeconds || 10);
     noticeTimer = setTimeout(() => { document.getElementById("notice").replaceChildren(); }, seconds * 1000);
   });
+
+  // Narrow screens show the open article as a drawer over the list (app.css, only with this class);
+  // its Close button and Escape put the empty panel back, the queue's address, and focus on the row.
+  document.documentElement.classList.add("js");
+  const emptyPanel = document.querySelector(".panel-slot #panel:not([data-article])");
+  const blankPanel = emptyPanel ? emptyPanel.cloneNode(true) : null;
+  const onArticle = () => location.pathname.startsWith("/articles/");
+  let queueUrl = onArticle() ? null : location.href;
+
+  function rememberQueueUrl() {
+    if (!onArticle()) queueUrl = location.href;
+  }
+
+  // Where the queue is when the page was opened on an article: its filters, as the filter form sends them.
+  function filtersUrl() {
+    const form = document.getElementById("filters");
+    if (!form) return "/";
+    const query = new URLSearchParams();
+    new FormData(form).forEach((value, name) => { if (value) query.append(name, value); });
+    return form.getAttribute("action") + (query.toString() ? "?" + query : "");
+  }
+
+  function drawerOpen() {
+    const slot = document.querySelector(".panel-slot");
+    return Boolean(slot && slot.querySelector("#panel[data-article]") && getComputedStyle(slot).position === "fixed");
+  }
+
+  function closeArticle() {
+    const panel = document.querySelector(".panel-slot #panel[data-article]");
+    if (!panel) return;
+    let empty = blankPanel && blankPanel.cloneNode(true);
+    if (!empty) {
+      empty = document.createElement("section");
+      Object.assign(empty, { id: "panel", className: "panel empty" });
+      empty.setAttribute("aria-label", "Article");
+    }
+    panel.replaceWith(empty);
+    history.replaceState({ htmx: true }, "", queueUrl || filtersUrl());
+    const row = document.getElementById("article-" + panel.dataset.article);
+    if (row) row.focus();
+  }
+
+  document.body.addEventListener("htmx:pushedIntoHistory", rememberQueueUrl);
+  document.body.addEventListener("htmx:replacedInHistory", rememberQueueUrl);
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-drawer-close]")) closeArticle();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || isTyping(event) || event.target.closest("dialog") || !drawerOpen()) return;
+    event.preventDefault();
+    closeArticle();
+  });
 })();

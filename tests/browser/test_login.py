@@ -2,9 +2,7 @@
 
 import pytest
 
-from tests.factories import SCREENSHOTS, expect
-
-SCREENSHOT = SCREENSHOTS / "queue.png"
+from tests.factories import expect, screenshots
 
 
 @pytest.mark.screenshot
@@ -12,8 +10,7 @@ def test_moderator_logs_in_and_sees_the_queue(logged_in_page):
     page = logged_in_page("maria")
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOT, full_page=True)
+    screenshots(page, "queue", full_page=True)
 
 
 def test_wrong_password_is_refused(page):

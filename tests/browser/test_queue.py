@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.factories import SCREENSHOTS, assert_no_reload, expect, queue_with, real_seed_titled
+from tests.factories import assert_no_reload, expect, queue_with, real_seed_titled, screenshots
 
 
 def test_approve_with_the_mouse_swaps_only_row_and_panel(logged_in_page, story):
@@ -165,7 +165,4 @@ def test_screenshots_of_the_queue_and_panel(logged_in_page):
     page.goto("/")
     page.locator("#queue-rows a[data-open]").first.click()
     expect(page.locator("#panel h2")).to_be_visible()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "panel.png")
-    page.set_viewport_size({"width": 768, "height": 1024})
-    page.screenshot(path=SCREENSHOTS / "tablet.png")
+    screenshots(page, "panel")

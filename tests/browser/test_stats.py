@@ -3,7 +3,7 @@ htmx filters."""
 
 import pytest
 
-from tests.factories import SCREENSHOTS, approve_some, expect
+from tests.factories import approve_some, expect, screenshots
 
 
 @pytest.mark.screenshot
@@ -23,8 +23,8 @@ def test_dashboard_draws_its_charts_with_labels_and_filters_in_place(logged_in_p
     expect(page.locator(".headline-figures")).to_contain_text("Approved")
     moderators = charts.nth(1)
     expect(moderators.locator("text.tick", has_text="maria")).to_be_visible()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "stats.png", full_page=True)
+    screenshots(page, "stats", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 1400})
 
     page.get_by_label("Period").select_option("30d")
     expect(page).to_have_url("/stats?period=30d&from=&to=&moderator=&topic=&provider=", timeout=5000)
