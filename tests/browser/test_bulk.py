@@ -3,32 +3,11 @@ batch, a reason for bulk reject; other moderators see every row change within th
 recent decisions show what was undone."""
 
 import re
-import uuid
 from urllib.parse import urlsplit
 
-import pytest
-
-from tests.browser.conftest import flask_cli
-from tests.factories import assert_no_reload, expect, real_seed_titled
+from tests.factories import assert_no_reload, expect
 
 BATCH = 10
-
-
-@pytest.fixture
-def batch(server_env, tmp_path_factory):
-    """Factory: import `count` copies of the real seed at once, titled "Batch <hex> NN"; their prefix."""
-
-    def make(count: int = BATCH) -> str:
-        prefix = f"Batch {uuid.uuid4().hex[:10]}"
-        folder = tmp_path_factory.mktemp("batch")
-        for number in range(count):
-            (folder / f"batch_{uuid.uuid4().hex}.md").write_text(
-                real_seed_titled(f"{prefix} {number:02}"), encoding="utf-8"
-            )
-        flask_cli(server_env, "seeds", "import", str(folder))
-        return prefix
-
-    return make
 
 
 def queue_of(page, prefix: str, count: int = BATCH):
@@ -96,11 +75,14 @@ def test_bulk_approve_refreshes_every_row_in_one_request_clears_ticks_and_undoes
 
 def test_bulk_reject_takes_a_reason(logged_in_page, batch):
     page, rows, _ = ticked_batch(logged_in_page, batch, 3)
+    # The panel open on one of them follows: the answer carried its row, and the panel refreshes.
+    rows.first.locator("a[data-open]").click()
+    expect(page.locator("#panel .moderation .status")).to_have_text("Pending")
     page.locator("#bulk").get_by_label("Reason").fill("off-topic for this desk")
     page.get_by_role("button", name="Reject selected").click()
     expect_statuses(rows, "Rejected")
     expect(page.locator("#bulk").get_by_label("Reason")).to_have_value("")
-    rows.first.locator("a[data-open]").click()
+    expect(page.locator("#panel .moderation .status")).to_have_text("Rejected")
     expect(page.locator("#panel")).to_contain_text("off-topic for this desk")
     assert_no_reload(page)
 
