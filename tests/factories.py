@@ -9,9 +9,11 @@ from bs4 import BeautifulSoup
 from flask import g
 from flask.testing import FlaskClient
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from webapp import create_app
 from webapp.models import Article, db
+from webapp.services.seed_import import import_paths
 
 try:
     from playwright.sync_api import expect
@@ -292,6 +294,14 @@ def write_seed(
         lines += ["topics:"] + [f"  - {topic}" for topic in topics]
     lines += ["related:", "  - title: R", "    webUrl: https://r.example/1", "---", ""]
     (folder / f"{name}.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def import_stories(folder, names) -> list[int]:
+    """Import a small seed titled "Story NAME" for each name; the articles' ids, in id order."""
+    for name in names:
+        write_seed(folder, name, title=f"Story {name}")
+    import_paths([str(folder)], max_bytes=2**21)
+    return db.session.scalars(select(Article.id).order_by(Article.id)).all()
 
 
 def real_seed_titled(title: str, **replacements) -> str:

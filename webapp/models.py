@@ -175,6 +175,8 @@ class Article(db.Model):
             "imported_at",
             "id",
         ),
+        # The queue's poll: what changed since it last asked (listing.changed_since).
+        Index("ix_articles_updated", "updated_at", "id"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
     )
 

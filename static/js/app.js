@@ -106,9 +106,12 @@
     number.value = event.target.value;
   });
 
+  // The poll asks for everyone's changes to articles up to the newest one listed (newer ones were
+  // imported since and are not in the list): however long "Load more" made it, the URL stays short.
   document.body.addEventListener("htmx:configRequest", function (event) {
     if (event.detail.elt.id === "poller") {
-      event.detail.parameters.id = rows().map(articleId);
+      const ids = rows().map((row) => Number(articleId(row)));
+      if (ids.length) event.detail.parameters.upto = Math.max.apply(null, ids);
     }
   });
 
@@ -127,12 +130,59 @@
     if (panel && panel.dataset.article === decided[1]) openArticle(next);
   });
 
-  // A row someone changed (here or elsewhere) fetches itself again, in place.
-  document.body.addEventListener("rows-stale", function (event) {
-    event.detail.ids.forEach(function (id) {
-      const row = document.getElementById("article-" + id);
-      if (row) htmx.ajax("GET", row.querySelector("a[data-open]").getAttribute("href") + "/row", { source: document.body, target: row, swap: "outerHTML" });
+  // The poll's answer carries every row changed since the last poll (the poller also asks at once
+  // on `rows-stale`): each one the list shows at another version is swapped in place, focus kept;
+  // rows the list does not show, or shows as they are, are left alone (ticks included).
+  function swapChangedRows(template) {
+    Array.from(template.content.querySelectorAll("tr.row")).forEach(function (fresh) {
+      const row = document.getElementById(fresh.id);
+      if (!row || !row.closest("#queue-rows") || rowVersion(row) === rowVersion(fresh)) return;
+      const focused = row === document.activeElement;
+      row.replaceWith(fresh);
+      htmx.process(fresh);
+      if (focused) fresh.focus();
     });
+    template.remove();
+  }
+
+  const rowVersion = (row) => { const box = row.querySelector('input[name="article"]'); return box && box.value; };
+
+  document.body.addEventListener("htmx:load", function (event) {
+    const template = event.detail.elt.id === "poller" && event.detail.elt.querySelector("template[data-changed-rows]");
+    if (template) swapChangedRows(template);
+  });
+
+  // Rows swapped in out of band keep the keyboard focus they had; a bulk decision's answer (or its
+  // undo's) carries its rows, not the panel: the open panel refreshes if its article was among them.
+  let focusedRowId = null;
+  const swappedRowIds = new Set();
+  document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
+    const target = event.detail.target;
+    if (target && target.matches("#queue-rows tr.row") && target === document.activeElement) focusedRowId = target.id;
+  });
+  document.body.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id) swappedRowIds.add(event.detail.target.id);
+    const row = focusedRowId && document.getElementById(focusedRowId);
+    focusedRowId = null;
+    if (row) row.focus();
+  });
+
+  // After a bulk decision every tick clears (the rows it changed came back unticked already), and
+  // so does its reason, which would otherwise ride along with the next Reject selected.
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    const elt = event.detail.elt;
+    const bulk = elt.id === "bulk";
+    const batchUndo = elt.matches("[data-undo]") && /\/batches\//.test(event.detail.requestConfig.path);
+    if ((bulk || batchUndo) && event.detail.successful) {
+      if (bulk) {
+        document.querySelectorAll('input[form="bulk"][name="article"]:checked').forEach((box) => { box.checked = false; });
+        elt.querySelector('input[name="reason"]').value = "";
+      }
+      lastChecked = null;
+      const panel = document.querySelector("#panel[data-article]");
+      if (panel && swappedRowIds.has("article-" + panel.dataset.article)) htmx.trigger(document.body, "panel-stale-" + panel.dataset.article);
+    }
+    swappedRowIds.clear();
   });
 
   // Compact rows: the queue's table follows the toggle's answer (the rows' markup stays as it is).

@@ -198,6 +198,23 @@ def story(import_seed):
     return make
 
 
+@pytest.fixture
+def batch(server_env, tmp_path_factory):
+    """Factory: import `count` copies of the real seed at once, titled "Batch <hex> NN"; their prefix."""
+
+    def make(count: int = 10) -> str:
+        prefix = f"Batch {uuid.uuid4().hex[:10]}"
+        folder = tmp_path_factory.mktemp("batch")
+        for number in range(count):
+            (folder / f"batch_{uuid.uuid4().hex}.md").write_text(
+                real_seed_titled(f"{prefix} {number:02}"), encoding="utf-8"
+            )
+        flask_cli(server_env, "seeds", "import", str(folder))
+        return prefix
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium under Playwright, shared by the whole session."""

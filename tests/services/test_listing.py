@@ -11,7 +11,8 @@ from webapp.models import APPROVED, Article, db
 from webapp.services import moderation
 from webapp.services.filtering import InvalidCursor
 from webapp.services.listing import (
-    CHANGED_CHUNK,
+    CHANGES_OVERLAP,
+    CHANGES_PAGE,
     FILTERS,
     QueueFilters,
     changed_since,
@@ -140,22 +141,47 @@ def test_changed_since_lists_only_the_changed(app, tmp_path, make_user):
     write_seed(tmp_path, "b")
     ids = load(tmp_path)
     since = datetime.now(UTC)
+    assert changed_since(since).ids == []
     moderation.decide(ids["a"], make_user("maria"), APPROVED, 1)
-    assert changed_since([ids["a"], ids["b"]], since) == [ids["a"]]
+    page = changed_since(since)
+    assert page.ids == [ids["a"]] and not page.more
 
 
-def test_changed_since_checks_every_id_past_the_first_chunk(app, tmp_path, make_user):
-    write_seed(tmp_path, "a")
-    write_seed(tmp_path, "b")
-    ids = load(tmp_path)
+def test_changed_since_pages_through_more_than_500_changes_and_drops_none(app, tmp_path, make_user):
+    for number in range(510):
+        write_seed(tmp_path, f"s{number:03}")
+    ids = sorted(load(tmp_path).values())
     since = datetime.now(UTC)
+    # One bulk decision: every change has the same time, so only the id keeps the pages apart.
+    outcome = moderation.bulk_decide([(article_id, 1) for article_id in ids], make_user("maria"), APPROVED)
+    assert len(outcome.events) == 510
+    upto = ids[-11]  # the page lists all but the ten newest
+    seen, position, pages = [], (since, 0), 0
+    while True:
+        page = changed_since(*position, upto)
+        seen += page.ids
+        pages += 1
+        if not page.more:
+            break
+        position = (page.since, page.after_id)
+    assert pages == 3 and len(page.ids) == 500 - 2 * CHANGES_PAGE
+    assert seen == ids[:-10]
+    # The next poll looks back CHANGES_OVERLAP, not only after what it was sent.
+    later = datetime.now(UTC)
+    assert later - CHANGES_OVERLAP - timedelta(seconds=1) <= page.since <= later - CHANGES_OVERLAP
+    assert page.after_id == 0
+
+
+def test_changed_since_looks_back_over_a_change_stamped_before_it_was_committed(app, tmp_path, make_user):
+    write_seed(tmp_path, "a")
+    ids = load(tmp_path)
+    poll_time = datetime.now(UTC)
+    # A change stamped just before a poll ran but committed after it: the next poll still sees it.
     moderation.decide(ids["a"], make_user("maria"), APPROVED, 1)
-    moderation.decide(ids["b"], make_user("lena"), APPROVED, 1)
-    absent = list(range(10**6, 10**6 + 2 * CHANGED_CHUNK))  # ids of no article, before and between
-    listed = [*absent[:CHANGED_CHUNK], ids["a"], *absent[CHANGED_CHUNK:], ids["b"]]
-    assert len(listed) > 1000
-    assert sorted(changed_since(listed, since)) == [ids["a"], ids["b"]]
-    assert changed_since([], since) == []
+    db.session.execute(Article.__table__.update().values(updated_at=poll_time - timedelta(seconds=1)))
+    db.session.commit()
+    next_poll = changed_since(poll_time - CHANGES_OVERLAP, now=poll_time)
+    assert changed_since(next_poll.since, next_poll.after_id).ids == [ids["a"]]
 
 
 EVERY_FILTER = QueueFilters(

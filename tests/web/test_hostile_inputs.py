@@ -65,7 +65,7 @@ PARAMETERS: dict[str, Route] = {
     "auth.login": Route(query={"next": Param()}, form={"username": Param(), "password": Param()}),
     "auth.logout": Route(),
     "queue.index": Route(query=QUEUE),
-    "queue.changes": Route(query={"id": Param(shapes=("%s", "1")), "since": Param()}),
+    "queue.changes": Route(query={"since": Param(), "after": Param(), "upto": Param()}),
     "queue.recent": Route(),
     "queue.bulk": Route(
         form={
@@ -93,6 +93,7 @@ PARAMETERS: dict[str, Route] = {
     "articles.mark_duplicate": Route(form=ACTION | {"duplicate": Param()}),
     "articles.absorb": Route(form=ACTION | {"absorb": Param()}),
     "articles.undo": Route(form={"answer": Param(), "next": Param()}),
+    "queue.undo_batch": Route(form={"answer": Param(), "next": Param()}),
     "notices.show": Route(),
     "exports.index": Route(query=EXPORTS),
     "exports.count": Route(query=EXPORTS),

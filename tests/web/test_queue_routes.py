@@ -3,6 +3,7 @@
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 
 import pytest
 from sqlalchemy import select
@@ -272,11 +273,15 @@ def test_bulk_reports_changed_and_skipped(client, login, app, tmp_path, make_use
         data={"csrf_token": token(client), "verdict": "approve", "article": [f"{ids[n]}:1" for n in "abc"]},
         headers=HX,
     )
-    notice = soup(response).find(id="notice").get_text(" ", strip=True)
+    answer = soup(response)
+    notice = answer.find(id="notice").find("span").get_text(" ", strip=True)
     assert notice == "Approved 2. Skipped 1 that someone changed meanwhile: Story b."
     assert [fresh(ids[n]).status for n in "abc"] == [APPROVED, PENDING, APPROVED]
-    triggers = json.loads(response.headers["HX-Trigger"])
-    assert sorted(triggers["rows-stale"]["ids"]) == sorted(ids.values()) and triggers["decisions-changed"]
+    # One answer carries every changed row (the skipped one too, as it now stands) and the recent list.
+    rows = answer.find("template").find_all("tr", attrs={"hx-swap-oob": "true"})
+    assert sorted(row["id"] for row in rows) == sorted(f"article-{ids[n]}" for n in "abc")
+    assert answer.find("section", id="recent")["hx-swap-oob"] == "true"
+    assert "HX-Trigger" not in response.headers
 
 
 def test_bulk_without_selection_says_so(client, login, article):
@@ -323,19 +328,39 @@ def test_an_open_panel_renews_its_claim_halfway_through_claim_seconds(
         assert renew["hx-trigger"] == f"load, {renewal}"
 
 
-def test_poll_signals_rows_changed_since(client, login, article, make_user):
+def test_poll_carries_the_rows_changed_since(client, login, article, make_user):
     login()
     since = datetime.now(UTC)
-    quiet = client.get(
-        "/queue/changes", query_string={"since": since.isoformat(), "id": [article.id]}, headers=HX
-    )
-    assert "HX-Trigger" not in quiet.headers and soup(quiet).find(id="poller")
+    query = {"since": since.isoformat(), "upto": article.id}
+    quiet = soup(client.get("/queue/changes", query_string=query, headers=HX))
+    poller = quiet.find(id="poller")
+    assert poller["hx-trigger"] == "every 10s, rows-stale from:body" and not poller.find("template")
     moderation.decide(article.id, make_user("lee"), APPROVED, 1)
-    changed = client.get(
-        "/queue/changes", query_string={"since": since.isoformat(), "id": [article.id]}, headers=HX
-    )
-    assert json.loads(changed.headers["HX-Trigger"]) == {"rows-stale": {"ids": [article.id]}}
+    changed = client.get("/queue/changes", query_string=query, headers=HX)
+    assert "HX-Trigger" not in changed.headers
+    rows = soup(changed).find(id="poller").find("template", attrs={"data-changed-rows": True}).find_all("tr")
+    assert [row["id"] for row in rows] == [f"article-{article.id}"]
+    assert rows[0].find(class_="by").string == "by lee"
     assert client.get("/queue/changes?since=yesterday").status_code == 400
+
+
+def test_a_full_page_of_changes_asks_for_the_rest_at_once(client, login, app, tmp_path, make_user):
+    for number in range(3):
+        write_seed(tmp_path, f"s{number}")
+    import_paths([str(tmp_path)], max_bytes=2**21)
+    ids = db.session.scalars(select(Article.id).order_by(Article.id)).all()
+    since = datetime.now(UTC)
+    moderation.bulk_decide([(article_id, 1) for article_id in ids], make_user("lee"), APPROVED)
+    login()
+    with patch("webapp.services.listing.CHANGES_PAGE", 2):
+        first = soup(client.get("/queue/changes", query_string={"since": since.isoformat()}, headers=HX))
+        poller = first.find(id="poller")
+        assert poller["hx-trigger"] == "load, rows-stale from:body"
+        assert len(poller.find("template").find_all("tr")) == 2
+        rest = json.loads(poller["hx-vals"])
+        second = soup(client.get("/queue/changes", query_string=rest, headers=HX)).find(id="poller")
+    assert [row["id"] for row in second.find("template").find_all("tr")] == [f"article-{ids[2]}"]
+    assert second["hx-trigger"] == "every 10s, rows-stale from:body"
 
 
 def test_load_more_appears_after_fifty_rows_and_continues(client, login, app, tmp_path):
@@ -488,8 +513,10 @@ def test_a_naive_or_unicode_poll_is_refused_naming_the_parameter(client, login, 
     login()
     naive = client.get("/queue/changes", query_string={"since": "2023-10-19T13:22:00"})
     assert naive.status_code == 400 and "since: " in soup(naive).get_text()
-    unicode_id = client.get("/queue/changes", query_string={"since": "2023-10-19T13:22:00+00:00", "id": "²"})
-    assert unicode_id.status_code == 400 and "id: " in soup(unicode_id).get_text()
+    unicode_id = client.get(
+        "/queue/changes", query_string={"since": "2023-10-19T13:22:00+00:00", "upto": "²"}
+    )
+    assert unicode_id.status_code == 400 and "upto: " in soup(unicode_id).get_text()
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,8 @@ class Action:
     verdict: str | None = None  # the status a verdict decides; None for any other action
 
 
+UNDO = "undo"  # the action of an undo, whose event names the event it reverses (`after["undoes"]`)
+
 ACTIONS = {
     action.name: action
     for action in (
@@ -37,7 +39,7 @@ ACTIONS = {
             "Added a duplicate's related links to",
             undoable=True,
         ),
-        Action("undo", "a change undone", "Undid a change on", undoable=True),
+        Action(UNDO, "a change undone", "Undid a change on", undoable=True),
     )
 }
 NAMES = tuple(ACTIONS)

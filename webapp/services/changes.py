@@ -66,14 +66,24 @@ class Change:
 
 def apply(items: list[tuple[int, int]], user: User, change: Change) -> Outcome:
     """Make `change` to each (article id, version seen) still at that version, audited, in one transaction."""
+    return apply_each([(article_id, version, change) for article_id, version in items], user)
+
+
+def apply_each(items: list[tuple[int, int, Change]], user: User) -> Outcome:
+    """Make each (article id, version seen, change) whose article is still at that version, in one go.
+
+    The events written together are a batch: each names its size (`"batch": n` in `after`) when there
+    are several, so that the batch can be found again and undone as one (`undo.undo_batch`).
+    """
     now = utcnow()
     # Rows are changed in id order: two changes over the same rows then lock them in the same order
     # and wait for each other instead of deadlocking (bulk forms list rows in the queue's sort order).
-    items = sorted(items)
-    ids = [article_id for article_id, _ in items]
+    items = sorted(items, key=lambda item: item[:2])
+    ids = [article_id for article_id, _, _ in items]
     current = {row.id: row for row in db.session.execute(_STATEMENTS.current_state(), {"ids": ids})}
     outcome = Outcome()
-    for article_id, seen_version in items:
+    released = []
+    for article_id, seen_version, change in items:
         row = current.get(article_id)
         if row is None:
             outcome.missing.append(article_id)
@@ -84,8 +94,13 @@ def apply(items: list[tuple[int, int]], user: User, change: Change) -> Outcome:
         if change.apply_extra is not None:
             change.apply_extra()
         outcome.events.append(_event(change, user, article_id, row, seen_version, now))
-    if change.release_claims and outcome.events:
-        claims.release_all([event["article_id"] for event in outcome.events])
+        if change.release_claims:
+            released.append(article_id)
+    if released:
+        claims.release_all(released)
+    if len(outcome.events) > 1:
+        for event in outcome.events:
+            event["after"]["batch"] = len(outcome.events)
     if outcome.events:
         ids = db.session.scalars(_STATEMENTS.insert_events(), outcome.events).all()
         for event, event_id in zip(outcome.events, ids, strict=True):
@@ -106,6 +121,22 @@ def single(outcome: Outcome, article_id: int) -> dict:
     if outcome.skipped:
         raise Conflict(article_id)
     return outcome.events[0]
+
+
+def batch_of(event: AuditEvent) -> list[AuditEvent]:
+    """The events written together with `event` (see `changes.apply_each`), itself included, by id."""
+    if not event.after or not event.after.get("batch"):
+        return [event]
+    together = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.actor_id == event.actor_id,
+            AuditEvent.created_at == event.created_at,
+            AuditEvent.action == event.action,
+        )
+        .order_by(AuditEvent.id)
+    ).all()
+    return [each for each in together if each.after and each.after.get("batch")]
 
 
 def _event(change: Change, user: User, article_id: int, row, seen_version: int, now: datetime) -> dict:

@@ -28,7 +28,11 @@ from .claims import with_live_claim
 from .filtering import end_of_day, format_cursor, has_topic, parse_cursor, parse_days, start_of_day
 
 PAGE_SIZE = 50
-CHANGED_CHUNK = 500  # ids per query of `changed_since`: a bounded IN list on either database
+CHANGES_PAGE = 200  # changed rows per poll's answer (`changed_since`); the rest follow at once
+# A change is stamped (updated_at) when its transaction starts and seen once it commits, which can be
+# seconds later when it waits for a lock: each poll looks back this far, so that no change committed
+# late falls between two polls. The page leaves a row it already shows at that version as it is.
+CHANGES_OVERLAP = timedelta(seconds=5)
 SORTS = {
     "newest": (Article.published_at, "desc"),
     "oldest": (Article.published_at, "asc"),
@@ -362,15 +366,50 @@ def _sort_number(article, sort: str) -> int:
     return article.heat
 
 
-def changed_since(article_ids: list[int], since: datetime) -> list[int]:
-    """Which of these articles changed after `since` (for an open queue to refresh in place)."""
-    changed = []
-    for start in range(0, len(article_ids), CHANGED_CHUNK):
-        chunk = article_ids[start : start + CHANGED_CHUNK]
-        changed += db.session.scalars(
-            select(Article.id).where(Article.id.in_(chunk), Article.updated_at > since)
-        ).all()
-    return changed
+class ChangesPage(NamedTuple):
+    """A page of articles changed since a poll's position, and where the next poll starts."""
+
+    ids: list[int]
+    since: datetime  # the next poll asks for changes after (since, after_id)
+    after_id: int
+    more: bool  # a full page: the rest follows at once instead of after the poll interval
+
+
+def changed_since(
+    since: datetime,
+    after_id: int = 0,
+    upto: int | None = None,
+    *,
+    limit: int | None = None,
+    now: datetime | None = None,
+) -> ChangesPage:
+    """The articles (numbered up to `upto`) changed after (`since`, `after_id`), oldest change first.
+
+    Everyone's changes, not only those of a list of ids: the page keeps what it lists, and a list
+    grown by "Load more" to hundreds of rows would make a poll naming each of them too long for a
+    URL. `upto` (the highest id the page lists) leaves out articles imported since it loaded.
+    At most `limit` (CHANGES_PAGE) a page, never cut silently: a full page continues from its last change.
+    """
+    limit = limit or CHANGES_PAGE
+    position = tuple_(Article.updated_at, Article.id) > tuple_(
+        bindparam("since", type_=Article.updated_at.type), bindparam("after_id")
+    )
+    query = select(Article.id, Article.updated_at).where(position)
+    if upto is not None:
+        query = query.where(Article.id <= upto)
+    query = query.order_by(Article.updated_at, Article.id).limit(limit + 1)
+    changed = db.session.execute(query, {"since": since, "after_id": after_id}).all()
+    if len(changed) > limit:
+        last = changed[limit - 1]
+        return ChangesPage([row.id for row in changed[:limit]], last.updated_at, last.id, more=True)
+    # The next poll looks back CHANGES_OVERLAP (see there), even over changes this one sent.
+    resume = (now or datetime.now(UTC)) - CHANGES_OVERLAP
+    return ChangesPage([row.id for row in changed], resume, 0, more=False)
+
+
+def first_poll(now: datetime | None = None) -> ChangesPage:
+    """Where a page's first poll starts: CHANGES_OVERLAP before it was made, like every other poll."""
+    return ChangesPage([], (now or datetime.now(UTC)) - CHANGES_OVERLAP, 0, more=False)
 
 
 def filter_choices() -> dict[str, list[str]]:

@@ -9,16 +9,19 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..models import PENDING, REJECTED, Article, AuditEvent, User, db, utcnow
 from . import changes, claims
-from .actions import UNDOABLE, VERDICT_ACTIONS
+from .actions import UNDO, UNDOABLE, VERDICT_ACTIONS
 from .changes import STATE, Change, InvalidInput, Outcome
 
 MODERATION_COLUMNS = (*STATE, Article.version)
+# Undos read to mark the recent decisions undone: more than a moderator makes while deciding ten.
+UNDO_LOOKBACK = 1000
 
 
 _DUPLICATE_REASON = re.compile(r"duplicate of #(\d+) ")
@@ -140,23 +143,55 @@ def last_event(article_id: int) -> AuditEvent | None:
     )
 
 
-def recent_decisions(user: User, limit: int = 10) -> list[AuditEvent]:
-    """The user's own last decisions, newest first."""
-    return db.session.scalars(
-        select(AuditEvent)
-        .options(
-            joinedload(AuditEvent.article).load_only(
-                Article.id, Article.title, Article.status, Article.version
-            )
-        )
+class RecentDecision(NamedTuple):
+    """One of the moderator's own decisions as the recent list shows it, and whether it was undone."""
+
+    id: int
+    action: str
+    article_id: int | None
+    title: str | None  # None once the article is removed
+    created_at: datetime
+    undone: bool
+
+
+def recent_decisions(user: User, limit: int = 10) -> list[RecentDecision]:
+    """The user's own last decisions, newest first, each saying whether it was undone since.
+
+    An undone decision stays in the list, marked: the list is the moderator's own record of what
+    they did, and a decision that vanished would leave them wondering whether it was ever made.
+    """
+    decisions = db.session.execute(
+        select(AuditEvent.id, AuditEvent.action, AuditEvent.article_id, Article.title, AuditEvent.created_at)
+        .outerjoin(Article, Article.id == AuditEvent.article_id)
         .where(AuditEvent.actor_id == user.id, AuditEvent.action.in_(VERDICT_ACTIONS.values()))
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(limit)
     ).all()
+    undone = _undone(user, decisions[-1].created_at) if decisions else set()
+    return [RecentDecision(*decision, undone=decision.id in undone) for decision in decisions]
+
+
+def _undone(user: User, since: datetime) -> set[int]:
+    """The ids of the user's events since `since` that an undo of theirs reverses, and no undo restored."""
+    undos = db.session.execute(
+        select(AuditEvent.id, AuditEvent.after)
+        .where(AuditEvent.actor_id == user.id, AuditEvent.action == UNDO, AuditEvent.created_at >= since)
+        .order_by(AuditEvent.id.desc())
+        .limit(UNDO_LOOKBACK)
+    ).all()
+    # Only one undo of an event can succeed (it moves the article's version on), so this maps
+    # each undone event to the undo that reversed it; an undo undone in turn put the event back.
+    undone_by = {after["undoes"]: undo_id for undo_id, after in undos if after and "undoes" in after}
+
+    def stands(event_id: int, depth: int = 0) -> bool:
+        undo_id = undone_by.get(event_id)
+        return undo_id is None or depth > len(undone_by) or not stands(undo_id, depth + 1)
+
+    return {event_id for event_id in undone_by if not stands(event_id)}
 
 
 def latest_undoable(user: User, seconds: int) -> AuditEvent | None:
-    """The user's last change, while it can still be undone from the notice."""
+    """The user's last change (or batch of changes, see `changes.batch_of`), while it can still be undone."""
     event = db.session.scalar(
         select(AuditEvent)
         .options(joinedload(AuditEvent.article).load_only(Article.id, Article.title, Article.version))
@@ -164,11 +199,19 @@ def latest_undoable(user: User, seconds: int) -> AuditEvent | None:
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(1)
     )
-    if (
-        event
-        and event.action in UNDOABLE
-        and event.article
-        and event.article.version == event.after["version"]
-    ):
+    if event is None or event.action not in UNDOABLE or event.article is None:
+        return None
+    if event.article.version == event.after["version"]:
+        return event
+    if event.after.get("batch") and _any_as_left(changes.batch_of(event)):
         return event
     return None
+
+
+def _any_as_left(events: list[AuditEvent]) -> bool:
+    """Whether any of these events' articles is still as the event left it (so undoing it can work)."""
+    left = {(event.article_id, event.after["version"]) for event in events}
+    versions = db.session.execute(
+        select(Article.id, Article.version).where(Article.id.in_([article_id for article_id, _ in left]))
+    ).all()
+    return any((article_id, version) in left for article_id, version in versions)

@@ -1,4 +1,5 @@
-"""Undo: put an article back as it was before one of the user's own changes, a decision or a merge.
+"""Undo: put an article back as it was before one of the user's own changes, a decision or a merge;
+or put back every article of one of their batches (a bulk decision) at once.
 
 An undo is itself a change (`changes.Change`, action "undo"): version-checked against the
 state the undone event left, audited, and undoable in turn. It is offered for `UNDO_SECONDS`
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 
 from ..models import AuditEvent, User, db, utcnow
 from . import changes
-from .actions import UNDOABLE
+from .actions import UNDO, UNDOABLE
 from .merging import restore, set_absorbed
 
 DEFAULT_WINDOW_SECONDS = 10  # UNDO_SECONDS' default
@@ -32,6 +33,28 @@ def undo(
     LookupError when there is no such undoable event of theirs, TooLate when it is older than
     `window_seconds` (and the grace), Conflict when the article changed since.
     """
+    event = _recent_event_of(event_id, user, window_seconds, now)
+    return changes.apply_one(event.article_id, event.after["version"], user, _undo_change(event))
+
+
+def undo_batch(
+    event_id: int, user: User, window_seconds: int = DEFAULT_WINDOW_SECONDS, now: datetime | None = None
+) -> changes.Outcome:
+    """Undo every change of the batch `event_id` belongs to (a bulk decision), in one transaction.
+
+    Each article is undone on its own terms, as it was decided: one that changed since (someone
+    decided it again, or the user undid it alone) is left as it is and listed in `skipped`, and
+    the rest are undone. Refusing the whole batch for one article would leave the moderator to
+    undo the others one by one, against the same window. The undos are themselves a batch, audited
+    as one "undo" event per article (naming the event it reverses), undoable as one in turn.
+    LookupError and TooLate as `undo`.
+    """
+    event = _recent_event_of(event_id, user, window_seconds, now)
+    items = [(each.article_id, each.after["version"], _undo_change(each)) for each in changes.batch_of(event)]
+    return changes.apply_each([item for item in items if item[0] is not None], user)
+
+
+def _recent_event_of(event_id: int, user: User, window_seconds: int, now: datetime | None) -> AuditEvent:
     event = db.session.get(AuditEvent, event_id)
     if event is None or event.actor_id != user.id or event.action not in UNDOABLE or event.article_id is None:
         raise LookupError(f"There is no change of yours numbered {event_id} to undo.")
@@ -39,8 +62,11 @@ def undo(
         raise TooLate(
             f"Too late to undo: a change can be undone for {window_seconds} seconds after it is made."
         )
-    change = changes.Change("undo", _restored_columns(event.before), undoes=event.id, **_extra(event))
-    return changes.apply_one(event.article_id, event.after["version"], user, change)
+    return event
+
+
+def _undo_change(event: AuditEvent) -> changes.Change:
+    return changes.Change(UNDO, _restored_columns(event.before), undoes=event.id, **_extra(event))
 
 
 def _restored_columns(before: dict) -> dict:

@@ -1,11 +1,11 @@
 """The notice line under the top bar: the user's last change with its Undo, while it can be undone.
 
-A bulk decision made with htmx shows its summary there instead (`notice_response`), without Undo.
+A bulk decision shows its summary there, with one Undo for the whole batch.
 """
 
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, url_for
 from flask_login import current_user
 
 from ..models import AuditEvent
@@ -21,6 +21,16 @@ bp = Blueprint("notices", __name__)
 class Notice:
     message: str
     undo_event: AuditEvent | None = None
+    batch_event_id: int | None = None  # an event of a batch (a bulk decision): its Undo undoes them all
+
+    @property
+    def undo_url(self) -> str | None:
+        """Where the notice's Undo posts, if it offers one."""
+        if self.batch_event_id is not None:
+            return url_for("queue.undo_batch", event_id=self.batch_event_id)
+        if self.undo_event is not None:
+            return url_for("articles.undo", event_id=self.undo_event.id)
+        return None
 
 
 def undo_notice() -> Notice | None:
@@ -30,6 +40,10 @@ def undo_notice() -> Notice | None:
     event = latest_undoable(current_user, current_app.config["UNDO_SECONDS"])
     if event is None:
         return None
+    if event.after.get("batch"):
+        return Notice(
+            f"{notice_phrase(event.action)} {event.after['batch']} articles.", batch_event_id=event.id
+        )
     return Notice(f"{notice_phrase(event.action)} “{event.article.title}”.", event)
 
 

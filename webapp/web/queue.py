@@ -1,4 +1,4 @@
-"""The review queue: the list, its pages, bulk decisions, and the poll for others' changes."""
+"""The review queue: the list, its pages, bulk decisions and their undo, and the poll for others' changes."""
 
 from datetime import timedelta
 
@@ -13,13 +13,24 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..models import APPROVED, REJECTED, utcnow
+from ..models import APPROVED, REJECTED
 from ..services import accounts, moderation
-from ..services.filtering import InvalidCursor, parse_id, parse_time, parse_version
-from ..services.listing import changed_since, filter_choices, parse_filters, queue_page, titles
+from ..services.changes import Outcome
+from ..services.filtering import INT_MAX, InvalidCursor, parse_id, parse_int, parse_time, parse_version
+from ..services.listing import (
+    changed_since,
+    filter_choices,
+    first_poll,
+    parse_filters,
+    queue_page,
+    queue_rows,
+    titles,
+)
+from ..services.undo import TooLate
+from ..services.undo import undo_batch as undo_batch_of
 from .auth import role_required, safe_next
-from .notices import notice_response
-from .rendering import article_hrefs, fragment_or_page, htmx_answer, render
+from .notices import Notice, notice_response, render_notice
+from .rendering import article_hrefs, fragment_or_page, htmx_answer, render, rows_oob_html
 
 bp = Blueprint("queue", __name__)
 
@@ -46,7 +57,7 @@ def index():
         page_context=lambda: {
             "choices": filter_choices(),
             "recent": moderation.recent_decisions(current_user),
-            "now": utcnow(),
+            "poll": first_poll(),
         },
         filters=filters,
         errors=errors,
@@ -58,14 +69,17 @@ def index():
 @bp.get("/queue/changes")
 @role_required("moderator")
 def changes():
-    """Rows of the listed articles that changed since the last poll, swapped in place."""
-    ids = [parse_id(value, "id") for value in request.args.getlist("id")]
+    """The rows changed since the last poll (`since`, `after`), a page at a time, for the page to swap in.
+
+    Everyone's changes up to the highest id the page lists (`upto`): the page swaps in the rows it
+    lists and whose version it does not show yet, in place, so the list never jumps under the cursor.
+    """
     since = parse_time(request.args.get("since"), "since")
-    now = utcnow()
-    changed = changed_since(ids, since)
-    # Each changed row refreshes itself in place: the list never jumps under the cursor.
-    triggers = {"rows-stale": {"ids": changed}} if changed else None
-    return htmx_answer(render_template("queue/_poller.html", since=now), triggers=triggers)
+    after = parse_int(request.args.get("after") or "0", "after", 0, INT_MAX)
+    upto = parse_id(request.args["upto"], "upto") if request.args.get("upto") else None
+    page = changed_since(since, after, upto)
+    rows = _rows(page.ids) if page.ids else []
+    return htmx_answer(render_template("queue/_poller.html", poll=page, rows=rows))
 
 
 @bp.get("/decisions/recent")
@@ -83,17 +97,27 @@ def bulk():
     items = _selected_items(request.form.getlist("article"))
     if verdict is None or not items:
         message = "Choose Approve or Reject." if verdict is None else "Select at least one article first."
-        return _bulk_answer(message, [], status=422)
-    outcome = moderation.bulk_decide(items, current_user, verdict, request.form.get("reason"))
+        return _bulk_answer(Outcome(), message, status=422)
+    reason = request.form.get("reason", "")[:500]
+    outcome = moderation.bulk_decide(items, current_user, verdict, reason)
     verb = "Approved" if verdict == APPROVED else "Rejected"
-    message = f"{verb} {len(outcome.events)}."
-    if outcome.skipped:
-        skipped = "; ".join(titles(outcome.skipped))
-        message += f" Skipped {len(outcome.skipped)} that someone changed meanwhile: {skipped}."
-    if outcome.missing:
-        message += f" {len(outcome.missing)} no longer exist."
-    changed_ids = [event["article_id"] for event in outcome.events] + outcome.skipped
-    return _bulk_answer(message, changed_ids)
+    return _bulk_answer(outcome, f"{verb} {len(outcome.events)}.")
+
+
+@bp.post("/batches/<int:event_id>/undo")
+@role_required("moderator")
+def undo_batch(event_id: int):
+    """Undo one of the user's bulk decisions as a whole: every article of it nobody changed since."""
+    try:
+        outcome = undo_batch_of(event_id, current_user, current_app.config["UNDO_SECONDS"])
+    except TooLate as error:
+        # 409 like a conflict (the decisions stand): htmx swaps a 409, so the notice says why.
+        message = str(error)
+        return fragment_or_page(lambda: notice_response(message, status=409), lambda: abort(409, message))
+    except LookupError as error:
+        abort(404, str(error))
+    count = len(outcome.events)
+    return _bulk_answer(outcome, f"Undid {count} decision{'' if count == 1 else 's'}.")
 
 
 @bp.post("/queue/compact")
@@ -129,12 +153,34 @@ def _selected_items(values: list[str]) -> list[tuple[int, int]]:
     return items
 
 
-def _bulk_answer(message: str, changed_ids: list[int], status: int = 200):
-    """htmx gets the message in the notice, and the changed rows refresh; a browser goes back to the queue."""
-    triggers = {"rows-stale": {"ids": changed_ids}, "decisions-changed": True} if changed_ids else {}
-    return fragment_or_page(
-        lambda: notice_response(message, status=status, triggers=triggers), lambda: _back_to_queue(message)
+def _bulk_answer(outcome: Outcome, message: str, status: int = 200):
+    """htmx gets, in one answer, the notice (with one Undo for the batch), every changed row and the
+    recent decisions; a browser goes back to the queue with the message."""
+    if outcome.skipped:
+        skipped = "; ".join(titles(outcome.skipped))
+        message += f" Skipped {len(outcome.skipped)} that someone changed meanwhile: {skipped}."
+    if outcome.missing:
+        message += f" {len(outcome.missing)} no longer exist."
+    return fragment_or_page(lambda: _bulk_fragment(outcome, message, status), lambda: _back_to_queue(message))
+
+
+def _bulk_fragment(outcome: Outcome, message: str, status: int):
+    if not outcome.events and not outcome.skipped:
+        return notice_response(message, status=status)
+    undo_id = outcome.events[0]["id"] if outcome.events else None
+    # Skipped rows too: they show what someone else made of them.
+    changed_ids = [event["article_id"] for event in outcome.events] + outcome.skipped
+    body = (
+        render_notice(Notice(message, batch_event_id=undo_id))
+        + str(rows_oob_html(_rows(changed_ids)))  # str: Markup would escape the notice it is added to
+        + render_template("queue/_recent.html", recent=moderation.recent_decisions(current_user), oob=True)
     )
+    return htmx_answer(body, status)
+
+
+def _rows(article_ids: list[int]) -> list:
+    """These articles' queue rows, as the current user sees them."""
+    return queue_rows(article_ids, stale_after(), viewer_id=current_user.id, href=article_hrefs())
 
 
 def _back_to_queue(message: str):
