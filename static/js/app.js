@@ -106,6 +106,17 @@
     number.value = event.target.value;
   });
 
+  // Heat: one save per edit. Enter in the box both changes and submits the form, and a click on
+  // Set heat follows the box's change: a save while one is on its way, or of the value already
+  // saved, is dropped (htmx has stopped the plain form already, so nothing leaves the page).
+  document.body.addEventListener("htmx:confirm", function (event) {
+    const form = event.detail.elt;
+    if (!(form instanceof HTMLFormElement) || !form.matches("[data-heat]")) return;
+    const value = form.querySelector('input[name="heat"]').value.trim();
+    const unchanged = value === form.dataset.heatSaved && !form.querySelector(".error");
+    if (form.classList.contains("htmx-request") || unchanged) event.preventDefault();
+  });
+
   document.body.addEventListener("htmx:configRequest", function (event) {
     if (event.detail.elt.id === "poller") {
       event.detail.parameters.id = rows().map(articleId);
