@@ -123,6 +123,17 @@
     }
   });
 
+  // Opening an article keeps the queue's filters in its address (/articles/5?q=…), so that a reload or
+  // a shared link shows the same queue with the article open. A page cursor is no filter.
+  const NOT_FILTERS = ["after", "groups_after", "entries_after"];
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    const detail = event.detail;
+    if (detail.verb !== "get" || !/\/articles\/\d+$/.test(detail.path)) return;
+    new URLSearchParams(location.search).forEach(function (value, name) {
+      if (!NOT_FILTERS.includes(name)) detail.parameters[name] = value;
+    });
+  });
+
   // After a decision, go on to the next pending article, so the queue can be worked by keyboard
   // alone. htmx re-fires afterRequest on a connected element when the requester was swapped away.
   document.body.addEventListener("htmx:afterRequest", function (event) {
