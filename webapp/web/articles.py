@@ -15,7 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..models import APPROVED, REJECTED, Article, utcnow
-from ..services import changes, claims, merging, moderation, story_index
+from ..services import changes, claims, merging, moderation
 from ..services.filtering import INT_MAX, parse_int, parse_version
 from ..services.listing import queue_rows
 from ..services.undo import TooLate
@@ -62,7 +62,7 @@ def article_context(article: Article, page: dict | None = None, **extra) -> dict
         **context,
         "article": article,
         "related": merging.related_view(article.id, **(page or {})),
-        "matches": story_index.matches_for(article.id),
+        "matches": moderation.possible_duplicates(article.id),
         "duplicate_of": moderation.marked_duplicate_of(article.status, article.reject_reason),
         "history": moderation.history(article.id),
         "stale_after": stale_after(),
