@@ -149,6 +149,76 @@
     if (panel && panel.dataset.article === decided[1]) openArticle(next);
   });
 
+  // Double-click guard: the decision buttons are disabled while a decision is on its way, for a
+  // moment after its answer, and for a moment after the panel shows another article, so that a
+  // second click or key press never decides what has just opened under it. It watches requests and
+  // the page itself, so it holds whatever shape the decision's answer takes.
+  const DECISION_BUTTONS = ["approve", "reject", "reopen", "mark-duplicate"].map((name) => '[data-action="' + name + '"]').join(", ");
+  const DECISION_PATH = /\/articles\/\d+\/(approve|reject|reopen|duplicate-of\/\d+)$/;
+  const DECISION_HOLD_MS = 400;
+  let decisionsInFlight = 0;
+  let decisionsHeldUntil = 0;
+  let decisionHoldTimer = null;
+  let panelArticle = (document.querySelector("#panel[data-article]") || { dataset: {} }).dataset.article || null;
+
+  function decisionsHeld() {
+    return decisionsInFlight > 0 || performance.now() < decisionsHeldUntil;
+  }
+
+  // Disables the decision buttons while held, and enables again only those it disabled.
+  function applyDecisionHold() {
+    const held = decisionsHeld();
+    document.querySelectorAll(DECISION_BUTTONS).forEach(function (button) {
+      if (held && !button.disabled) {
+        button.disabled = true;
+        button.dataset.held = "";
+      } else if (!held && "held" in button.dataset) {
+        button.disabled = false;
+        delete button.dataset.held;
+      }
+    });
+  }
+
+  function holdDecisions() {
+    decisionsHeldUntil = Math.max(decisionsHeldUntil, performance.now() + DECISION_HOLD_MS);
+    clearTimeout(decisionHoldTimer);
+    decisionHoldTimer = setTimeout(applyDecisionHold, decisionsHeldUntil - performance.now() + 1);
+    applyDecisionHold();
+  }
+
+  document.body.addEventListener("htmx:beforeSend", function (event) {
+    if (!DECISION_PATH.test(event.detail.requestConfig.path)) return;
+    decisionsInFlight += 1;
+    applyDecisionHold();
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    const config = event.detail.requestConfig;
+    if (!config || !DECISION_PATH.test(config.path)) return;
+    decisionsInFlight = Math.max(0, decisionsInFlight - 1);
+    holdDecisions();
+  });
+
+  // Runs before any further input is handled: new buttons swapped in while held are disabled at once.
+  new MutationObserver(function () {
+    const panel = document.querySelector("#panel[data-article]");
+    const article = panel ? panel.dataset.article : null;
+    if (article !== panelArticle) {
+      panelArticle = article;
+      if (article) holdDecisions();
+    } else if (decisionsHeld()) {
+      applyDecisionHold();
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+
+  // The keys too: `a` and `r` do nothing while decisions are held.
+  document.addEventListener("keydown", function (event) {
+    if (!["a", "r"].includes(event.key) || event.ctrlKey || event.metaKey || event.altKey || isTyping(event)) return;
+    if (!decisionsHeld()) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }, true);
+
   // A row someone changed (here or elsewhere) fetches itself again, in place.
   document.body.addEventListener("rows-stale", function (event) {
     event.detail.ids.forEach(function (id) {
