@@ -55,7 +55,7 @@
     o: () => openArticle(focusedRow()),
     Enter: () => openArticle(focusedRow()),
     a: () => decide("approve"),
-    r: () => decide("reject"),
+    r: () => startReject(),
     h: () => { const heat = document.querySelector('#panel input[name="heat"]'); if (heat) heat.focus(); },
     x: () => { const box = focusedRow() && focusedRow().querySelector('input[type="checkbox"]'); if (box) box.click(); },
     u: () => click(document.querySelector("#notice [data-undo] button")),
@@ -63,6 +63,59 @@
     "/": () => { const search = document.getElementById("q"); if (search) { search.focus(); search.select(); } },
     "?": () => toggleShortcuts(),
   };
+
+  // `r` puts the cursor in the open article's reject reason (opening the focused row's article first):
+  // then a digit 1–9 rejects with that listed reason, Enter with the text typed (or none), and Esc
+  // leaves it. A digit is a listed reason only straight after `r`; typed after text, it is text.
+  let reasonArmed = null;
+  let rejectWhenOpen = null;
+
+  function startReject() {
+    const panel = document.querySelector("#panel[data-article]");
+    const row = focusedRow();
+    if (panel && (!row || articleId(row) === panel.dataset.article)) {
+      armReason(panel);
+    } else if (row && row.classList.contains("status-pending")) {
+      rejectWhenOpen = articleId(row);
+      openArticle(row);
+    }
+  }
+
+  function armReason(panel) {
+    const input = panel.querySelector("[data-reject-reason]");
+    if (!input) return;
+    input.focus();
+    reasonArmed = input;
+  }
+
+  document.body.addEventListener("htmx:load", function (event) {
+    const panel = event.detail.elt;
+    if (panel.id !== "panel" || !rejectWhenOpen) return;
+    if (panel.dataset.article === rejectWhenOpen) armReason(panel);
+    rejectWhenOpen = null;
+  });
+
+  document.addEventListener("keydown", function (event) {
+    const input = event.target;
+    if (input !== reasonArmed || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      input.blur();
+    } else if (/^[1-9]$/.test(event.key) && input.value === "") {
+      const choices = input.form.querySelectorAll('select[name="listed_reason"] option:not([value=""])');
+      const choice = choices[Number(event.key) - 1];
+      if (!choice) return;
+      event.preventDefault();
+      choice.selected = true;
+      click(input.form.querySelector('[data-action="reject"]'));
+    } else if (event.key.length === 1) {
+      reasonArmed = null;
+    }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    if (event.target === reasonArmed) reasonArmed = null;
+  });
 
   // `m` merges the suggestion the focus is in, or else the open panel's first one.
   function mergeSuggestion() {

@@ -85,7 +85,7 @@ PARAMETERS: dict[str, Route] = {
     "articles.related": Route(query=FILTERS | {"groups_after": Param(), "entries_after": Param()}),
     "articles.claim": Route(),
     "articles.approve": Route(form=ACTION),
-    "articles.reject": Route(form=ACTION | {"reason": Param()}),
+    "articles.reject": Route(form=ACTION | {"reason": Param(), "listed_reason": Param()}),
     "articles.reopen": Route(form=ACTION),
     "articles.heat": Route(form=ACTION | {"heat": Param()}),
     # "merge", "duplicate" and "absorb" are no inputs, but a refusal echoes the form's value of them.

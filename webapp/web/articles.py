@@ -142,8 +142,9 @@ def approve(article_id: int):
 @bp.post("/articles/<int:article_id>/reject")
 @role_required("moderator")
 def reject(article_id: int):
-    """Reject the article, with an optional reason."""
-    reason = request.form.get("reason", "")[:500]
+    """Reject the article, with an optional reason: a listed one, typed text, or both ("outdated: old")."""
+    listed, note = request.form.get("listed_reason", "").strip(), request.form.get("reason", "").strip()
+    reason = ": ".join(part for part in (listed, note) if part)[:500]
     return _act(
         article_id, lambda version: moderation.decide(article_id, current_user, REJECTED, version, reason)
     )
