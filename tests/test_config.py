@@ -54,3 +54,31 @@ def test_bad_seed_max_bytes_is_named(monkeypatch, tmp_path, value, message):
 def test_seed_max_bytes_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SEED_MAX_BYTES", "4096")
     assert from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})["SEED_MAX_BYTES"] == 4096
+
+
+def test_reject_reasons_have_news_desk_defaults_and_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("REJECT_REASONS", raising=False)
+    assert from_environment(str(tmp_path), overrides={})["REJECT_REASONS"] == (
+        "off-topic",
+        "duplicate",
+        "paywalled",
+        "low quality",
+        "outdated",
+        "wrong category",
+    )
+    monkeypatch.setenv("REJECT_REASONS", " rumour ;satire; ;")
+    assert from_environment(str(tmp_path), overrides={})["REJECT_REASONS"] == ("rumour", "satire")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (";".join(str(n) for n in range(10)), "lists 10 reasons; at most 9"),
+        ("x" * 101, "longer than 100 characters"),
+        ("spam; spam", "lists a reason twice"),
+    ],
+)
+def test_bad_reject_reasons_are_named(monkeypatch, tmp_path, value, message):
+    monkeypatch.setenv("REJECT_REASONS", value)
+    with pytest.raises(ConfigError, match=message):
+        from_environment(str(tmp_path), overrides={})

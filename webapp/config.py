@@ -9,6 +9,10 @@ from limits import parse_many
 
 DEFAULT_SEED_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"
+DEFAULT_REJECT_REASONS = "off-topic; duplicate; paywalled; low quality; outdated; wrong category"
+# Picked with the keys 1 to 9 after `r`; a listed reason leaves room for a note in the 500 characters.
+MAX_REJECT_REASONS = 9
+MAX_REJECT_REASON_LENGTH = 100
 
 
 class ConfigError(RuntimeError):
@@ -33,6 +37,7 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
         "UNDO_SECONDS": positive_int("UNDO_SECONDS", 10),
         "POLL_SECONDS": positive_int("POLL_SECONDS", 10),
         "SHOW_IMAGES": flag("SHOW_IMAGES", True),
+        "REJECT_REASONS": reject_reasons("REJECT_REASONS", DEFAULT_REJECT_REASONS),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
@@ -134,3 +139,19 @@ def rate_limit(name: str, default: str) -> str:
     except ValueError:
         raise ConfigError(f"{name} must be limits like {default!r}, got {raw!r}") from None
     return raw
+
+
+def reject_reasons(name: str, default: str) -> tuple[str, ...]:
+    """An environment variable holding the listed reject reasons, separated by semicolons."""
+    raw = os.environ.get(name, "").strip() or default
+    reasons = tuple(reason.strip() for reason in raw.split(";") if reason.strip())
+    if len(reasons) > MAX_REJECT_REASONS:
+        raise ConfigError(f"{name} lists {len(reasons)} reasons; at most {MAX_REJECT_REASONS} (keys 1 to 9)")
+    for reason in reasons:
+        if len(reason) > MAX_REJECT_REASON_LENGTH:
+            raise ConfigError(
+                f"{name}: {reason[:40]!r}… is longer than {MAX_REJECT_REASON_LENGTH} characters"
+            )
+    if len(set(reasons)) < len(reasons):
+        raise ConfigError(f"{name} lists a reason twice: {raw!r}")
+    return reasons

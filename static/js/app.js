@@ -55,7 +55,7 @@
     o: () => openArticle(focusedRow()),
     Enter: () => openArticle(focusedRow()),
     a: () => decide("approve"),
-    r: () => decide("reject"),
+    r: () => startReject(),
     h: () => { const heat = document.querySelector('#panel input[name="heat"]'); if (heat) heat.focus(); },
     x: () => { const box = focusedRow() && focusedRow().querySelector('input[type="checkbox"]'); if (box) box.click(); },
     u: () => click(document.querySelector("#notice [data-undo] button")),
@@ -63,6 +63,59 @@
     "/": () => { const search = document.getElementById("q"); if (search) { search.focus(); search.select(); } },
     "?": () => toggleShortcuts(),
   };
+
+  // `r` puts the cursor in the open article's reject reason (opening the focused row's article first):
+  // then a digit 1–9 rejects with that listed reason, Enter with the text typed (or none), and Esc
+  // leaves it. A digit is a listed reason only straight after `r`; typed after text, it is text.
+  let reasonArmed = null;
+  let rejectWhenOpen = null;
+
+  function startReject() {
+    const panel = document.querySelector("#panel[data-article]");
+    const row = focusedRow();
+    if (panel && (!row || articleId(row) === panel.dataset.article)) {
+      armReason(panel);
+    } else if (row && row.classList.contains("status-pending")) {
+      rejectWhenOpen = articleId(row);
+      openArticle(row);
+    }
+  }
+
+  function armReason(panel) {
+    const input = panel.querySelector("[data-reject-reason]");
+    if (!input) return;
+    input.focus();
+    reasonArmed = input;
+  }
+
+  document.body.addEventListener("htmx:load", function (event) {
+    const panel = event.detail.elt;
+    if (panel.id !== "panel" || !rejectWhenOpen) return;
+    if (panel.dataset.article === rejectWhenOpen) armReason(panel);
+    rejectWhenOpen = null;
+  });
+
+  document.addEventListener("keydown", function (event) {
+    const input = event.target;
+    if (input !== reasonArmed || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      input.blur();
+    } else if (/^[1-9]$/.test(event.key) && input.value === "") {
+      const choices = input.form.querySelectorAll('select[name="listed_reason"] option:not([value=""])');
+      const choice = choices[Number(event.key) - 1];
+      if (!choice) return;
+      event.preventDefault();
+      choice.selected = true;
+      click(input.form.querySelector('[data-action="reject"]'));
+    } else if (event.key.length === 1) {
+      reasonArmed = null;
+    }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    if (event.target === reasonArmed) reasonArmed = null;
+  });
 
   // `m` merges the suggestion the focus is in, or else the open panel's first one.
   function mergeSuggestion() {
@@ -106,6 +159,17 @@
     number.value = event.target.value;
   });
 
+  // Heat: one save per edit. Enter in the box both changes and submits the form, and a click on
+  // Set heat follows the box's change: a save while one is on its way, or of the value already
+  // saved, is dropped (htmx has stopped the plain form already, so nothing leaves the page).
+  document.body.addEventListener("htmx:confirm", function (event) {
+    const form = event.detail.elt;
+    if (!(form instanceof HTMLFormElement) || !form.matches("[data-heat]")) return;
+    const value = form.querySelector('input[name="heat"]').value.trim();
+    const unchanged = value === form.dataset.heatSaved && !form.querySelector(".error");
+    if (form.classList.contains("htmx-request") || unchanged) event.preventDefault();
+  });
+
   // The poll asks for everyone's changes to articles up to the newest one listed (newer ones were
   // imported since and are not in the list): however long "Load more" made it, the URL stays short.
   document.body.addEventListener("htmx:configRequest", function (event) {
@@ -113,6 +177,17 @@
       const ids = rows().map((row) => Number(articleId(row)));
       if (ids.length) event.detail.parameters.upto = Math.max.apply(null, ids);
     }
+  });
+
+  // Opening an article keeps the queue's filters in its address (/articles/5?q=…), so that a reload or
+  // a shared link shows the same queue with the article open. A page cursor is no filter.
+  const NOT_FILTERS = ["after", "groups_after", "entries_after"];
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    const detail = event.detail;
+    if (detail.verb !== "get" || !/\/articles\/\d+$/.test(detail.path)) return;
+    new URLSearchParams(location.search).forEach(function (value, name) {
+      if (!NOT_FILTERS.includes(name)) detail.parameters[name] = value;
+    });
   });
 
   // After a decision, go on to the next pending article, so the queue can be worked by keyboard
@@ -129,6 +204,76 @@
     const panel = document.querySelector("#panel[data-article]");
     if (panel && panel.dataset.article === decided[1]) openArticle(next);
   });
+
+  // Double-click guard: the decision buttons are disabled while a decision is on its way, for a
+  // moment after its answer, and for a moment after the panel shows another article, so that a
+  // second click or key press never decides what has just opened under it. It watches requests and
+  // the page itself, so it holds whatever shape the decision's answer takes.
+  const DECISION_BUTTONS = ["approve", "reject", "reopen", "mark-duplicate"].map((name) => '[data-action="' + name + '"]').join(", ");
+  const DECISION_PATH = /\/articles\/\d+\/(approve|reject|reopen|duplicate-of\/\d+)$/;
+  const DECISION_HOLD_MS = 400;
+  let decisionsInFlight = 0;
+  let decisionsHeldUntil = 0;
+  let decisionHoldTimer = null;
+  let panelArticle = (document.querySelector("#panel[data-article]") || { dataset: {} }).dataset.article || null;
+
+  function decisionsHeld() {
+    return decisionsInFlight > 0 || performance.now() < decisionsHeldUntil;
+  }
+
+  // Disables the decision buttons while held, and enables again only those it disabled.
+  function applyDecisionHold() {
+    const held = decisionsHeld();
+    document.querySelectorAll(DECISION_BUTTONS).forEach(function (button) {
+      if (held && !button.disabled) {
+        button.disabled = true;
+        button.dataset.held = "";
+      } else if (!held && "held" in button.dataset) {
+        button.disabled = false;
+        delete button.dataset.held;
+      }
+    });
+  }
+
+  function holdDecisions() {
+    decisionsHeldUntil = Math.max(decisionsHeldUntil, performance.now() + DECISION_HOLD_MS);
+    clearTimeout(decisionHoldTimer);
+    decisionHoldTimer = setTimeout(applyDecisionHold, decisionsHeldUntil - performance.now() + 1);
+    applyDecisionHold();
+  }
+
+  document.body.addEventListener("htmx:beforeSend", function (event) {
+    if (!DECISION_PATH.test(event.detail.requestConfig.path)) return;
+    decisionsInFlight += 1;
+    applyDecisionHold();
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    const config = event.detail.requestConfig;
+    if (!config || !DECISION_PATH.test(config.path)) return;
+    decisionsInFlight = Math.max(0, decisionsInFlight - 1);
+    holdDecisions();
+  });
+
+  // Runs before any further input is handled: new buttons swapped in while held are disabled at once.
+  new MutationObserver(function () {
+    const panel = document.querySelector("#panel[data-article]");
+    const article = panel ? panel.dataset.article : null;
+    if (article !== panelArticle) {
+      panelArticle = article;
+      if (article) holdDecisions();
+    } else if (decisionsHeld()) {
+      applyDecisionHold();
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+
+  // The keys too: `a` and `r` do nothing while decisions are held.
+  document.addEventListener("keydown", function (event) {
+    if (!["a", "r"].includes(event.key) || event.ctrlKey || event.metaKey || event.altKey || isTyping(event)) return;
+    if (!decisionsHeld()) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }, true);
 
   // The poll's answer carries every row changed since the last poll (the poller also asks at once
   // on `rows-stale`): each one the list shows at another version is swapped in place, focus kept;

@@ -54,8 +54,11 @@ class Route:
 
 
 CURSOR = Param(shapes=("%s", "%s~1", "1~%s"), bases=({}, {"sort": "heat"}, {"sort": "quality"}))
-QUEUE = {n: Param() for n in ("status", "sort", "q", "topic", "provider", "category", "stale", "duplicates")}
-QUEUE |= {"published_from": Param(), "published_to": Param(), "after": CURSOR}
+FILTERS = {
+    n: Param() for n in ("status", "sort", "q", "topic", "provider", "category", "stale", "duplicates")
+}
+FILTERS |= {"published_from": Param(), "published_to": Param()}
+QUEUE = FILTERS | {"after": CURSOR}
 CUSTOM = Param(bases=({}, {"period": "custom", "from": "2023-01-01", "to": "2023-01-31"}))
 STATS = {"period": Param(), "moderator": Param(), "topic": Param(), "provider": Param()}
 STATS |= {"from": CUSTOM, "to": CUSTOM}
@@ -76,13 +79,14 @@ PARAMETERS: dict[str, Route] = {
         }
     ),
     "queue.compact": Route(form={"compact": Param(), "next": Param()}),
-    "articles.show": Route(),
+    # The article's page is the queue with the article open: its filters come from the query too.
+    "articles.show": Route(query=FILTERS),
     "articles.row": Route(),
     "articles.history": Route(),
-    "articles.related": Route(query={"groups_after": Param(), "entries_after": Param()}),
+    "articles.related": Route(query=FILTERS | {"groups_after": Param(), "entries_after": Param()}),
     "articles.claim": Route(),
     "articles.approve": Route(form=ACTION),
-    "articles.reject": Route(form=ACTION | {"reason": Param()}),
+    "articles.reject": Route(form=ACTION | {"reason": Param(), "listed_reason": Param()}),
     "articles.reopen": Route(form=ACTION),
     "articles.heat": Route(form=ACTION | {"heat": Param()}),
     # "merge", "duplicate" and "absorb" are no inputs, but a refusal echoes the form's value of them.

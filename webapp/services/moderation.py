@@ -7,6 +7,7 @@ Each decision is a `changes.Change`: version-checked and audited there.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import NamedTuple
@@ -15,7 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..models import PENDING, REJECTED, Article, AuditEvent, User, db, utcnow
-from . import changes, claims
+from . import changes, claims, story_index
 from .actions import UNDO, UNDOABLE, VERDICT_ACTIONS
 from .changes import STATE, Change, InvalidInput, Outcome
 
@@ -94,6 +95,45 @@ def marked_duplicate_of(status: str, reject_reason: str | None) -> int | None:
         return None
     match = _DUPLICATE_REASON.match(reject_reason)
     return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class PossibleDuplicate:
+    """An article this one may duplicate (the story index), and what has been done about the pair."""
+
+    id: int
+    title: str
+    status: str
+    version: int
+    provider_name: str
+    reason: str
+    duplicate_of_this: bool  # it was rejected as a duplicate of this article
+    links_added_here: bool  # its related links were added to this article's
+    links_added_there: bool  # this article's related links were added to its
+
+    @property
+    def can_mark(self) -> bool:
+        """Whether "Mark as duplicate of" it is offered: not once it is rejected (as a duplicate of
+        this one or otherwise: this one may be the copy to keep), nor once it gave this one its links."""
+        return self.status != REJECTED and not self.links_added_here
+
+
+def possible_duplicates(article_id: int) -> list[PossibleDuplicate]:
+    """The articles this one may duplicate, oldest first, each with what the pair has been through."""
+    return [
+        PossibleDuplicate(
+            id=match.id,
+            title=match.title,
+            status=match.status,
+            version=match.version,
+            provider_name=match.provider_name,
+            reason=match.reason,
+            duplicate_of_this=marked_duplicate_of(match.status, match.reject_reason) == article_id,
+            links_added_here=match.links_added_here,
+            links_added_there=match.links_added_there,
+        )
+        for match in story_index.matches_for(article_id)
+    ]
 
 
 def load_article(article_id: int) -> Article | None:

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from ..formats.canonical_url import canonical_url
 from ..formats.duplicates import SAME_HEADLINE, SAME_URL
 from ..formats.headlines import headline_key
-from ..models import Article, StoryKey, StoryMatch, db
+from ..models import Article, RelatedLink, StoryKey, StoryMatch, db
 
 OWN = -1  # the position of an article's own keys; related entries use theirs (0, 1, ...)
 RELATED_ENTRY = "related entry of it"  # beside duplicates' SAME_URL and SAME_HEADLINE
@@ -128,7 +128,8 @@ def forget_articles(article_ids: Iterable[int]) -> None:
 
 
 def matches_for(article_id: int) -> list:
-    """The articles this one may duplicate: id, title, status and the reason, oldest first."""
+    """The articles this one may duplicate: id, title, status, reject reason and the reason they
+    match, oldest first; with whether either's related links were added to the other's."""
     return db.session.execute(
         select(
             Article.id,
@@ -136,12 +137,24 @@ def matches_for(article_id: int) -> list:
             Article.status,
             Article.version,
             Article.provider_name,
+            Article.reject_reason,
             StoryMatch.reason,
+            _links_added(article_id, Article.id).label("links_added_here"),
+            _links_added(Article.id, article_id).label("links_added_there"),
         )
         .join(StoryMatch, StoryMatch.other_id == Article.id)
         .where(StoryMatch.article_id == article_id)
         .order_by(Article.id)
     ).all()
+
+
+def _links_added(to_id, from_id):
+    """Whether article `to_id` holds related links added from article `from_id` (merging.absorb)."""
+    return (
+        select(RelatedLink.id)
+        .where(RelatedLink.article_id == to_id, RelatedLink.source_article_id == from_id)
+        .exists()
+    )
 
 
 def _lookup():

@@ -1,18 +1,29 @@
 """One article: its panel (or page), and the moderation actions on it."""
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..models import APPROVED, REJECTED, Article, utcnow
-from ..services import changes, claims, merging, moderation, story_index
+from ..services import changes, claims, merging, moderation
 from ..services.filtering import INT_MAX, parse_int, parse_version
 from ..services.listing import queue_rows
 from ..services.undo import TooLate
 from ..services.undo import undo as undo_event
 from .auth import role_required, safe_next
 from .notices import notice_response
-from .queue import stale_after
-from .rendering import article_hrefs, fragment_or_page, fragment_or_redirect, htmx_answer, render
+from .queue import queue_context, stale_after
+from .rendering import article_hrefs, fragment_or_page, fragment_or_redirect, htmx_answer
 
 bp = Blueprint("articles", __name__)
 
@@ -51,7 +62,7 @@ def article_context(article: Article, page: dict | None = None, **extra) -> dict
         **context,
         "article": article,
         "related": merging.related_view(article.id, **(page or {})),
-        "matches": story_index.matches_for(article.id),
+        "matches": moderation.possible_duplicates(article.id),
         "duplicate_of": moderation.marked_duplicate_of(article.status, article.reject_reason),
         "history": moderation.history(article.id),
         "stale_after": stale_after(),
@@ -63,8 +74,28 @@ def article_context(article: Article, page: dict | None = None, **extra) -> dict
 @bp.get("/articles/<int:article_id>")
 @role_required("moderator")
 def show(article_id: int):
-    """The article beside the queue (htmx) or as a page of its own."""
-    return render("articles/show.html", "articles/_panel.html", **article_context(get_article(article_id)))
+    """The article's panel (htmx), or the queue with the article open: a reload, a shared link, no JS."""
+    return _panel_or_page("articles/_panel.html", article_context(get_article(article_id)))
+
+
+def article_page(context: dict, status: int = 200) -> Response:
+    """The queue page, filtered by the query string, with the article (`context`) open in its panel.
+
+    What a browser gets for /articles/N: a reload or a shared link lands on the desk as it was, and
+    without JavaScript it is the article's page (its forms are plain forms, its rows plain links).
+    """
+    panel = Markup(render_template("articles/_panel.html", **context))
+    page = render_template(
+        "queue/index.html", panel=panel, page_title=context["article"].title, **queue_context(request.args)
+    )
+    return make_response(page, status)
+
+
+def _panel_or_page(partial: str, context: dict) -> Response:
+    """htmx gets `partial` of the article's panel; a browser, the queue with the article open."""
+    return fragment_or_page(
+        lambda: make_response(render_template(partial, **context)), lambda: article_page(context)
+    )
 
 
 @bp.get("/articles/<int:article_id>/row")
@@ -111,8 +142,9 @@ def approve(article_id: int):
 @bp.post("/articles/<int:article_id>/reject")
 @role_required("moderator")
 def reject(article_id: int):
-    """Reject the article, with an optional reason."""
-    reason = request.form.get("reason", "")[:500]
+    """Reject the article, with an optional reason: a listed one, typed text, or both ("outdated: old")."""
+    listed, note = request.form.get("listed_reason", "").strip(), request.form.get("reason", "").strip()
+    reason = ": ".join(part for part in (listed, note) if part)[:500]
     return _act(
         article_id, lambda version: moderation.decide(article_id, current_user, REJECTED, version, reason)
     )
@@ -148,7 +180,7 @@ def related(article_id: int):
             "articles/_related.html", url_for("articles.show", article_id=article_id), **context
         )
     partial = "articles/_related_groups.html" if "groups_after" in page else "articles/_related_entries.html"
-    return render("articles/show.html", partial, **context)
+    return _panel_or_page(partial, context)
 
 
 def related_page() -> dict:
@@ -253,9 +285,9 @@ def _page_answer(article_id: int, status: int, extra: dict):
         return redirect(
             safe_next(target) if target else url_for("articles.show", article_id=article_id), code=303
         )
-    return make_response(
-        render_template("articles/show.html", **article_context(get_article(article_id), **extra)), status
-    )
+    if extra.get("conflict"):
+        extra["last_event"] = moderation.last_event(article_id)
+    return article_page(article_context(get_article(article_id), **extra), status)
 
 
 def _fragment_answer(article_id: int, status: int, extra: dict):

@@ -44,26 +44,40 @@ def stale_after() -> timedelta:
 def index():
     """The queue: pending articles newest first, filtered and sorted by the URL."""
     filters, errors = parse_filters(request.args)
-    try:
-        page = queue_page(
-            filters, request.args.get("after"), stale_after(), viewer_id=current_user.id, href=article_hrefs()
-        )
-    except InvalidCursor:
-        abort(400, "That page link is broken: start again from the first page of the queue.")
+    page = _queue_page(filters, request.args.get("after"))
     return render(
         "queue/index.html",
         "queue/_rows.html",
         status=400 if errors else 200,
-        page_context=lambda: {
-            "choices": filter_choices(),
-            "recent": moderation.recent_decisions(current_user),
-            "poll": first_poll(),
-        },
+        page_context=page_extras,
         filters=filters,
         errors=errors,
         page=page,
         rows=page.rows,
     )
+
+
+def queue_context(args) -> dict:
+    """The whole queue page's data for these query arguments: the article page shows the queue too."""
+    filters, errors = parse_filters(args)
+    page = _queue_page(filters, None)
+    return {"filters": filters, "errors": errors, "page": page, "rows": page.rows, **page_extras()}
+
+
+def page_extras() -> dict:
+    """What the whole queue page shows beside its rows: the filters' choices and recent decisions."""
+    return {
+        "choices": filter_choices(),
+        "recent": moderation.recent_decisions(current_user),
+        "poll": first_poll(),
+    }
+
+
+def _queue_page(filters, after: str | None):
+    try:
+        return queue_page(filters, after, stale_after(), viewer_id=current_user.id, href=article_hrefs())
+    except InvalidCursor:
+        abort(400, "That page link is broken: start again from the first page of the queue.")
 
 
 @bp.get("/queue/changes")
