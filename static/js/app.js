@@ -187,4 +187,13 @@
     if (event.target.closest("#session-ended a")) keepReasons();
   });
   document.body.addEventListener("htmx:load", function (event) { restoreReasons(event.detail.elt); });
+
+  // A filter's message arrives out of band beside its field: the field says whether it is invalid too.
+  document.body.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll('form.filters [aria-describedby^="error-"]').forEach(function (field) {
+      const slot = document.getElementById(field.getAttribute("aria-describedby"));
+      if (slot && slot.textContent.trim()) field.setAttribute("aria-invalid", "true");
+      else field.removeAttribute("aria-invalid");
+    });
+  });
 })();

@@ -355,7 +355,7 @@ def test_load_more_appears_after_fifty_rows_and_continues(client, login, app, tm
 def test_bad_filter_and_cursor_get_messages(client, login, article):
     login()
     response = client.get("/?published_from=someday")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert (
         soup(response).find(id="error-published_from").get_text()
         == "From: 'someday' is not a date like 2023-10-19."

@@ -40,7 +40,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -85,6 +85,17 @@ class ExportFilters:
     category: str | None = None
     since_last: bool = False
 
+    def as_args(self) -> dict[str, str]:
+        """The Export page's query arguments that choose these filters (both days included)."""
+        args = {
+            "approved_from": self.since.date().isoformat() if self.since else "",
+            "approved_to": (self.until - timedelta(days=1)).date().isoformat() if self.until else "",
+            "topic": self.topic,
+            "category": self.category,
+            "provider": self.provider,
+        }
+        return {name: value for name, value in args.items() if value}
+
     def as_dict(self) -> dict:
         return {
             key: value.isoformat() if isinstance(value, datetime) else value
@@ -115,8 +126,6 @@ def parse_filters(values) -> tuple[ExportFilters, dict[str, str]]:
         provider=(values.get("provider") or "").strip() or None,
         category=(values.get("category") or "").strip() or None,
     )
-    if filters.since and filters.until and filters.since >= filters.until:
-        errors["approved_to"] = "Approved to: must be on or after Approved from."
     return filters, errors
 
 

@@ -103,7 +103,11 @@ def _shown(text: str) -> str:
 def parse_days(
     args, labels: dict[str, str], *, required: bool = False
 ) -> tuple[dict[str, date | None], dict[str, str]]:
-    """The days of the fields `labels` names (name -> label) in `args`, and a message per bad field."""
+    """The days of the fields `labels` names (name -> label) in `args`, and a message per bad field.
+
+    Two fields are a range, first day then last (both included): a last day before the first is
+    named on the last field.
+    """
     days, errors = {}, {}
     for name, label in labels.items():
         try:
@@ -113,6 +117,10 @@ def parse_days(
         else:
             if required and days[name] is None:
                 errors[name] = f"{label}: a date like {DAY_EXAMPLE} is needed."
+    if len(labels) == 2:
+        (first, first_label), (last, last_label) = labels.items()
+        if days[first] and days[last] and days[last] < days[first]:
+            errors[last] = f"{last_label}: must be on or after {first_label}."
     return days, errors
 
 

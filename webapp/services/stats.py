@@ -101,8 +101,6 @@ def parse_filters(args) -> tuple[StatsFilters, dict[str, str]]:
         days, day_errors = parse_days(args, {"from": "From", "to": "To"}, required=True)
         errors |= day_errors
         start, end = days["from"], days["to"]
-        if start and end and start > end:
-            errors["to"] = "To: must be on or after From."
         if start and end and (end - start).days >= MAX_DAYS:
             errors["to"] = f"To: a range is at most {MAX_DAYS} days."
         if errors:

@@ -41,8 +41,8 @@ def index():
         abort(400, "That page link is broken: start again from the first page of the queue.")
     return render(
         "queue/index.html",
-        "queue/_rows.html",
-        status=400 if errors else 200,
+        "queue/_filtered.html",
+        status=422 if errors else 200,
         page_context=lambda: {
             "choices": filter_choices(),
             "recent": moderation.recent_decisions(current_user),
