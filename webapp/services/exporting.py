@@ -59,7 +59,7 @@ from ..models import (
     db,
     utcnow,
 )
-from .filtering import end_of_day, has_topic, parse_days, start_of_day
+from .filtering import contains_pattern, end_of_day, has_topic, parse_days, provider_matches, start_of_day
 
 FORMATS = ("dir", "zip", "yaml")
 BATCH_SIZE = 500
@@ -136,7 +136,7 @@ def _conditions(filters: ExportFilters) -> list:
     if filters.until:
         conditions.append(Article.decided_at < filters.until)
     if filters.provider:
-        conditions.append(Article.provider_name == filters.provider)
+        conditions.append(provider_matches(contains_pattern(filters.provider)))
     if filters.category:
         conditions.append(Article.category == filters.category)
     if filters.topic:

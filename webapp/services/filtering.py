@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, ScalarSelect, select
+from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, or_, select
 
 from ..models import Article, Topic, User, article_topics
 
@@ -156,6 +156,23 @@ def has_topic(name) -> ColumnElement[bool]:
         .join(Topic, Topic.id == article_topics.c.topic_id)
         .where(article_topics.c.article_id == Article.id, Topic.name == name)
         .exists()
+    )
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern for "contains `text`": its own %, _ and backslash stand for themselves."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def provider_matches(pattern: str | BindParameter) -> ColumnElement[bool]:
+    """The article's provider name or domain matches `pattern` (a `contains_pattern`), in any case.
+
+    The provider filter of the queue, the stats and the export alike: "sunday" finds The Sunday
+    Times, "metro" finds metro.co.uk. SQLite folds the case of ASCII letters only.
+    """
+    return or_(
+        Article.provider_name.ilike(pattern, escape="\\"),
+        Article.provider_domain.ilike(pattern, escape="\\"),
     )
 
 

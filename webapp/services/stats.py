@@ -39,7 +39,15 @@ from sqlalchemy import (
 
 from ..formats.seeds import HEAT_UNSET, heat_label
 from ..models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, User, article_topics, db
-from .filtering import end_of_day, has_topic, moderator_id, parse_days, start_of_day
+from .filtering import (
+    contains_pattern,
+    end_of_day,
+    has_topic,
+    moderator_id,
+    parse_days,
+    provider_matches,
+    start_of_day,
+)
 
 PERIODS = {"today": "Today", "7d": "Last 7 days", "30d": "Last 30 days", "custom": "Custom range"}
 TOP_TOPICS = TOP_PROVIDERS = 10
@@ -208,7 +216,7 @@ def _decided_conditions(filters: StatsFilters, start: datetime, end: datetime) -
 def _article_conditions(filters: StatsFilters) -> list:
     conditions = []
     if filters.provider:
-        conditions.append(Article.provider_name == filters.provider)
+        conditions.append(provider_matches(contains_pattern(filters.provider)))
     if filters.topic:
         conditions.append(has_topic(filters.topic))
     return conditions

@@ -27,6 +27,7 @@ def _choices() -> dict:
         "periods": stats.PERIODS,
         "moderators": accounts.usernames(),
         "topics": listing.topic_names(),
+        "providers": listing.provider_suggestions(),
         "actions": audit_log.ACTIONS,
     }
 
