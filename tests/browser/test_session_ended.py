@@ -14,7 +14,6 @@ import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from tests.browser.conftest import flask_cli
 from tests.factories import PASSWORD, assert_no_reload, expect, queue_with
 
 BANNER = "Your session ended: log in again"
@@ -36,18 +35,18 @@ def _rewrite_session(page, secret: str, change) -> None:
     page.context.add_cookies([{**cookie, "value": _serializer(secret).dumps(data)}])
 
 
-def _idle(page, env, username):
+def _idle(page, cli, username):
     def long_ago(data):
         data["seen_at"] = int(time.time()) - IDLE_MINUTES * 60 - 60
 
     _rewrite_session(page, page.server_secret, long_ago)
 
 
-def _cookies_cleared(page, env, username):
+def _cookies_cleared(page, cli, username):
     page.context.clear_cookies()
 
 
-def _logged_out_in_another_tab(page, env, username):
+def _logged_out_in_another_tab(page, cli, username):
     other = page.context.new_page()
     other.goto("/")
     other.get_by_role("button", name="Log out").click()
@@ -55,11 +54,11 @@ def _logged_out_in_another_tab(page, env, username):
     other.close()
 
 
-def _secret_rotated(page, env, username):
+def _secret_rotated(page, cli, username):
     _rewrite_session(page, "the server's previous secret", lambda data: None)
 
 
-def _csrf_token_mangled(page, env, username):
+def _csrf_token_mangled(page, cli, username):
     page.evaluate(
         """() => {
         document.body.setAttribute("hx-headers", JSON.stringify({"X-CSRFToken": "mangled"}));
@@ -68,12 +67,12 @@ def _csrf_token_mangled(page, env, username):
     )
 
 
-def _demoted(page, env, username):
-    flask_cli(env, "users", "set-role", username, "moderator")
+def _demoted(page, cli, username):
+    cli("users", "set-role", username, "moderator")
 
 
-def _disabled(page, env, username):
-    flask_cli(env, "users", "disable", username)
+def _disabled(page, cli, username):
+    cli("users", "disable", username)
 
 
 ENDINGS = {
@@ -88,13 +87,12 @@ ENDINGS = {
 
 
 @pytest.fixture
-def desk_user(server_env, logged_in_page, console_errors):
+def desk_user(server_env, run_cli, logged_in_page, console_errors):
     """Factory: a new lead of their own (so that ending their sessions touches no other test), logged in."""
 
     def make():
         username = f"s{uuid.uuid4().hex[:10]}"
-        flask_cli(
-            server_env,
+        run_cli(
             "users",
             "create",
             username,
@@ -112,7 +110,7 @@ def desk_user(server_env, logged_in_page, console_errors):
     console_errors[:] = [e for e in console_errors if not re.search(r"status of 40[013]\b", e)]
 
 
-def _log_in_again(page, server_env, username, ending, back):
+def _log_in_again(page, cli, username, ending, back):
     """Follow the banner's link (once it leads back to `back`), log in, and land on `back`."""
     page.wait_for_function(
         """back => {
@@ -124,7 +122,7 @@ def _log_in_again(page, server_env, username, ending, back):
     )
     link = page.locator("#session-ended").get_by_role("link", name="log in again")
     if ending == "disabled":
-        flask_cli(server_env, "users", "enable", username)
+        cli("users", "enable", username)
     link.click()
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -144,7 +142,7 @@ def _assert_banner_and_no_login_page(page):
 
 @pytest.mark.parametrize("ending", ENDINGS)
 def test_action_after_the_session_ended_shows_the_banner_and_keeps_the_reason(
-    desk_user, story, server_env, ending
+    desk_user, story, run_cli, ending
 ):
     title = story()
     page, username = desk_user()
@@ -155,13 +153,13 @@ def test_action_after_the_session_ended_shows_the_banner_and_keeps_the_reason(
     article_path = urlsplit(page.url).path
     panel.get_by_label("Reason").fill(REASON)
 
-    ENDINGS[ending](page, server_env, username)
+    ENDINGS[ending](page, run_cli, username)
     panel.get_by_role("button", name="Reject").click()
 
     _assert_banner_and_no_login_page(page)
     expect(panel.get_by_role("heading", level=2)).to_have_text(title)
     expect(panel.locator(".moderation .status")).to_have_text("Pending")
-    _log_in_again(page, server_env, username, ending, article_path)
+    _log_in_again(page, run_cli, username, ending, article_path)
     panel = page.locator("#panel")
     expect(panel.get_by_role("heading", level=2)).to_have_text(title)
     expect(panel.get_by_label("Reason")).to_have_value(REASON)
@@ -170,15 +168,15 @@ def test_action_after_the_session_ended_shows_the_banner_and_keeps_the_reason(
 
 
 @pytest.mark.parametrize("ending", ENDINGS)
-def test_opening_an_article_after_the_session_ended_shows_the_banner(desk_user, story, server_env, ending):
+def test_opening_an_article_after_the_session_ended_shows_the_banner(desk_user, story, run_cli, ending):
     title = story()
     page, username = desk_user()
     row = queue_with(page, title)
     article_path = row.locator("a[data-open]").get_attribute("href")
 
-    ENDINGS[ending](page, server_env, username)
+    ENDINGS[ending](page, run_cli, username)
     row.locator("a[data-open]").click()
 
     _assert_banner_and_no_login_page(page)
-    _log_in_again(page, server_env, username, ending, article_path)
+    _log_in_again(page, run_cli, username, ending, article_path)
     expect(page.locator("#panel").get_by_role("heading", level=2)).to_have_text(title)
