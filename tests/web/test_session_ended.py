@@ -89,3 +89,10 @@ def test_the_poll_marks_its_banner_passive(client, article):
 def test_without_htmx_the_answers_are_pages_as_before(client, article, send, status):
     response = send(client, article)
     assert response.status_code == status and "HX-Retarget" not in response.headers
+
+
+def test_the_polls_after_the_end_pile_up_no_messages(client):
+    for _ in range(5):
+        client.get("/queue/changes", query_string={"since": "2024-01-01T00:00:00+00:00"}, headers=HX)
+    with client.session_transaction() as session:
+        assert "_flashes" not in session

@@ -66,10 +66,14 @@ def load_user(user_id: str) -> SessionUser | None:
 @login_manager.unauthorized_handler
 def _unauthorized():
     """The login page, with a way back; htmx gets a 401 with the banner saying so (see `session_ended`)."""
-    flash(login_manager.login_message)
-    return fragment_or_page(
-        lambda: session_ended(401), lambda: redirect(login_url("auth.login", next_url=_path_of(request.url)))
-    )
+
+    def to_login_page():
+        flash(login_manager.login_message)
+        return redirect(login_url("auth.login", next_url=_path_of(request.url)))
+
+    # No flash for htmx: the poll keeps asking once the session has ended, and each flash would
+    # pile up in the cookie until the login page said "Please log in" a hundred times.
+    return fragment_or_page(lambda: session_ended(401), to_login_page)
 
 
 def session_ended(status: int, detail: str = "") -> Response:
