@@ -395,4 +395,61 @@
     event.preventDefault();
     closeArticle();
   });
+
+  // A session that ended (a 401, a 403 or a refused CSRF token) answers htmx with a banner aimed at
+  // #session-ended (HX-Retarget). htmx swaps no 4xx by itself: this one is let through, once, and
+  // nothing else that is a whole page is ever swapped into a part of one.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    const detail = event.detail;
+    if (detail.target && detail.target.id === "session-ended") {
+      keepReasons();
+      detail.isError = false;
+      // Shown already: the poll would announce it again every few seconds. Only the user's own
+      // request (opening another article) changes where its link comes back to.
+      const shown = detail.target.querySelector("a");
+      detail.shouldSwap = !shown;
+      const fresh = new DOMParser().parseFromString(detail.serverResponse, "text/html").querySelector("p");
+      if (shown && !fresh.hasAttribute("data-passive")) shown.href = fresh.querySelector("a").href;
+    } else if (detail.shouldSwap && detail.target !== document.body && /^\s*<!doctype/i.test(detail.serverResponse)) {
+      detail.shouldSwap = false;
+    }
+  });
+
+  // A reason typed when the session ended waits in this tab's sessionStorage (not in the URL: it
+  // would land in logs and history) and goes back into the same form when it shows again.
+  const REASON_KEY = "copydesk-reason:";
+
+  function keepReasons() {
+    document.querySelectorAll('form[action] input[name="reason"]').forEach(function (input) {
+      if (input.value.trim()) sessionStorage.setItem(REASON_KEY + input.form.getAttribute("action"), input.value);
+    });
+  }
+
+  function restoreReasons(root) {
+    root.querySelectorAll('form[action] input[name="reason"]').forEach(function (input) {
+      const key = REASON_KEY + input.form.getAttribute("action");
+      const kept = sessionStorage.getItem(key);
+      if (kept === null) return;
+      if (!input.value) input.value = kept;
+      sessionStorage.removeItem(key);
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("#session-ended a")) keepReasons();
+  });
+  document.body.addEventListener("htmx:load", function (event) { restoreReasons(event.detail.elt); });
+
+  // A filter's message arrives out of band beside its field: the field says whether it is invalid too.
+  document.body.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll('form.filters [aria-describedby^="error-"]').forEach(function (field) {
+      const slot = document.getElementById(field.getAttribute("aria-describedby"));
+      if (slot && slot.textContent.trim()) field.setAttribute("aria-invalid", "true");
+      else field.removeAttribute("aria-invalid");
+    });
+    // On a narrow screen the refused field may be folded away under "Filters": unfold it.
+    document.querySelectorAll("details.filter-fold:not([open])").forEach(function (fold) {
+      if (fold.querySelector('[aria-invalid="true"]')) fold.open = true;
+    });
+  });
 })();

@@ -1,6 +1,7 @@
 """Real-browser fixtures: the app under gunicorn on a fresh SQLite database, driven by Debian's Chromium."""
 
 import base64
+import functools
 import json
 import os
 import re
@@ -312,3 +313,9 @@ def logged_in_page(new_page):
         return page
 
     return log_in
+
+
+@pytest.fixture
+def run_cli(server_env):
+    """Factory: run_cli(ARGS..., stdin=None) runs `flask --app webapp ARGS` on the server's database."""
+    return functools.partial(flask_cli, server_env)

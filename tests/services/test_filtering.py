@@ -52,6 +52,14 @@ def test_parse_days_gives_every_field_and_a_message_per_bad_one():
     assert parse_days({}, {"from": "From", "to": "To"}) == ({"from": None, "to": None}, {})
 
 
+def test_parse_days_names_a_range_that_ends_before_it_starts_on_its_last_field():
+    labels = {"approved_from": "Approved from", "approved_to": "Approved to"}
+    days, errors = parse_days({"approved_from": "2024-02-01", "approved_to": "2024-01-31"}, labels)
+    assert days == {"approved_from": date(2024, 2, 1), "approved_to": date(2024, 1, 31)}
+    assert errors == {"approved_to": "Approved to: must be on or after Approved from."}
+    assert parse_days({"approved_from": "2024-02-01", "approved_to": "2024-02-01"}, labels)[1] == {}
+
+
 def test_parse_days_can_require_every_field():
     days, errors = parse_days({"to": "nope"}, {"from": "From", "to": "To"}, required=True)
     assert days == {"from": None, "to": None}

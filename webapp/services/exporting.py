@@ -40,7 +40,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -59,7 +59,7 @@ from ..models import (
     db,
     utcnow,
 )
-from .filtering import end_of_day, has_topic, parse_days, start_of_day
+from .filtering import contains_pattern, end_of_day, has_topic, parse_days, provider_matches, start_of_day
 
 FORMATS = ("dir", "zip", "yaml")
 BATCH_SIZE = 500
@@ -84,6 +84,17 @@ class ExportFilters:
     provider: str | None = None
     category: str | None = None
     since_last: bool = False
+
+    def as_args(self) -> dict[str, str]:
+        """The Export page's query arguments that choose these filters (both days included)."""
+        args = {
+            "approved_from": self.since.date().isoformat() if self.since else "",
+            "approved_to": (self.until - timedelta(days=1)).date().isoformat() if self.until else "",
+            "topic": self.topic,
+            "category": self.category,
+            "provider": self.provider,
+        }
+        return {name: value for name, value in args.items() if value}
 
     def as_dict(self) -> dict:
         return {
@@ -115,8 +126,6 @@ def parse_filters(values) -> tuple[ExportFilters, dict[str, str]]:
         provider=(values.get("provider") or "").strip() or None,
         category=(values.get("category") or "").strip() or None,
     )
-    if filters.since and filters.until and filters.since >= filters.until:
-        errors["approved_to"] = "Approved to: must be on or after Approved from."
     return filters, errors
 
 
@@ -127,7 +136,7 @@ def _conditions(filters: ExportFilters) -> list:
     if filters.until:
         conditions.append(Article.decided_at < filters.until)
     if filters.provider:
-        conditions.append(Article.provider_name == filters.provider)
+        conditions.append(provider_matches(contains_pattern(filters.provider)))
     if filters.category:
         conditions.append(Article.category == filters.category)
     if filters.topic:

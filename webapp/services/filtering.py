@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, ScalarSelect, select
+from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, or_, select
 
 from ..models import Article, Topic, User, article_topics
 
@@ -103,7 +103,11 @@ def _shown(text: str) -> str:
 def parse_days(
     args, labels: dict[str, str], *, required: bool = False
 ) -> tuple[dict[str, date | None], dict[str, str]]:
-    """The days of the fields `labels` names (name -> label) in `args`, and a message per bad field."""
+    """The days of the fields `labels` names (name -> label) in `args`, and a message per bad field.
+
+    Two fields are a range, first day then last (both included): a last day before the first is
+    named on the last field.
+    """
     days, errors = {}, {}
     for name, label in labels.items():
         try:
@@ -113,6 +117,10 @@ def parse_days(
         else:
             if required and days[name] is None:
                 errors[name] = f"{label}: a date like {DAY_EXAMPLE} is needed."
+    if len(labels) == 2:
+        (first, first_label), (last, last_label) = labels.items()
+        if days[first] and days[last] and days[last] < days[first]:
+            errors[last] = f"{last_label}: must be on or after {first_label}."
     return days, errors
 
 
@@ -148,6 +156,23 @@ def has_topic(name) -> ColumnElement[bool]:
         .join(Topic, Topic.id == article_topics.c.topic_id)
         .where(article_topics.c.article_id == Article.id, Topic.name == name)
         .exists()
+    )
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern for "contains `text`": its own %, _ and backslash stand for themselves."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def provider_matches(pattern: str | BindParameter) -> ColumnElement[bool]:
+    """The article's provider name or domain matches `pattern` (a `contains_pattern`), in any case.
+
+    The provider filter of the queue, the stats and the export alike: "sunday" finds The Sunday
+    Times, "metro" finds metro.co.uk. SQLite folds the case of ASCII letters only.
+    """
+    return or_(
+        Article.provider_name.ilike(pattern, escape="\\"),
+        Article.provider_domain.ilike(pattern, escape="\\"),
     )
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, tuple_, union
 from sqlalchemy.orm import aliased
 
 from ..formats.seeds import image_src
@@ -25,7 +25,16 @@ from ..models import (
     db,
 )
 from .claims import with_live_claim
-from .filtering import end_of_day, format_cursor, has_topic, parse_cursor, parse_days, start_of_day
+from .filtering import (
+    contains_pattern,
+    end_of_day,
+    format_cursor,
+    has_topic,
+    parse_cursor,
+    parse_days,
+    provider_matches,
+    start_of_day,
+)
 
 PAGE_SIZE = 50
 CHANGES_PAGE = 200  # changed rows per poll's answer (`changed_since`); the rest follow at once
@@ -258,10 +267,6 @@ def _rows_query():
     return with_live_claim(query)
 
 
-def _escape_like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 @dataclass(frozen=True)
 class _Filter:
     """A queue filter: whether it is in use, its condition on bound values, and the values it binds."""
@@ -285,7 +290,7 @@ FILTERS = {
             Article.title.ilike(bindparam("q"), escape="\\"),
             Article.excerpt.ilike(bindparam("q"), escape="\\"),
         ),
-        values=lambda f, _: {"q": _escape_like(f.q)},
+        values=lambda f, _: {"q": contains_pattern(f.q)},
     ),
     "topic": _Filter(
         in_use=lambda f: bool(f.topic),
@@ -294,10 +299,8 @@ FILTERS = {
     ),
     "provider": _Filter(
         in_use=lambda f: bool(f.provider),
-        condition=lambda: or_(
-            Article.provider_domain == bindparam("provider"), Article.provider_name == bindparam("provider")
-        ),
-        values=lambda f, _: {"provider": f.provider},
+        condition=lambda: provider_matches(bindparam("provider")),
+        values=lambda f, _: {"provider": contains_pattern(f.provider)},
     ),
     "category": _Filter(
         in_use=lambda f: bool(f.category),
@@ -421,7 +424,19 @@ def filter_choices() -> dict[str, list[str]]:
         "categories": db.session.scalars(
             select(Article.category).distinct().order_by(Article.category)
         ).all(),
+        "providers": provider_suggestions(),
     }
+
+
+def provider_suggestions() -> list[str]:
+    """Every provider name and domain there is, sorted: the provider field's suggestions.
+
+    Each half of the union reads its own index (ix_articles_provider_name, _domain) alone.
+    """
+    names = select(Article.provider_name.label("value"))
+    domains = select(Article.provider_domain).where(Article.provider_domain.is_not(None))
+    both = union(names, domains).subquery()
+    return db.session.scalars(select(both.c.value).order_by(both.c.value)).all()
 
 
 def topic_names() -> list[str]:

@@ -39,7 +39,15 @@ from sqlalchemy import (
 
 from ..formats.seeds import HEAT_UNSET, heat_label
 from ..models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, User, article_topics, db
-from .filtering import end_of_day, has_topic, moderator_id, parse_days, start_of_day
+from .filtering import (
+    contains_pattern,
+    end_of_day,
+    has_topic,
+    moderator_id,
+    parse_days,
+    provider_matches,
+    start_of_day,
+)
 
 PERIODS = {"today": "Today", "7d": "Last 7 days", "30d": "Last 30 days", "custom": "Custom range"}
 TOP_TOPICS = TOP_PROVIDERS = 10
@@ -101,8 +109,6 @@ def parse_filters(args) -> tuple[StatsFilters, dict[str, str]]:
         days, day_errors = parse_days(args, {"from": "From", "to": "To"}, required=True)
         errors |= day_errors
         start, end = days["from"], days["to"]
-        if start and end and start > end:
-            errors["to"] = "To: must be on or after From."
         if start and end and (end - start).days >= MAX_DAYS:
             errors["to"] = f"To: a range is at most {MAX_DAYS} days."
         if errors:
@@ -210,7 +216,7 @@ def _decided_conditions(filters: StatsFilters, start: datetime, end: datetime) -
 def _article_conditions(filters: StatsFilters) -> list:
     conditions = []
     if filters.provider:
-        conditions.append(Article.provider_name == filters.provider)
+        conditions.append(provider_matches(contains_pattern(filters.provider)))
     if filters.topic:
         conditions.append(has_topic(filters.topic))
     return conditions

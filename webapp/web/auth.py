@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -42,6 +43,9 @@ SEEN = "seen_at"
 # Requests the page sends by itself (the queue's poll, the claim's renewal): they are not the user
 # being active, so an open tab left alone still reaches its idle limit.
 PASSIVE_ENDPOINTS = frozenset({"queue.changes", "articles.claim", "static"})
+# htmx GETs that open a page of their own (an article beside the queue): if the session has ended,
+# logging in comes back to that page rather than to the one it was opened from.
+OPENS = frozenset({"articles.show"})
 # Writing the last activity at most once a minute spares a new cookie on every request.
 SEEN_RESOLUTION = 60
 
@@ -61,18 +65,35 @@ def load_user(user_id: str) -> SessionUser | None:
 
 @login_manager.unauthorized_handler
 def _unauthorized():
-    """The login page, with a way back; htmx gets a 401 that sends the whole page there."""
-    flash(login_manager.login_message)
+    """The login page, with a way back; htmx gets a 401 with the banner saying so (see `session_ended`)."""
 
-    def for_htmx():
-        response = make_response("", 401)
-        back = request.htmx.current_url
-        response.headers["HX-Redirect"] = login_url("auth.login", next_url=_path_of(back) if back else None)
-        return response
+    def to_login_page():
+        flash(login_manager.login_message)
+        return redirect(login_url("auth.login", next_url=_path_of(request.url)))
 
-    return fragment_or_page(
-        for_htmx, lambda: redirect(login_url("auth.login", next_url=_path_of(request.url)))
+    # No flash for htmx: the poll keeps asking once the session has ended, and each flash would
+    # pile up in the cookie until the login page said "Please log in" a hundred times.
+    return fragment_or_page(lambda: session_ended(401), to_login_page)
+
+
+def session_ended(status: int, detail: str = "") -> Response:
+    """For htmx: a banner saying the session ended, with a link to log in and come back, never a page.
+
+    The login page swapped into the panel would lose the queue and what the user typed; the banner
+    goes into `#session-ended` instead (app.js lets it through, as htmx swaps no 4xx by itself).
+    """
+    back = request.url if request.method == "GET" and request.endpoint in OPENS else request.htmx.current_url
+    next_url = _path_of(back) if back else None
+    body = render_template(
+        "_session_ended.html",
+        login=login_url("auth.login", next_url=next_url),
+        detail=detail,
+        passive=request.endpoint in PASSIVE_ENDPOINTS,
     )
+    response = make_response(body, status)
+    response.headers["HX-Retarget"] = "#session-ended"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 def _path_of(url: str) -> str:

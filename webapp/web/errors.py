@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from ..services.filtering import INT_MAX, InvalidParameter
+from .auth import session_ended
 
 
 class IdConverter(IntegerConverter):
@@ -44,11 +45,17 @@ def _refuse_nul():
 
 
 def _csrf_error(error: CSRFError):
+    # For htmx the token is as good as its session: one that no longer matches means the session
+    # ended (logged out elsewhere, cookies cleared, a new secret) or the page is too old to trust.
+    if request.htmx:
+        return session_ended(400)
     message = "The form had expired or did not come from this site. Reload the page and try again."
     return render_template("errors/error.html", code=400, title="Form expired", message=message), 400
 
 
 def _http_error(error: HTTPException):
+    if error.code == 403 and request.htmx:
+        return session_ended(403, "Your account may no longer do this.")
     return render_template(
         "errors/error.html", code=error.code, title=error.name, message=error.description
     ), error.code

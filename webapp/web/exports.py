@@ -20,7 +20,7 @@ DOWNLOADS = {"zip": ("zip", "application/zip"), "yaml": ("yaml", "application/ya
 @role_required("lead")
 def index():
     filters, errors = exporting.parse_filters(request.args)
-    return _page(filters, errors, request.args, status=400 if errors else 200)
+    return _page(filters, errors, request.args, status=422 if errors else 200)
 
 
 @bp.get("/count")
@@ -30,12 +30,12 @@ def count():
     filters, errors = exporting.parse_filters(request.args)
     response = make_response(
         render_template(
-            "exports/_count.html", count=None if errors else exporting.count(filters), errors=errors
-        )
+            "exports/_filtered.html", count=None if errors else exporting.count(filters), errors=errors
+        ),
+        422 if errors else 200,
     )
-    response.headers["HX-Replace-Url"] = url_for(
-        "exports.index", **{k: v for k, v in request.args.items() if v}
-    )
+    # The page's address from the filters as parsed: never whatever else the request carried.
+    response.headers["HX-Replace-Url"] = url_for("exports.index", **filters.as_args())
     return response
 
 
@@ -48,7 +48,7 @@ def download():
     if fmt not in DOWNLOADS:
         errors["format"] = f"Format: choose zip or yaml, not {fmt!r}"
     if errors:
-        return _page(filters, errors, request.form, status=400)
+        return _page(filters, errors, request.form, status=422)
     folder = Path(tempfile.mkdtemp(prefix="copydesk-export-"))
     try:
         extension, mimetype = DOWNLOADS[fmt]

@@ -47,8 +47,8 @@ def index():
     page = _queue_page(filters, request.args.get("after"))
     return render(
         "queue/index.html",
-        "queue/_rows.html",
-        status=400 if errors else 200,
+        "queue/_filtered.html",
+        status=422 if errors else 200,
         page_context=page_extras,
         filters=filters,
         errors=errors,

@@ -27,6 +27,7 @@ def _choices() -> dict:
         "periods": stats.PERIODS,
         "moderators": accounts.usernames(),
         "topics": listing.topic_names(),
+        "providers": listing.provider_suggestions(),
         "actions": audit_log.ACTIONS,
     }
 
@@ -38,8 +39,8 @@ def dashboard():
     board, errors = _dashboard()
     return render(
         "stats/index.html",
-        "stats/_board.html",
-        status=400 if errors else 200,
+        "stats/_filtered.html",
+        status=422 if errors else 200,
         board=board,
         figures=charts.dashboard_figures(board),
         errors=errors,
@@ -53,7 +54,7 @@ def dashboard_json():
     """The same figures as JSON, with the same filters."""
     board, errors = _dashboard()
     if errors:
-        return jsonify({"errors": errors}), 400
+        return jsonify({"errors": errors}), 422
     return jsonify(board.as_dict())
 
 
@@ -63,7 +64,7 @@ def dashboard_csv():
     """The same figures as CSV, one section per table."""
     board, errors = _dashboard()
     if errors:
-        abort(400, " ".join(errors.values()))
+        abort(422, " ".join(errors.values()))
     buffer = io.StringIO()
     csv.writer(buffer).writerows(stats.csv_rows(board))
     response = make_response(buffer.getvalue())
@@ -85,8 +86,8 @@ def audit():
         abort(400, "That page link is broken: start again from the first page of the audit log.")
     return render(
         "audit/index.html",
-        "audit/_rows.html",
-        status=400 if errors else 200,
+        "audit/_filtered.html",
+        status=422 if errors else 200,
         rows=rows,
         next_cursor=next_cursor,
         filters=filters,
