@@ -131,6 +131,8 @@ def test_the_keyboard_works_the_queue_through_the_drawer(logged_in_page, story):
     page.keyboard.press("o")
     expect(heading).to_have_text(titles[0])
     expect(heading).to_be_in_viewport()
+    # The decision buttons are held for a moment after an article opens (the double-click guard).
+    expect(page.locator('#panel [data-action="approve"]')).to_be_enabled()
     page.keyboard.press("a")
     expect(rows.first.locator(".status")).to_have_text("Approved")
     # On to the next pending article, in the drawer.
@@ -147,7 +149,11 @@ def test_the_keyboard_works_the_queue_through_the_drawer(logged_in_page, story):
     expect(rows.first).to_be_focused()
     page.keyboard.press("j")
     expect(rows.nth(1)).to_be_focused()
+    # `r` opens the focused row's article with the cursor in its reason; Enter rejects.
     page.keyboard.press("r")
+    expect(page.locator('#panel input[name="reason"]')).to_be_focused()
+    expect(page.locator('#panel [data-action="reject"]')).to_be_enabled()
+    page.keyboard.press("Enter")
     expect(rows.nth(1).locator(".status")).to_have_text("Rejected")
     assert_no_reload(page)
 
