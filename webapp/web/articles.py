@@ -2,17 +2,17 @@
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
-from ..models import APPROVED, REJECTED, Article, utcnow
+from ..models import APPROVED, PENDING, REJECTED, Article, utcnow
 from ..services import changes, claims, merging, moderation, story_index
-from ..services.filtering import INT_MAX, parse_int, parse_version
-from ..services.listing import queue_rows
+from ..services.filtering import INT_MAX, parse_id, parse_int, parse_version
 from ..services.undo import TooLate
 from ..services.undo import undo as undo_event
+from .answers import changed_parts, rows_for, stale_after
 from .auth import role_required, safe_next
 from .notices import notice_response
-from .queue import stale_after
-from .rendering import article_hrefs, fragment_or_page, fragment_or_redirect, htmx_answer, render
+from .rendering import fragment_or_page, fragment_or_redirect, htmx_answer, render
 
 bp = Blueprint("articles", __name__)
 
@@ -71,7 +71,7 @@ def show(article_id: int):
 @role_required("moderator")
 def row(article_id: int):
     """The article's queue row, for refreshing it in place (a browser gets the article page)."""
-    rows = _queue_row(article_id)
+    rows = rows_for([article_id])
     if not rows:
         abort(404, f"There is no article {article_id}: it may have been removed.")
     return fragment_or_redirect(
@@ -104,17 +104,23 @@ def claim(article_id: int):
 @bp.post("/articles/<int:article_id>/approve")
 @role_required("moderator")
 def approve(article_id: int):
-    """Approve the article."""
-    return _act(article_id, lambda version: moderation.decide(article_id, current_user, APPROVED, version))
+    """Approve the article (and open `open_next`, the next pending article the page lists, if any)."""
+    return _act(
+        article_id,
+        lambda version: moderation.decide(article_id, current_user, APPROVED, version),
+        advance=True,
+    )
 
 
 @bp.post("/articles/<int:article_id>/reject")
 @role_required("moderator")
 def reject(article_id: int):
-    """Reject the article, with an optional reason."""
+    """Reject the article, with an optional reason (and open `open_next`, as approve does)."""
     reason = request.form.get("reason", "")[:500]
     return _act(
-        article_id, lambda version: moderation.decide(article_id, current_user, REJECTED, version, reason)
+        article_id,
+        lambda version: moderation.decide(article_id, current_user, REJECTED, version, reason),
+        advance=True,
     )
 
 
@@ -222,8 +228,11 @@ def _position(text: str | None, label: str) -> int:
     return parse_int(text, label, 0, INT_MAX)
 
 
-def _act(article_id: int, change):
+def _act(article_id: int, change, advance: bool = False):
     version = parse_version(request.form.get("version"))
+    # Read before the change, so that a bad value is refused before anything is changed.
+    open_next = request.form.get("open_next") if advance else None
+    next_id = parse_id(open_next, "open_next") if open_next else None
     try:
         change(version)
     except changes.Conflict:
@@ -237,7 +246,7 @@ def _act(article_id: int, change):
         )
     except LookupError as error:
         abort(404, str(error))
-    return _answer(article_id, 200)
+    return _answer(article_id, 200, next_id=next_id)
 
 
 def _answer(article_id: int, status: int, **extra):
@@ -248,6 +257,7 @@ def _answer(article_id: int, status: int, **extra):
 
 
 def _page_answer(article_id: int, status: int, extra: dict):
+    extra.pop("next_id", None)
     if status == 200:
         target = request.form.get("next")
         return redirect(
@@ -259,33 +269,69 @@ def _page_answer(article_id: int, status: int, extra: dict):
 
 
 def _fragment_answer(article_id: int, status: int, extra: dict):
+    """The part the form's `answer` names; after a change, with every other part it changed out of band,
+    or, after a decision with `open_next`, the next article's panel instead (see `_open_next`)."""
     answer = request.form.get("answer", "moderation")
+    next_id = extra.pop("next_id", None)
     if answer in ("moderation", "panel") and extra.get("conflict"):
         extra["last_event"] = moderation.last_event(article_id)
+    if status != 200:
+        return htmx_answer(_part(article_id, answer, extra), status, _refresh_triggers(article_id, answer))
+    row_ids = [article_id]
+    if next_id is not None and answer == "moderation":
+        opened = _open_next(article_id, next_id)
+        if opened is not None:
+            return opened
+        row_ids.append(next_id)  # decided meanwhile: its row says so, and the panel stays here
+    body = Markup(_part(article_id, answer, extra))
+    if answer == "moderation":
+        # The history gained an event, and every form in the related block carries the new version.
+        context = article_context(get_article(article_id), oob=True)
+        body += Markup(render_template("articles/_history.html", **context))
+        body += Markup(render_template("articles/_related.html", **context))
     if answer == "row":
-        body = render_template("queue/_rows.html", rows=_queue_row(article_id))
-        triggers = {f"panel-stale-{article_id}": True}
-    elif answer == "panel":
-        body = render_template("articles/_panel.html", **article_context(get_article(article_id), **extra))
-        triggers = {"rows-stale": {"ids": [article_id]}}
-    elif answer == "moderation":
-        body = render_template(
+        row_ids.remove(article_id)
+    # A panel elsewhere on the page showing the article (after "row" or "none") refreshes itself.
+    triggers = {f"panel-stale-{article_id}": True} if answer in ("row", "none") else None
+    return htmx_answer(body + changed_parts(row_ids), 200, triggers)
+
+
+def _part(article_id: int, answer: str, extra: dict) -> str:
+    """The part of the page the form's `answer` names: the moderation block, the panel, the row, or none."""
+    if answer == "row":
+        return render_template("queue/_rows.html", rows=rows_for([article_id]))
+    if answer == "panel":
+        return render_template("articles/_panel.html", **article_context(get_article(article_id), **extra))
+    if answer == "moderation":
+        return render_template(
             "articles/_moderation.html", **moderation_context(get_moderation_state(article_id), **extra)
         )
-        triggers = {
+    return ""  # "none": the notice's Undo swaps nothing in place
+
+
+def _refresh_triggers(article_id: int, answer: str) -> dict:
+    """After a refusal (409, 422), the events by which the other parts showing the article refresh."""
+    return {
+        "row": {f"panel-stale-{article_id}": True},
+        "panel": {"rows-stale": {"ids": [article_id]}},
+        "moderation": {
             "rows-stale": {"ids": [article_id]},
             f"history-stale-{article_id}": True,
             f"related-stale-{article_id}": True,
-        }
-    else:
-        # "none" (the notice's Undo) swaps nothing in place: whatever shows the article refreshes itself.
-        body = ""
-        triggers = {"rows-stale": {"ids": [article_id]}, f"panel-stale-{article_id}": True}
-    if status == 200:
-        triggers |= {"decisions-changed": True, "notice-changed": True}
-    return htmx_answer(body, status, triggers)
+        },
+    }.get(answer, {"rows-stale": {"ids": [article_id]}, f"panel-stale-{article_id}": True})
 
 
-def _queue_row(article_id: int) -> list:
-    """The article's queue row (a list of one, or none), as the current user sees it."""
-    return queue_rows([article_id], stale_after(), viewer_id=current_user.id, href=article_hrefs())
+def _open_next(decided_id: int, next_id: int):
+    """The next article's panel, claimed for the user in this request, with the decided article's parts
+    out of band; None when that article is gone or no longer pending (someone decided it meanwhile)."""
+    article = moderation.load_article(next_id)
+    if article is None or article.status != PENDING:
+        return None
+    claims.claim(next_id, current_user, current_app.config["CLAIM_SECONDS"])
+    panel = render_template("articles/_panel.html", **article_context(article, claimed=True))
+    return htmx_answer(
+        Markup(panel) + changed_parts([decided_id]),
+        target="#panel",
+        push_url=url_for("articles.show", article_id=next_id),
+    )

@@ -1,31 +1,26 @@
 """The review queue: the list, its pages, bulk decisions, and the poll for others' changes."""
 
-from datetime import timedelta
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
 )
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..models import APPROVED, REJECTED, utcnow
 from ..services import moderation
 from ..services.filtering import InvalidCursor, parse_id, parse_time, parse_version
 from ..services.listing import changed_since, filter_choices, parse_filters, queue_page, titles
+from .answers import counts_html, current_counts, stale_after
 from .auth import role_required, safe_next
 from .notices import notice_response
 from .rendering import article_hrefs, fragment_or_page, htmx_answer, render
 
 bp = Blueprint("queue", __name__)
-
-
-def stale_after() -> timedelta:
-    return timedelta(hours=current_app.config["STALE_AFTER_HOURS"])
 
 
 @bp.get("/")
@@ -39,6 +34,8 @@ def index():
         )
     except InvalidCursor:
         abort(400, "That page link is broken: start again from the first page of the queue.")
+    # The first page shows the counts (a fragment, out of band: the filters changed); the next pages not.
+    counts = None if request.args.get("after") else current_counts(filters)
     return render(
         "queue/index.html",
         "queue/_rows.html",
@@ -47,11 +44,13 @@ def index():
             "choices": filter_choices(),
             "recent": moderation.recent_decisions(current_user),
             "now": utcnow(),
+            "page_counts": counts or current_counts(filters),
         },
         filters=filters,
         errors=errors,
         page=page,
         rows=page.rows,
+        counts=counts,
     )
 
 
@@ -65,7 +64,9 @@ def changes():
     changed = changed_since(ids, since)
     # Each changed row refreshes itself in place: the list never jumps under the cursor.
     triggers = {"rows-stale": {"ids": changed}} if changed else None
-    return htmx_answer(render_template("queue/_poller.html", since=now), triggers=triggers)
+    # With the counts, which others' decisions change too.
+    poller = Markup(render_template("queue/_poller.html", since=now))
+    return htmx_answer(poller + counts_html(), triggers=triggers)
 
 
 @bp.get("/decisions/recent")
