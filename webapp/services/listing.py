@@ -360,6 +360,19 @@ def _count_query(filters_in_use: tuple[str, ...]):
     return select(func.count()).select_from(matching.limit(bindparam("cap")).subquery())
 
 
+def matches(filters: QueueFilters, stale_after: timedelta, article_id: int) -> bool:
+    """Whether the filters match this one article as it stands (one read by primary key)."""
+    in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
+    params = {"article_id": article_id, **_filter_values(filters, in_use, datetime.now(UTC) - stale_after)}
+    return db.session.connection().execute(_match_query(in_use), params).first() is not None
+
+
+@lru_cache(maxsize=256)
+def _match_query(filters_in_use: tuple[str, ...]):
+    conditions = [FILTERS[name].condition() for name in filters_in_use]
+    return select(Article.id).where(Article.id == bindparam("article_id"), *conditions)
+
+
 def _cursor_kind(sort: str) -> type[datetime] | type[int]:
     return datetime if sort in ("newest", "oldest") else int
 

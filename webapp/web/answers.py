@@ -15,8 +15,8 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from ..services.counts import QueueCounts, queue_counts
-from ..services.listing import QueueFilters, RowView, parse_filters, queue_rows
+from ..services.counts import MATCH_TTL_SECONDS, MatchCounts, QueueCounts, queue_counts
+from ..services.listing import QueueFilters, RowView, matches, parse_filters, queue_rows
 from ..services.moderation import recent_decisions
 from .notices import render_notice, undo_notice
 from .rendering import article_hrefs, rows_oob_html
@@ -37,14 +37,51 @@ def page_filters() -> QueueFilters:
     return filters
 
 
-def current_counts(filters: QueueFilters | None = None) -> QueueCounts:
-    """The queue's counts for the current user and `filters` (by default, those the page sent)."""
-    return queue_counts(filters or page_filters(), current_user.id, stale_after())
+def current_counts(filters: QueueFilters | None = None, max_age: float | None = None) -> QueueCounts:
+    """The queue's counts for the current user and `filters` (by default, those the page sent).
+
+    A filtered view's matches are counted afresh with `max_age=0` (the queue's first page), when
+    older than `max_age` seconds (the poll), and else, by default (a change's answer), taken as this
+    process keeps them, adjusted by `track_match` / `settle_match` (see `services.counts.MatchCounts`).
+    """
+    return queue_counts(
+        filters or page_filters(), current_user.id, stale_after(), kept=_match_counts(), max_age=max_age
+    )
 
 
-def counts_html(counts: QueueCounts | None = None) -> Markup:
+def counts_html(counts: QueueCounts | None = None, max_age: float | None = None) -> Markup:
     """The counts line as an out-of-band swap."""
-    return Markup(render_template("queue/_counts.html", counts=counts or current_counts(), oob=True))
+    counts = counts or current_counts(max_age=max_age)
+    return Markup(render_template("queue/_counts.html", counts=counts, oob=True))
+
+
+def poll_counts_html() -> Markup:
+    """The counts line for the poll: a filtered view's matches counted again at most every few seconds."""
+    return counts_html(max_age=MATCH_TTL_SECONDS)
+
+
+def track_match(article_id: int | None) -> bool | None:
+    """Before a change to the article: whether the page's filters match it, when this process keeps a
+    count of their matches (else None: nothing to adjust). Pass it to `settle_match` after the change."""
+    if article_id is None or not _match_counts().tracks(page_filters()):
+        return None
+    return matches(page_filters(), stale_after(), article_id)
+
+
+def settle_match(article_id: int, was_matching: bool | None) -> None:
+    """After a change to the article: count it in or out of the page's filtered view (see `track_match`)."""
+    if was_matching is not None:
+        filters = page_filters()
+        _match_counts().adjust(filters, was_matching, matches(filters, stale_after(), article_id))
+
+
+def _match_counts() -> MatchCounts:
+    return current_app.extensions["match_counts"]
+
+
+def init_app(app) -> None:
+    # One per app (and process): what a count kept by one app says of its database only.
+    app.extensions["match_counts"] = MatchCounts()
 
 
 def rows_for(article_ids: list[int]) -> list[RowView]:

@@ -7,9 +7,9 @@ from markupsafe import Markup
 from ..models import APPROVED, PENDING, REJECTED, Article, utcnow
 from ..services import changes, claims, merging, moderation, story_index
 from ..services.filtering import INT_MAX, parse_id, parse_int, parse_version
-from ..services.undo import TooLate
+from ..services.undo import TooLate, undone_article
 from ..services.undo import undo as undo_event
-from .answers import changed_parts, rows_for, stale_after
+from .answers import changed_parts, rows_for, settle_match, stale_after, track_match
 from .auth import role_required, safe_next
 from .notices import notice_response
 from .rendering import fragment_or_page, fragment_or_redirect, htmx_answer, render
@@ -210,6 +210,8 @@ def absorb(article_id: int, source_id: int):
 @role_required("moderator")
 def undo(event_id: int):
     """Undo one of the user's own recent changes, if nobody changed the article since (else 404 or 409)."""
+    article_id = undone_article(event_id)
+    was_matching = track_match(article_id)
     try:
         event = undo_event(event_id, current_user, current_app.config["UNDO_SECONDS"])
     except changes.Conflict as conflict:
@@ -220,6 +222,7 @@ def undo(event_id: int):
         return fragment_or_page(lambda: notice_response(message, status=409), lambda: abort(409, message))
     except LookupError as error:
         abort(404, str(error))
+    settle_match(event["article_id"], was_matching)
     return _answer(event["article_id"], 200)
 
 
@@ -233,6 +236,7 @@ def _act(article_id: int, change, advance: bool = False):
     # Read before the change, so that a bad value is refused before anything is changed.
     open_next = request.form.get("open_next") if advance else None
     next_id = parse_id(open_next, "open_next") if open_next else None
+    was_matching = track_match(article_id)
     try:
         change(version)
     except changes.Conflict:
@@ -246,6 +250,7 @@ def _act(article_id: int, change, advance: bool = False):
         )
     except LookupError as error:
         abort(404, str(error))
+    settle_match(article_id, was_matching)
     return _answer(article_id, 200, next_id=next_id)
 
 

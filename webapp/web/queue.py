@@ -15,7 +15,7 @@ from ..models import APPROVED, REJECTED, utcnow
 from ..services import moderation
 from ..services.filtering import InvalidCursor, parse_id, parse_time, parse_version
 from ..services.listing import changed_since, filter_choices, parse_filters, queue_page, titles
-from .answers import counts_html, current_counts, stale_after
+from .answers import current_counts, poll_counts_html, stale_after
 from .auth import role_required, safe_next
 from .notices import notice_response
 from .rendering import article_hrefs, fragment_or_page, htmx_answer, render
@@ -35,7 +35,8 @@ def index():
     except InvalidCursor:
         abort(400, "That page link is broken: start again from the first page of the queue.")
     # The first page shows the counts (a fragment, out of band: the filters changed); the next pages not.
-    counts = None if request.args.get("after") else current_counts(filters)
+    # A filtered view's matches are counted here, as its first page is read; answers then adjust them.
+    counts = None if request.args.get("after") else current_counts(filters, max_age=0)
     return render(
         "queue/index.html",
         "queue/_rows.html",
@@ -44,7 +45,7 @@ def index():
             "choices": filter_choices(),
             "recent": moderation.recent_decisions(current_user),
             "now": utcnow(),
-            "page_counts": counts or current_counts(filters),
+            "page_counts": counts or current_counts(filters, max_age=0),
         },
         filters=filters,
         errors=errors,
@@ -66,7 +67,7 @@ def changes():
     triggers = {"rows-stale": {"ids": changed}} if changed else None
     # With the counts, which others' decisions change too.
     poller = Markup(render_template("queue/_poller.html", since=now))
-    return htmx_answer(poller + counts_html(), triggers=triggers)
+    return htmx_answer(poller + poll_counts_html(), triggers=triggers)
 
 
 @bp.get("/decisions/recent")
