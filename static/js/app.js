@@ -135,6 +135,13 @@
     if (next) detail.parameters.open_next = articleId(next);
   });
 
+  // An undo from the notice (or a decision on a row) names the article the panel shows, as `panel`:
+  // when it is the changed one, its panel comes back with the answer instead of fetching itself again.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    const panel = document.querySelector("#panel[data-article]");
+    if (panel && event.detail.verb === "post") event.detail.parameters.panel = panel.dataset.article;
+  });
+
   // After a decision the focus goes on to the next pending row (its panel came with the answer), so
   // the queue can be worked by keyboard alone. htmx re-fires afterRequest on a connected element when
   // the requester was swapped away.

@@ -123,3 +123,36 @@ def test_when_the_next_article_was_decided_meanwhile_the_panel_stays_on_the_deci
     expect(rows.nth(1).locator(".status")).to_have_text("Approved")
     expect(rows.nth(1).locator(".by")).to_have_text("by lee")
     assert_no_reload(page)
+
+
+def test_undo_from_the_notice_with_the_panel_on_that_article_is_one_request(logged_in_page, story):
+    page = logged_in_page("maria")
+    rows, titles, url = queue_of_two(page, story)
+    last = rows.nth(1)
+    last_id = last.get_attribute("id").removeprefix("article-")
+    with page.expect_response(lambda response: response.url.endswith(f"/articles/{last_id}/claim")):
+        last.locator("a[data-open]").click()
+    panel = page.locator("#panel")
+    # The last row: no pending article below it, so the panel stays on the decided one.
+    panel.get_by_role("button", name="Approve", exact=True).click()
+    expect(panel.locator(".moderation .status")).to_have_text("Approved")
+    expect(page.locator("#notice")).to_contain_text(f"Approved “{titles[1]}”.")
+    matching = counts(page)[1]
+    settled(page)
+    requests = record_requests(page)
+
+    page.locator("#notice").get_by_role("button", name="Undo").click()
+    expect(panel.locator(".moderation .status")).to_have_text("Pending")
+    expect(panel).to_have_class(re.compile(r"\bstatus-pending\b"))
+    expect(last.locator(".status")).to_have_text("Pending")
+    expect(panel.locator(".history")).to_contain_text("undo", ignore_case=True)
+    expect(page.locator("#queue-counts")).to_contain_text(f"{matching + 1} match these filters")
+    settled(page)
+    # 3 before: the undo, then the panel fetching itself (panel-stale) and claiming the article again.
+    event = [path for method, path in requests if path.startswith("/events/")]
+    assert requests == [("POST", event[0])] and event[0].endswith("/undo"), requests
+    # The article is claimed again for the one whose panel shows it, in that same request.
+    lee = logged_in_page("lee")
+    lee.goto(url)
+    expect(lee.locator(f"#article-{last_id} .badge.claim")).to_have_text("being reviewed by maria")
+    assert_no_reload(page)

@@ -61,7 +61,8 @@ STATS = {"period": Param(), "moderator": Param(), "topic": Param(), "provider": 
 STATS |= {"from": CUSTOM, "to": CUSTOM}
 EXPORTS = {n: Param() for n in ("approved_from", "approved_to", "topic", "provider", "category")}
 # `filters` is the queue's filter form as a query string: the answer's counts are the view's.
-ACTION = {"version": Param(), "answer": Param(), "next": Param(), "filters": Param()}
+# `panel` is the article the page's panel shows: an answer then carries that panel along.
+ACTION = {"version": Param(), "answer": Param(), "next": Param(), "filters": Param(), "panel": Param()}
 DECISION = ACTION | {"open_next": Param()}
 PARAMETERS: dict[str, Route] = {
     "auth.login": Route(query={"next": Param()}, form={"username": Param(), "password": Param()}),
@@ -93,7 +94,7 @@ PARAMETERS: dict[str, Route] = {
     "articles.unmerge": Route(form=ACTION | {"canonical": Param(), "merge": Param()}),
     "articles.mark_duplicate": Route(form=ACTION | {"duplicate": Param()}),
     "articles.absorb": Route(form=ACTION | {"absorb": Param()}),
-    "articles.undo": Route(form={"answer": Param(), "next": Param(), "filters": Param()}),
+    "articles.undo": Route(form={"answer": Param(), "next": Param(), "filters": Param(), "panel": Param()}),
     "notices.show": Route(),
     "exports.index": Route(query=EXPORTS),
     "exports.count": Route(query=EXPORTS),

@@ -296,9 +296,22 @@ def _fragment_answer(article_id: int, status: int, extra: dict):
         body += Markup(render_template("articles/_related.html", **context))
     if answer == "row":
         row_ids.remove(article_id)
-    # A panel elsewhere on the page showing the article (after "row" or "none") refreshes itself.
-    triggers = {f"panel-stale-{article_id}": True} if answer in ("row", "none") else None
+    triggers = None
+    if answer in ("row", "none"):
+        # The panel, when the page shows the article there (after a decision on its row, or an undo
+        # from the notice), comes along; another panel showing it (a second tab's) refreshes itself.
+        if request.form.get("panel") == str(article_id):
+            body += _panel_oob(article_id)
+        else:
+            triggers = {f"panel-stale-{article_id}": True}
     return htmx_answer(body + changed_parts(row_ids), 200, triggers)
+
+
+def _panel_oob(article_id: int) -> Markup:
+    """The article's panel as an out-of-band swap, claimed for the user as a panel opening claims it."""
+    claims.claim(article_id, current_user, current_app.config["CLAIM_SECONDS"])
+    context = article_context(get_article(article_id), claimed=True, panel_oob=True)
+    return Markup("<template>" + render_template("articles/_panel.html", **context) + "</template>")
 
 
 def _part(article_id: int, answer: str, extra: dict) -> str:
