@@ -121,49 +121,23 @@ def moderation_state(article_id: int, now: datetime | None = None):
 
 def history(article_id: int) -> list[AuditEvent]:
     """Everything that happened to an article, newest first."""
-    return db.session.scalars(
-        select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
-        .where(AuditEvent.article_id == article_id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    ).all()
+    return db.session.scalars(_STATEMENTS.history(), {"article_id": article_id}).all()
 
 
 def last_event(article_id: int) -> AuditEvent | None:
     """The latest change to an article, with who made it."""
-    return db.session.scalar(
-        select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
-        .where(AuditEvent.article_id == article_id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(1)
-    )
+    return db.session.scalar(_STATEMENTS.history().limit(1), {"article_id": article_id})
 
 
 def recent_decisions(user: User, limit: int = 10) -> list[AuditEvent]:
     """The user's own last decisions, newest first."""
-    return db.session.scalars(
-        select(AuditEvent)
-        .options(
-            joinedload(AuditEvent.article).load_only(
-                Article.id, Article.title, Article.status, Article.version
-            )
-        )
-        .where(AuditEvent.actor_id == user.id, AuditEvent.action.in_(VERDICT_ACTIONS.values()))
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
-    ).all()
+    return db.session.scalars(_STATEMENTS.recent_decisions(), {"actor_id": user.id, "limit": limit}).all()
 
 
 def latest_undoable(user: User, seconds: int) -> AuditEvent | None:
     """The user's last change, while it can still be undone from the notice."""
-    event = db.session.scalar(
-        select(AuditEvent)
-        .options(joinedload(AuditEvent.article).load_only(Article.id, Article.title, Article.version))
-        .where(AuditEvent.actor_id == user.id, AuditEvent.created_at > utcnow() - timedelta(seconds=seconds))
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(1)
-    )
+    since = utcnow() - timedelta(seconds=seconds)
+    event = db.session.scalar(_STATEMENTS.latest_change(), {"actor_id": user.id, "since": since})
     if (
         event
         and event.action in UNDOABLE
@@ -172,3 +146,52 @@ def latest_undoable(user: User, seconds: int) -> AuditEvent | None:
     ):
         return event
     return None
+
+
+_NEWEST_FIRST = (AuditEvent.created_at.desc(), AuditEvent.id.desc())
+
+
+class _STATEMENTS:
+    """The statements every decision's answer runs, built once: SQLAlchemy then skips rebuilding their
+    cache keys (as in changes._STATEMENTS)."""
+
+    @staticmethod
+    @cache
+    def history():
+        return (
+            select(AuditEvent)
+            .options(joinedload(AuditEvent.actor))
+            .where(AuditEvent.article_id == bindparam("article_id"))
+            .order_by(*_NEWEST_FIRST)
+        )
+
+    @staticmethod
+    @cache
+    def recent_decisions():
+        article = joinedload(AuditEvent.article).load_only(
+            Article.id, Article.title, Article.status, Article.version
+        )
+        return (
+            select(AuditEvent)
+            .options(article)
+            .where(
+                AuditEvent.actor_id == bindparam("actor_id"),
+                AuditEvent.action.in_(VERDICT_ACTIONS.values()),
+            )
+            .order_by(*_NEWEST_FIRST)
+            .limit(bindparam("limit"))
+        )
+
+    @staticmethod
+    @cache
+    def latest_change():
+        return (
+            select(AuditEvent)
+            .options(joinedload(AuditEvent.article).load_only(Article.id, Article.title, Article.version))
+            .where(
+                AuditEvent.actor_id == bindparam("actor_id"),
+                AuditEvent.created_at > bindparam("since", type_=AuditEvent.created_at.type),
+            )
+            .order_by(*_NEWEST_FIRST)
+            .limit(1)
+        )

@@ -346,8 +346,10 @@ def _open_next(decided_id: int, next_id: int):
     article = moderation.load_article(next_id)
     if article is None or article.status != PENDING:
         return None
-    claims.claim(next_id, current_user, current_app.config["CLAIM_SECONDS"])
+    # Rendered before the claim is taken (it shows the same: another's live claim stands either way),
+    # because the claim's commit would expire the article and make the panel read it all again.
     panel = render_template("articles/_panel.html", **article_context(article, claimed=True))
+    claims.claim(next_id, current_user, current_app.config["CLAIM_SECONDS"])
     return htmx_answer(
         Markup(panel) + changed_parts([decided_id]),
         target="#panel",
