@@ -6,7 +6,9 @@ thread: wrk itself only reports "Non-2xx or 3xx", and a redirect to the login pa
 count as a failure too. The baseline leaves that out, so wrk spends no Lua call per
 response on it: the ratios to it can only come out lower for it, never higher.
 `approve_script` also sends each request to the next (id, version) pair of its thread's
-share of a file, so no two requests, and no two threads, approve the same article.
+share of a file, so no two requests, and no two threads, approve the same article; with
+`open_next` each request also names the thread's next article, whose panel (claimed) comes
+back with the answer, as in the browser.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ function init(args)
   for line in io.lines(%(pairs_path)s) do
     if line_number %% %(threads)d == thread_index then
       local id, version = line:match("^(%%d+) (%%d+)$")
-      mine[#mine + 1] = {"/articles/" .. id .. "/approve", "version=" .. version}
+      mine[#mine + 1] = {id, version}
     end
     line_number = line_number + 1
   end
@@ -73,7 +75,11 @@ function request()
   if position > #mine then
     position, wrapped = 1, wrapped + 1
   end
-  return wrk.format("POST", mine[position][1], nil, mine[position][2])
+  local id, body = mine[position][1], "version=" .. mine[position][2]
+  if %(open_next)s then
+    body = body .. "&answer=moderation&open_next=" .. (mine[position + 1] or mine[1])[1]
+  end
+  return wrk.format("POST", "/articles/" .. id .. "/approve", nil, body)
 end
 """
 
@@ -114,9 +120,14 @@ def get_script(headers: dict[str, str], count_statuses: bool = True) -> str:
     return headers_lua(headers) + (COUNT_STATUSES if count_statuses else "")
 
 
-def approve_script(headers: dict[str, str], pairs_path: Path) -> str:
-    """A wrk script: POST approve for each "id version" line of `pairs_path`, a thread's share each."""
-    requests = APPROVE_REQUESTS % {"pairs_path": lua_string(str(pairs_path)), "threads": THREADS}
+def approve_script(headers: dict[str, str], pairs_path: Path, open_next: bool = False) -> str:
+    """A wrk script: POST approve for each "id version" line of `pairs_path`, a thread's share each
+    (with `open_next`, naming the thread's next article to open, as the panel does)."""
+    requests = APPROVE_REQUESTS % {
+        "pairs_path": lua_string(str(pairs_path)),
+        "threads": THREADS,
+        "open_next": "true" if open_next else "false",
+    }
     return headers_lua(headers) + COUNT_STATUSES + requests
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from . import cli
 from .config import from_environment
 from .models import db
-from .web import articles, auth, errors, exports, notices, queue, reports, security, templating
+from .web import answers, articles, auth, errors, exports, notices, queue, reports, security, templating
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
     notices.init_app(app)
+    answers.init_app(app)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)

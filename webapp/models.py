@@ -242,6 +242,15 @@ QUALITY_SORT_KEY = func.coalesce(Article.quality, -1)
 Index("ix_articles_queue_quality", Article.status, QUALITY_SORT_KEY, Article.id)
 
 
+class ArticleCount(db.Model):
+    """How many articles have a status, kept by triggers on `articles` (migration 0010), never by the app."""
+
+    __tablename__ = "article_counts"
+
+    status: Mapped[str] = mapped_column(String(10), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class Claim(db.Model):
     """A moderator is looking at an article: a courtesy to others, expiring by itself."""
 

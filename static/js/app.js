@@ -190,19 +190,45 @@
     });
   });
 
-  // After a decision, go on to the next pending article, so the queue can be worked by keyboard
-  // alone. htmx re-fires afterRequest on a connected element when the requester was swapped away.
+  // The first pending row below the article `id` in the list the user sees, if any.
+  function nextPendingRow(id) {
+    const all = rows();
+    const row = document.getElementById("article-" + id);
+    return all.slice(row ? all.indexOf(row) + 1 : 0).find((each) => each.classList.contains("status-pending"));
+  }
+
+  // One request per decision: every action's answer carries the counts of the queue on screen (its
+  // filter form, as `filters`), and a decision in the panel names the next pending article
+  // (`open_next`), whose panel, claimed by the server, comes back instead of the decided one's.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    const detail = event.detail;
+    const filters = document.getElementById("filters");
+    if (filters && (detail.verb === "post" || detail.elt.id === "poller")) {
+      detail.parameters.filters = new URLSearchParams(new FormData(filters)).toString();
+    }
+    const decided = detail.verb === "post" && /\/articles\/(\d+)\/(approve|reject)$/.exec(detail.path);
+    const panel = document.querySelector("#panel[data-article]");
+    if (!decided || !panel || panel.dataset.article !== decided[1] || !panel.contains(detail.elt)) return;
+    const next = nextPendingRow(decided[1]);
+    if (next) detail.parameters.open_next = articleId(next);
+  });
+
+  // An undo from the notice (or a decision on a row) names the article the panel shows, as `panel`:
+  // when it is the changed one, its panel comes back with the answer instead of fetching itself again.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    const panel = document.querySelector("#panel[data-article]");
+    if (panel && event.detail.verb === "post") event.detail.parameters.panel = panel.dataset.article;
+  });
+
+  // After a decision the focus goes on to the next pending row (its panel came with the answer), so
+  // the queue can be worked by keyboard alone. htmx re-fires afterRequest on a connected element when
+  // the requester was swapped away.
   document.body.addEventListener("htmx:afterRequest", function (event) {
     const config = event.detail.requestConfig;
     const decided = config && /\/articles\/(\d+)\/(approve|reject)$/.exec(config.path);
     if (!decided || event.detail.xhr.status !== 200 || config.verb !== "post") return;
-    const all = rows();
-    const row = document.getElementById("article-" + decided[1]);
-    const next = all.slice(row ? all.indexOf(row) + 1 : 0).find((each) => each.classList.contains("status-pending"));
-    if (!next) return;
-    next.focus();
-    const panel = document.querySelector("#panel[data-article]");
-    if (panel && panel.dataset.article === decided[1]) openArticle(next);
+    const next = nextPendingRow(decided[1]);
+    if (next) next.focus();
   });
 
   // Double-click guard: the decision buttons are disabled while a decision is on its way, for a

@@ -10,10 +10,16 @@ from tests.factories import assert_no_reload, expect, queue_with, real_seed_titl
 
 
 def test_approve_with_the_mouse_swaps_only_row_and_panel(logged_in_page, story):
-    first, second = story(), story()
+    # An outlet of their own: other tests' pending stories listed below would open next (open_next).
+    outlet = f"Outlet {uuid.uuid4().hex[:8]}"
+    for _ in range(2):
+        story(**{"Business Matters": outlet})
     page = logged_in_page("maria")
-    page.goto("/?status=all&q=Story")
+    page.goto(f"/?status=all&provider={outlet}")
     page.evaluate("window.copydeskMarker = 'still here'")
+    # The one listed last: no pending row below it for the panel to move on to.
+    first = page.locator("#queue-rows tr.row").nth(1).locator("a[data-open]").inner_text()
+    second = page.locator("#queue-rows tr.row").nth(0).locator("a[data-open]").inner_text()
     other_row = page.locator("#queue-rows tr.row", has_text=second)
     other_before = other_row.evaluate("row => row.outerHTML")
     page.locator("#queue-rows a[data-open]", has_text=first).click()

@@ -63,12 +63,15 @@ CUSTOM = Param(bases=({}, {"period": "custom", "from": "2023-01-01", "to": "2023
 STATS = {"period": Param(), "moderator": Param(), "topic": Param(), "provider": Param()}
 STATS |= {"from": CUSTOM, "to": CUSTOM}
 EXPORTS = {n: Param() for n in ("approved_from", "approved_to", "topic", "provider", "category")}
-ACTION = {"version": Param(), "answer": Param(), "next": Param()}
+# `filters` is the queue's filter form as a query string: the answer's counts are the view's.
+# `panel` is the article the page's panel shows: an answer then carries that panel along.
+ACTION = {"version": Param(), "answer": Param(), "next": Param(), "filters": Param(), "panel": Param()}
+DECISION = ACTION | {"open_next": Param()}
 PARAMETERS: dict[str, Route] = {
     "auth.login": Route(query={"next": Param()}, form={"username": Param(), "password": Param()}),
     "auth.logout": Route(),
     "queue.index": Route(query=QUEUE),
-    "queue.changes": Route(query={"since": Param(), "after": Param(), "upto": Param()}),
+    "queue.changes": Route(query={"since": Param(), "after": Param(), "upto": Param(), "filters": Param()}),
     "queue.recent": Route(),
     "queue.bulk": Route(
         form={
@@ -85,8 +88,8 @@ PARAMETERS: dict[str, Route] = {
     "articles.history": Route(),
     "articles.related": Route(query=FILTERS | {"groups_after": Param(), "entries_after": Param()}),
     "articles.claim": Route(),
-    "articles.approve": Route(form=ACTION),
-    "articles.reject": Route(form=ACTION | {"reason": Param(), "listed_reason": Param()}),
+    "articles.approve": Route(form=DECISION),
+    "articles.reject": Route(form=DECISION | {"reason": Param(), "listed_reason": Param()}),
     "articles.reopen": Route(form=ACTION),
     "articles.heat": Route(form=ACTION | {"heat": Param()}),
     # "merge", "duplicate" and "absorb" are no inputs, but a refusal echoes the form's value of them.
@@ -96,7 +99,7 @@ PARAMETERS: dict[str, Route] = {
     "articles.unmerge": Route(form=ACTION | {"canonical": Param(), "merge": Param()}),
     "articles.mark_duplicate": Route(form=ACTION | {"duplicate": Param()}),
     "articles.absorb": Route(form=ACTION | {"absorb": Param()}),
-    "articles.undo": Route(form={"answer": Param(), "next": Param()}),
+    "articles.undo": Route(form={"answer": Param(), "next": Param(), "filters": Param(), "panel": Param()}),
     "queue.undo_batch": Route(form={"answer": Param(), "next": Param()}),
     "notices.show": Route(),
     "exports.index": Route(query=EXPORTS),

@@ -130,15 +130,17 @@ def test_a_missing_article_has_no_row(client, login):
 
 
 @pytest.mark.parametrize(
-    "answer, root, events",
+    "answer, root, oob, events",
     [
-        ("moderation", "div#moderation-{id}", {"rows-stale", "history-stale-{id}", "related-stale-{id}"}),
-        ("panel", "section#panel", {"rows-stale"}),
-        ("row", "tr#article-{id}", {"panel-stale-{id}"}),
-        ("none", None, {"rows-stale", "panel-stale-{id}"}),
+        ("moderation", "div#moderation-{id}", {"history-{id}", "related-{id}", "article-{id}"}, set()),
+        ("panel", "section#panel", {"article-{id}"}, set()),
+        ("row", "tr#article-{id}", set(), {"panel-stale-{id}"}),
+        ("none", None, {"article-{id}"}, {"panel-stale-{id}"}),
     ],
 )
-def test_an_action_answers_htmx_with_the_part_its_form_names(client, login, articles, answer, root, events):
+def test_an_action_answers_htmx_with_the_part_its_form_names_and_the_rest_out_of_band(
+    client, login, articles, answer, root, oob, events
+):
     login()
     response = client.post(
         f"/articles/{articles.id}/approve",
@@ -146,13 +148,18 @@ def test_an_action_answers_htmx_with_the_part_its_form_names(client, login, arti
         headers=HX,
     )
     assert response.status_code == 200
-    parts = [tag for tag in soup(response).children if tag.name]
+    answer_html = soup(response)
+    parts = [tag for tag in answer_html.children if tag.name and not tag.has_attr("hx-swap-oob")]
+    swapped = [tag for tag in parts if tag.name != "template"]
     if root is None:
-        assert parts == []
+        assert swapped == []
     else:
-        assert len(parts) == 1 and parts[0] == soup(response).select_one(root.format(id=articles.id))
-    expected = {event.format(id=articles.id) for event in events} | {"decisions-changed", "notice-changed"}
-    assert set(json.loads(response.headers["HX-Trigger"])) == expected
+        assert len(swapped) == 1 and swapped[0] == answer_html.select_one(root.format(id=articles.id))
+    out_of_band = {tag["id"] for tag in answer_html.find_all(attrs={"hx-swap-oob": "true"})}
+    expected_oob = {part.format(id=articles.id) for part in oob} | {"notice", "recent", "queue-counts"}
+    assert out_of_band == expected_oob
+    expected = {event.format(id=articles.id) for event in events}
+    assert set(json.loads(response.headers.get("HX-Trigger", "{}"))) == expected
 
 
 def test_without_an_answer_field_an_action_answers_with_the_moderation_block(client, login, articles):

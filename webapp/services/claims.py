@@ -7,32 +7,58 @@ article's version check is what guarantees that nobody overwrites anybody.
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, delete, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from ..models import Article, Claim, User, db, utcnow
 
 
-def claim(article_id: int, user: User, seconds: int, now: datetime | None = None) -> Claim:
-    """Claim the article for `user` (or renew their claim); another user's live claim is kept."""
+def claim(article_id: int, user: User, seconds: int, now: datetime | None = None, *, commit: bool = True):
+    """Claim the article for `user` (or renew their claim); another user's live claim is kept.
+
+    Returns who holds the claim and until when (`user_id`, `expires_at`). One upsert, which
+    returns the claim when it took or renewed it: only a claim someone else holds is read again.
+    `commit=False` leaves it to the caller's transaction (a decision that opens the next article).
+    """
     now = now or utcnow()
-    expires = now + timedelta(seconds=seconds)
-    taken = db.session.execute(
-        update(Claim)
-        .where(Claim.article_id == article_id, (Claim.user_id == user.id) | (Claim.expires_at <= now))
-        .values(user_id=user.id, expires_at=expires)
+    values = {
+        "article_id": article_id,
+        "user_id": user.id,
+        "expires": now + timedelta(seconds=seconds),
+        "now": now,
+    }
+    session = db.session
+    held = session.execute(_claim_statement(session.get_bind().dialect.name), values).one_or_none()
+    if held is None:
+        held = session.execute(_holder_statement(), values).one()
+    if commit:
+        session.commit()
+    return held
+
+
+@cache
+def _claim_statement(dialect: str):
+    table = Claim.__table__
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(
+        article_id=bindparam("article_id"),
+        user_id=bindparam("user_id"),
+        expires_at=bindparam("expires", type_=table.c.expires_at.type),
     )
-    if taken.rowcount == 0:
-        try:
-            with db.session.begin_nested():
-                db.session.execute(
-                    insert(Claim.__table__).values(article_id=article_id, user_id=user.id, expires_at=expires)
-                )
-        except IntegrityError:
-            pass  # someone else's live claim: theirs stands
-    db.session.commit()
-    return db.session.get(Claim, article_id, populate_existing=True)
+    # Taken over when it is the user's own or has expired; else the row stays and nothing is returned.
+    now = bindparam("now", type_=table.c.expires_at.type)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.article_id],
+        set_={"user_id": statement.excluded.user_id, "expires_at": statement.excluded.expires_at},
+        where=(table.c.user_id == statement.excluded.user_id) | (table.c.expires_at <= now),
+    ).returning(table.c.user_id, table.c.expires_at)
+
+
+@cache
+def _holder_statement():
+    return select(Claim.user_id, Claim.expires_at).where(Claim.article_id == bindparam("article_id"))
 
 
 def release_all(article_ids: list[int]) -> None:

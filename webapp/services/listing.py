@@ -354,6 +354,37 @@ def _page_query(sort: str, filters_in_use: tuple[str, ...], with_cursor: bool, l
     return _rows_query().where(*conditions).order_by(*order).limit(limit)
 
 
+def count_matching(filters: QueueFilters, stale_after: timedelta, cap: int) -> int:
+    """How many articles the filters match, counted up to `cap` (then `cap`): never past what a page reads.
+
+    A filter on indexed columns counts index entries; a text search reads the rows a page of it
+    reads when few match, and stops after `cap` matches when many do.
+    """
+    now = datetime.now(UTC)
+    in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
+    params = {"cap": cap, **_filter_values(filters, in_use, now - stale_after)}
+    return db.session.connection().execute(_count_query(in_use), params).scalar_one()
+
+
+@lru_cache(maxsize=256)
+def _count_query(filters_in_use: tuple[str, ...]):
+    matching = select(Article.id).where(*(FILTERS[name].condition() for name in filters_in_use))
+    return select(func.count()).select_from(matching.limit(bindparam("cap")).subquery())
+
+
+def matches(filters: QueueFilters, stale_after: timedelta, article_id: int) -> bool:
+    """Whether the filters match this one article as it stands (one read by primary key)."""
+    in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
+    params = {"article_id": article_id, **_filter_values(filters, in_use, datetime.now(UTC) - stale_after)}
+    return db.session.connection().execute(_match_query(in_use), params).first() is not None
+
+
+@lru_cache(maxsize=256)
+def _match_query(filters_in_use: tuple[str, ...]):
+    conditions = [FILTERS[name].condition() for name in filters_in_use]
+    return select(Article.id).where(Article.id == bindparam("article_id"), *conditions)
+
+
 def _cursor_kind(sort: str) -> type[datetime] | type[int]:
     return datetime if sort in ("newest", "oldest") else int
 

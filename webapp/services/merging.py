@@ -11,6 +11,7 @@ suggestions are computed again after each.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
@@ -183,24 +184,36 @@ class RelatedView:
 def related_view(
     article_id: int, groups_after: int | None = None, entries_after: int | None = None
 ) -> RelatedView:
-    """The page of the related block after suggestion `groups_after` and position `entries_after`."""
-    suggestions = list(
-        db.session.scalars(
-            select(DuplicateSuggestion)
-            .where(DuplicateSuggestion.article_id == article_id, DuplicateSuggestion.id > (groups_after or 0))
-            .order_by(DuplicateSuggestion.id)
-            .limit(PANEL_GROUPS + 1)
+    """The page of the related block after suggestion `groups_after` and position `entries_after`.
+
+    Counted first: what an article has none of (suggestions, merged entries) is not read at all.
+    """
+    counts = _related_counts(article_id)
+    suggestions = []
+    if counts["suggestions"]:
+        suggestions = list(
+            db.session.scalars(
+                select(DuplicateSuggestion)
+                .where(
+                    DuplicateSuggestion.article_id == article_id, DuplicateSuggestion.id > (groups_after or 0)
+                )
+                .order_by(DuplicateSuggestion.id)
+                .limit(PANEL_GROUPS + 1)
+            )
         )
-    )
     more_groups = len(suggestions) > PANEL_GROUPS
     suggestions = suggestions[:PANEL_GROUPS]
     wanted = {position for suggestion in suggestions for position in suggestion.positions}
-    by_position = {
-        link.position: link
-        for link in db.session.scalars(
-            select(RelatedLink).where(RelatedLink.article_id == article_id, RelatedLink.position.in_(wanted))
-        )
-    }
+    by_position = {}
+    if wanted:
+        by_position = {
+            link.position: link
+            for link in db.session.scalars(
+                select(RelatedLink).where(
+                    RelatedLink.article_id == article_id, RelatedLink.position.in_(wanted)
+                )
+            )
+        }
     views = []
     for suggestion in suggestions:
         members = [by_position[p] for p in suggestion.positions if p in by_position]
@@ -221,8 +234,9 @@ def related_view(
     )
     more_entries = len(visible) > PANEL_ENTRIES
     visible = visible[:PANEL_ENTRIES]
-    merged_under, merged_counts = _merged_under(article_id, [link.id for link in visible])
-    counts = _related_counts(article_id)
+    merged_under, merged_counts = {}, {}
+    if counts["merged"]:
+        merged_under, merged_counts = _merged_under(article_id, [link.id for link in visible])
     return RelatedView(
         visible,
         merged_under,
@@ -268,10 +282,20 @@ def _merged_under(
 
 
 def _related_counts(article_id: int) -> dict[str, int]:
+    total, visible, suggestions = db.session.execute(_counts_statement(), {"article_id": article_id}).one()
+    return {"visible": visible, "merged": total - visible, "suggestions": suggestions}
+
+
+@cache
+def _counts_statement():
+    """The article's related entries, those not merged into another, and its suggestions: one statement."""
     visible = func.count().filter(RelatedLink.merged_into_id.is_(None))
-    row = db.session.execute(select(func.count(), visible).where(RelatedLink.article_id == article_id)).one()
-    suggestions = db.session.scalar(select(func.count()).where(DuplicateSuggestion.article_id == article_id))
-    return {"visible": row[1], "merged": row[0] - row[1], "suggestions": suggestions}
+    suggestions = (
+        select(func.count())
+        .where(DuplicateSuggestion.article_id == bindparam("article_id"))
+        .scalar_subquery()
+    )
+    return select(func.count(), visible, suggestions).where(RelatedLink.article_id == bindparam("article_id"))
 
 
 # Taking in a duplicate article's related links.

@@ -164,23 +164,12 @@ def moderation_state(article_id: int, now: datetime | None = None):
 
 def history(article_id: int) -> list[AuditEvent]:
     """Everything that happened to an article, newest first."""
-    return db.session.scalars(
-        select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
-        .where(AuditEvent.article_id == article_id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    ).all()
+    return db.session.scalars(_STATEMENTS.history(), {"article_id": article_id}).all()
 
 
 def last_event(article_id: int) -> AuditEvent | None:
     """The latest change to an article, with who made it."""
-    return db.session.scalar(
-        select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
-        .where(AuditEvent.article_id == article_id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(1)
-    )
+    return db.session.scalar(_STATEMENTS.history().limit(1), {"article_id": article_id})
 
 
 class RecentDecision(NamedTuple):
@@ -201,11 +190,7 @@ def recent_decisions(user: User, limit: int = 10) -> list[RecentDecision]:
     they did, and a decision that vanished would leave them wondering whether it was ever made.
     """
     decisions = db.session.execute(
-        select(AuditEvent.id, AuditEvent.action, AuditEvent.article_id, Article.title, AuditEvent.created_at)
-        .outerjoin(Article, Article.id == AuditEvent.article_id)
-        .where(AuditEvent.actor_id == user.id, AuditEvent.action.in_(VERDICT_ACTIONS.values()))
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
+        _STATEMENTS.recent_decisions(), {"actor_id": user.id, "limit": limit}
     ).all()
     undone = _undone(user, decisions[-1].created_at) if decisions else set()
     return [RecentDecision(*decision, undone=decision.id in undone) for decision in decisions]
@@ -232,13 +217,8 @@ def _undone(user: User, since: datetime) -> set[int]:
 
 def latest_undoable(user: User, seconds: int) -> AuditEvent | None:
     """The user's last change (or batch of changes, see `changes.batch_of`), while it can still be undone."""
-    event = db.session.scalar(
-        select(AuditEvent)
-        .options(joinedload(AuditEvent.article).load_only(Article.id, Article.title, Article.version))
-        .where(AuditEvent.actor_id == user.id, AuditEvent.created_at > utcnow() - timedelta(seconds=seconds))
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(1)
-    )
+    since = utcnow() - timedelta(seconds=seconds)
+    event = db.session.scalar(_STATEMENTS.latest_change(), {"actor_id": user.id, "since": since})
     if event is None or event.action not in UNDOABLE or event.article is None:
         return None
     if event.article.version == event.after["version"]:
@@ -255,3 +235,51 @@ def _any_as_left(events: list[AuditEvent]) -> bool:
         select(Article.id, Article.version).where(Article.id.in_([article_id for article_id, _ in left]))
     ).all()
     return any((article_id, version) in left for article_id, version in versions)
+
+
+_NEWEST_FIRST = (AuditEvent.created_at.desc(), AuditEvent.id.desc())
+
+
+class _STATEMENTS:
+    """The statements every decision's answer runs, built once: SQLAlchemy then skips rebuilding their
+    cache keys (as in changes._STATEMENTS)."""
+
+    @staticmethod
+    @cache
+    def history():
+        return (
+            select(AuditEvent)
+            .options(joinedload(AuditEvent.actor))
+            .where(AuditEvent.article_id == bindparam("article_id"))
+            .order_by(*_NEWEST_FIRST)
+        )
+
+    @staticmethod
+    @cache
+    def recent_decisions():
+        return (
+            select(
+                AuditEvent.id, AuditEvent.action, AuditEvent.article_id, Article.title, AuditEvent.created_at
+            )
+            .outerjoin(Article, Article.id == AuditEvent.article_id)
+            .where(
+                AuditEvent.actor_id == bindparam("actor_id"),
+                AuditEvent.action.in_(VERDICT_ACTIONS.values()),
+            )
+            .order_by(*_NEWEST_FIRST)
+            .limit(bindparam("limit"))
+        )
+
+    @staticmethod
+    @cache
+    def latest_change():
+        return (
+            select(AuditEvent)
+            .options(joinedload(AuditEvent.article).load_only(Article.id, Article.title, Article.version))
+            .where(
+                AuditEvent.actor_id == bindparam("actor_id"),
+                AuditEvent.created_at > bindparam("since", type_=AuditEvent.created_at.type),
+            )
+            .order_by(*_NEWEST_FIRST)
+            .limit(1)
+        )

@@ -69,6 +69,12 @@ def _undo_change(event: AuditEvent) -> changes.Change:
     return changes.Change(UNDO, _restored_columns(event.before), undoes=event.id, **_extra(event))
 
 
+def undone_article(event_id: int) -> int | None:
+    """The article the event changed, if there is such an event (read once: `undo` then finds it loaded)."""
+    event = db.session.get(AuditEvent, event_id)
+    return event.article_id if event else None
+
+
 def _restored_columns(before: dict) -> dict:
     restored = {name: before[name] for name in ("status", "heat", "decided_by_id", "reject_reason")}
     restored["decided_at"] = datetime.fromisoformat(before["decided_at"]) if before["decided_at"] else None

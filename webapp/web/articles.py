@@ -14,16 +14,16 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..models import APPROVED, REJECTED, Article, utcnow
+from ..models import APPROVED, PENDING, REJECTED, Article, utcnow
 from ..services import changes, claims, merging, moderation
-from ..services.filtering import INT_MAX, parse_int, parse_version
-from ..services.listing import queue_rows
-from ..services.undo import TooLate
+from ..services.filtering import INT_MAX, parse_id, parse_int, parse_version
+from ..services.undo import TooLate, undone_article
 from ..services.undo import undo as undo_event
+from .answers import changed_parts, page_filters, rows_for, settle_match, stale_after, track_match
 from .auth import role_required, safe_next
 from .notices import notice_response
-from .queue import queue_context, stale_after
-from .rendering import article_hrefs, fragment_or_page, fragment_or_redirect, htmx_answer
+from .queue import queue_context
+from .rendering import fragment_or_page, fragment_or_redirect, htmx_answer
 
 bp = Blueprint("articles", __name__)
 
@@ -102,7 +102,7 @@ def _panel_or_page(partial: str, context: dict) -> Response:
 @role_required("moderator")
 def row(article_id: int):
     """The article's queue row, for refreshing it in place (a browser gets the article page)."""
-    rows = _queue_row(article_id)
+    rows = rows_for([article_id])
     if not rows:
         abort(404, f"There is no article {article_id}: it may have been removed.")
     return fragment_or_redirect(
@@ -135,18 +135,25 @@ def claim(article_id: int):
 @bp.post("/articles/<int:article_id>/approve")
 @role_required("moderator")
 def approve(article_id: int):
-    """Approve the article."""
-    return _act(article_id, lambda version: moderation.decide(article_id, current_user, APPROVED, version))
+    """Approve the article (and open `open_next`, the next pending article the page lists, if any)."""
+    return _act(
+        article_id,
+        lambda version: moderation.decide(article_id, current_user, APPROVED, version),
+        advance=True,
+    )
 
 
 @bp.post("/articles/<int:article_id>/reject")
 @role_required("moderator")
 def reject(article_id: int):
-    """Reject the article, with an optional reason: a listed one, typed text, or both ("outdated: old")."""
+    """Reject the article, with an optional reason: a listed one, typed text, or both ("outdated: old"); then
+    open `open_next`, as approve does."""
     listed, note = request.form.get("listed_reason", "").strip(), request.form.get("reason", "").strip()
     reason = ": ".join(part for part in (listed, note) if part)[:500]
     return _act(
-        article_id, lambda version: moderation.decide(article_id, current_user, REJECTED, version, reason)
+        article_id,
+        lambda version: moderation.decide(article_id, current_user, REJECTED, version, reason),
+        advance=True,
     )
 
 
@@ -236,6 +243,8 @@ def absorb(article_id: int, source_id: int):
 @role_required("moderator")
 def undo(event_id: int):
     """Undo one of the user's own recent changes, if nobody changed the article since (else 404 or 409)."""
+    article_id = undone_article(event_id)
+    was_matching = track_match(article_id)
     try:
         event = undo_event(event_id, current_user, current_app.config["UNDO_SECONDS"])
     except changes.Conflict as conflict:
@@ -246,6 +255,7 @@ def undo(event_id: int):
         return fragment_or_page(lambda: notice_response(message, status=409), lambda: abort(409, message))
     except LookupError as error:
         abort(404, str(error))
+    settle_match(event["article_id"], was_matching)
     return _answer(event["article_id"], 200)
 
 
@@ -254,8 +264,12 @@ def _position(text: str | None, label: str) -> int:
     return parse_int(text, label, 0, INT_MAX)
 
 
-def _act(article_id: int, change):
+def _act(article_id: int, change, advance: bool = False):
     version = parse_version(request.form.get("version"))
+    # Read before the change, so that a bad value is refused before anything is changed.
+    open_next = request.form.get("open_next") if advance else None
+    next_id = parse_id(open_next, "open_next") if open_next else None
+    was_matching = track_match(article_id)
     try:
         change(version)
     except changes.Conflict:
@@ -269,7 +283,8 @@ def _act(article_id: int, change):
         )
     except LookupError as error:
         abort(404, str(error))
-    return _answer(article_id, 200)
+    settle_match(article_id, was_matching)
+    return _answer(article_id, 200, next_id=next_id)
 
 
 def _answer(article_id: int, status: int, **extra):
@@ -280,6 +295,7 @@ def _answer(article_id: int, status: int, **extra):
 
 
 def _page_answer(article_id: int, status: int, extra: dict):
+    extra.pop("next_id", None)
     if status == 200:
         target = request.form.get("next")
         return redirect(
@@ -291,33 +307,85 @@ def _page_answer(article_id: int, status: int, extra: dict):
 
 
 def _fragment_answer(article_id: int, status: int, extra: dict):
+    """The part the form's `answer` names; after a change, with every other part it changed out of band,
+    or, after a decision with `open_next`, the next article's panel instead (see `_open_next`)."""
     answer = request.form.get("answer", "moderation")
+    next_id = extra.pop("next_id", None)
     if answer in ("moderation", "panel") and extra.get("conflict"):
         extra["last_event"] = moderation.last_event(article_id)
+    if status != 200:
+        return htmx_answer(_part(article_id, answer, extra), status, _refresh_triggers(article_id, answer))
+    row_ids = [article_id]
+    if next_id is not None and answer == "moderation":
+        opened = _open_next(article_id, next_id)
+        if opened is not None:
+            return opened
+        row_ids.append(next_id)  # decided meanwhile: its row says so, and the panel stays here
+    body = Markup(_part(article_id, answer, extra))
+    if answer == "moderation":
+        # The history gained an event, and every form in the related block carries the new version.
+        context = article_context(get_article(article_id), oob=True)
+        body += Markup(render_template("articles/_history.html", **context))
+        body += Markup(render_template("articles/_related.html", **context))
     if answer == "row":
-        body = render_template("queue/_rows.html", rows=_queue_row(article_id))
-        triggers = {f"panel-stale-{article_id}": True}
-    elif answer == "panel":
-        body = render_template("articles/_panel.html", **article_context(get_article(article_id), **extra))
-        triggers = {"rows-stale": {"ids": [article_id]}}
-    elif answer == "moderation":
-        body = render_template(
+        row_ids.remove(article_id)
+    triggers = None
+    if answer in ("row", "none"):
+        # The panel, when the page shows the article there (after a decision on its row, or an undo
+        # from the notice), comes along; another panel showing it (a second tab's) refreshes itself.
+        if request.form.get("panel") == str(article_id):
+            body += _panel_oob(article_id)
+        else:
+            triggers = {f"panel-stale-{article_id}": True}
+    return htmx_answer(body + changed_parts(row_ids), 200, triggers)
+
+
+def _panel_oob(article_id: int) -> Markup:
+    """The article's panel as an out-of-band swap, claimed for the user as a panel opening claims it."""
+    claims.claim(article_id, current_user, current_app.config["CLAIM_SECONDS"])
+    context = article_context(get_article(article_id), claimed=True, panel_oob=True)
+    return Markup("<template>" + render_template("articles/_panel.html", **context) + "</template>")
+
+
+def _part(article_id: int, answer: str, extra: dict) -> str:
+    """The part of the page the form's `answer` names: the moderation block, the panel, the row, or none."""
+    if answer == "row":
+        return render_template("queue/_rows.html", rows=rows_for([article_id]))
+    if answer == "panel":
+        return render_template("articles/_panel.html", **article_context(get_article(article_id), **extra))
+    if answer == "moderation":
+        return render_template(
             "articles/_moderation.html", **moderation_context(get_moderation_state(article_id), **extra)
         )
-        triggers = {
+    return ""  # "none": the notice's Undo swaps nothing in place
+
+
+def _refresh_triggers(article_id: int, answer: str) -> dict:
+    """After a refusal (409, 422), the events by which the other parts showing the article refresh."""
+    return {
+        "row": {f"panel-stale-{article_id}": True},
+        "panel": {"rows-stale": {"ids": [article_id]}},
+        "moderation": {
             "rows-stale": {"ids": [article_id]},
             f"history-stale-{article_id}": True,
             f"related-stale-{article_id}": True,
-        }
-    else:
-        # "none" (the notice's Undo) swaps nothing in place: whatever shows the article refreshes itself.
-        body = ""
-        triggers = {"rows-stale": {"ids": [article_id]}, f"panel-stale-{article_id}": True}
-    if status == 200:
-        triggers |= {"decisions-changed": True, "notice-changed": True}
-    return htmx_answer(body, status, triggers)
+        },
+    }.get(answer, {"rows-stale": {"ids": [article_id]}, f"panel-stale-{article_id}": True})
 
 
-def _queue_row(article_id: int) -> list:
-    """The article's queue row (a list of one, or none), as the current user sees it."""
-    return queue_rows([article_id], stale_after(), viewer_id=current_user.id, href=article_hrefs())
+def _open_next(decided_id: int, next_id: int):
+    """The next article's panel, claimed for the user in this request, with the decided article's parts
+    out of band; None when that article is gone or no longer pending (someone decided it meanwhile)."""
+    article = moderation.load_article(next_id)
+    if article is None or article.status != PENDING:
+        return None
+    # Rendered before the claim is taken (it shows the same: another's live claim stands either way),
+    # because the claim's commit would expire the article and make the panel read it all again.
+    panel = render_template("articles/_panel.html", **article_context(article, claimed=True))
+    claims.claim(next_id, current_user, current_app.config["CLAIM_SECONDS"])
+    return htmx_answer(
+        Markup(panel) + changed_parts([decided_id]),
+        target="#panel",
+        # With the queue's filters, as opening it from its row would (a reload shows the same queue).
+        push_url=url_for("articles.show", article_id=next_id, **page_filters().as_args()),
+    )

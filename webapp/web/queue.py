@@ -1,7 +1,5 @@
 """The review queue: the list, its pages, bulk decisions and their undo, and the poll for others' changes."""
 
-from datetime import timedelta
-
 from flask import (
     Blueprint,
     abort,
@@ -12,6 +10,7 @@ from flask import (
     request,
 )
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..models import APPROVED, REJECTED
 from ..services import accounts, moderation
@@ -28,15 +27,12 @@ from ..services.listing import (
 )
 from ..services.undo import TooLate
 from ..services.undo import undo_batch as undo_batch_of
+from .answers import current_counts, poll_counts_html, stale_after
 from .auth import role_required, safe_next
 from .notices import Notice, notice_response, render_notice
 from .rendering import article_hrefs, fragment_or_page, htmx_answer, render, rows_oob_html
 
 bp = Blueprint("queue", __name__)
-
-
-def stale_after() -> timedelta:
-    return timedelta(hours=current_app.config["STALE_AFTER_HOURS"])
 
 
 @bp.get("/")
@@ -45,15 +41,19 @@ def index():
     """The queue: pending articles newest first, filtered and sorted by the URL."""
     filters, errors = parse_filters(request.args)
     page = _queue_page(filters, request.args.get("after"))
+    # The first page shows the counts (a fragment, out of band: the filters changed); the next pages not.
+    # A filtered view's matches are counted here, as its first page is read; answers then adjust them.
+    counts = None if request.args.get("after") else current_counts(filters, max_age=0)
     return render(
         "queue/index.html",
         "queue/_filtered.html",
         status=422 if errors else 200,
-        page_context=page_extras,
+        page_context=lambda: page_extras() | {"page_counts": counts or current_counts(filters, max_age=0)},
         filters=filters,
         errors=errors,
         page=page,
         rows=page.rows,
+        counts=counts,
     )
 
 
@@ -61,7 +61,14 @@ def queue_context(args) -> dict:
     """The whole queue page's data for these query arguments: the article page shows the queue too."""
     filters, errors = parse_filters(args)
     page = _queue_page(filters, None)
-    return {"filters": filters, "errors": errors, "page": page, "rows": page.rows, **page_extras()}
+    return {
+        "filters": filters,
+        "errors": errors,
+        "page": page,
+        "rows": page.rows,
+        "page_counts": current_counts(filters, max_age=0),
+        **page_extras(),
+    }
 
 
 def page_extras() -> dict:
@@ -93,7 +100,9 @@ def changes():
     upto = parse_id(request.args["upto"], "upto") if request.args.get("upto") else None
     page = changed_since(since, after, upto)
     rows = _rows(page.ids) if page.ids else []
-    return htmx_answer(render_template("queue/_poller.html", poll=page, rows=rows))
+    # With the counts, which others' decisions change too.
+    poller = Markup(render_template("queue/_poller.html", poll=page, rows=rows))
+    return htmx_answer(poller + poll_counts_html())
 
 
 @bp.get("/decisions/recent")

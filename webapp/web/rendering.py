@@ -43,11 +43,27 @@ def fragment_or_page(fragment: Callable[[], Response], page: Callable[[], Respon
     return response
 
 
-def htmx_answer(body: str, status: int = 200, triggers: dict | None = None) -> Response:
-    """A fragment to swap in (or nothing), firing `triggers` as events on the page (`HX-Trigger`)."""
+def htmx_answer(
+    body: str,
+    status: int = 200,
+    triggers: dict | None = None,
+    *,
+    target: str | None = None,
+    push_url: str | None = None,
+) -> Response:
+    """A fragment to swap in (or nothing), firing `triggers` as events on the page (`HX-Trigger`).
+
+    `target` swaps it into another element than the one the request's element names (its whole
+    element, `outerHTML`), and `push_url` puts a new address in the bar, as a link's `hx-push-url` does.
+    """
     response = make_response(body, status)
     if triggers:
         response.headers["HX-Trigger"] = json.dumps(triggers)
+    if target:
+        response.headers["HX-Retarget"] = target
+        response.headers["HX-Reswap"] = "outerHTML"
+    if push_url:
+        response.headers["HX-Push-Url"] = push_url
     return response
 
 
