@@ -22,12 +22,11 @@ from ..services.listing import (
     first_poll,
     parse_filters,
     queue_page,
-    queue_rows,
     titles,
 )
 from ..services.undo import TooLate
 from ..services.undo import undo_batch as undo_batch_of
-from .answers import current_counts, poll_counts_html, stale_after
+from .answers import counts_html, current_counts, poll_counts_html, rows_for, stale_after
 from .auth import role_required, safe_next
 from .notices import Notice, notice_response, render_notice
 from .rendering import article_hrefs, fragment_or_page, htmx_answer, render, rows_oob_html
@@ -99,7 +98,7 @@ def changes():
     after = parse_int(request.args.get("after") or "0", "after", 0, INT_MAX)
     upto = parse_id(request.args["upto"], "upto") if request.args.get("upto") else None
     page = changed_since(since, after, upto)
-    rows = _rows(page.ids) if page.ids else []
+    rows = rows_for(page.ids) if page.ids else []
     # With the counts, which others' decisions change too.
     poller = Markup(render_template("queue/_poller.html", poll=page, rows=rows))
     return htmx_answer(poller + poll_counts_html())
@@ -195,15 +194,12 @@ def _bulk_fragment(outcome: Outcome, message: str, status: int):
     changed_ids = [event["article_id"] for event in outcome.events] + outcome.skipped
     body = (
         render_notice(Notice(message, batch_event_id=undo_id))
-        + str(rows_oob_html(_rows(changed_ids)))  # str: Markup would escape the notice it is added to
+        + str(rows_oob_html(rows_for(changed_ids)))  # str: Markup would escape the notice it is added to
         + render_template("queue/_recent.html", recent=moderation.recent_decisions(current_user), oob=True)
+        # Counted again, not adjusted: a batch moves many articles in or out of a filtered view at once.
+        + str(counts_html(max_age=0))
     )
     return htmx_answer(body, status)
-
-
-def _rows(article_ids: list[int]) -> list:
-    """These articles' queue rows, as the current user sees them."""
-    return queue_rows(article_ids, stale_after(), viewer_id=current_user.id, href=article_hrefs())
 
 
 def _back_to_queue(message: str):
