@@ -347,3 +347,18 @@ def approve_some(logged_in_page, story, count=3, **replacements):
 def assert_no_reload(page):
     """The page marked by `queue_with` was never reloaded."""
     assert page.evaluate("window.copydeskMarker") == "still here"
+
+
+def reject_by_keyboard(page, reason: str = ""):
+    """`r` on the focused row (or the open article): the cursor goes to the reason, Enter rejects.
+
+    The decision buttons are held a moment after an article opens (the double-click guard), and Enter
+    in the reason submits through its Reject button: wait until it is enabled.
+    """
+    page.keyboard.press("r")
+    reason_box = page.locator('#panel input[name="reason"]')
+    expect(reason_box).to_be_focused()
+    if reason:
+        page.keyboard.type(reason)
+    expect(page.locator('#panel [data-action="reject"]')).to_be_enabled()
+    page.keyboard.press("Enter")

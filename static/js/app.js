@@ -268,8 +268,14 @@
     applyDecisionHold();
   }
 
+  // A decision made in the panel holds the others a moment after its answer too (the panel's buttons
+  // change under the cursor: Approve becomes Return to pending); one made on a row by key does not,
+  // so that `a`, `j`, `a` down the list is never swallowed.
+  const panelDecisions = new WeakSet();
   document.body.addEventListener("htmx:beforeSend", function (event) {
-    if (!DECISION_PATH.test(event.detail.requestConfig.path)) return;
+    const config = event.detail.requestConfig;
+    if (!DECISION_PATH.test(config.path)) return;
+    if (event.detail.elt.closest && event.detail.elt.closest("#panel")) panelDecisions.add(config);
     decisionsInFlight += 1;
     applyDecisionHold();
   });
@@ -278,7 +284,8 @@
     const config = event.detail.requestConfig;
     if (!config || !DECISION_PATH.test(config.path)) return;
     decisionsInFlight = Math.max(0, decisionsInFlight - 1);
-    holdDecisions();
+    if (panelDecisions.has(config)) holdDecisions();
+    else applyDecisionHold();
   });
 
   // Runs before any further input is handled: new buttons swapped in while held are disabled at once.

@@ -127,7 +127,13 @@ def _log_in_again(page, cli, username, ending, back):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: urlsplit(url).path == back)
+    page.wait_for_url(lambda url: _path_and_query(url) == back)
+
+
+def _path_and_query(url: str) -> str:
+    """/articles/5?q=… : an article's address keeps the queue's filters (a reload shows the same queue)."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _assert_banner_and_no_login_page(page):
@@ -150,8 +156,8 @@ def test_action_after_the_session_ended_shows_the_banner_and_keeps_the_reason(
     row.locator("a[data-open]").click()
     panel = page.locator("#panel")
     expect(panel.get_by_role("heading", level=2)).to_have_text(title)
-    article_path = urlsplit(page.url).path
-    panel.get_by_label("Reason").fill(REASON)
+    article_path = _path_and_query(page.url)
+    panel.get_by_label("Reason", exact=True).fill(REASON)
 
     ENDINGS[ending](page, run_cli, username)
     panel.get_by_role("button", name="Reject").click()
@@ -162,7 +168,7 @@ def test_action_after_the_session_ended_shows_the_banner_and_keeps_the_reason(
     _log_in_again(page, run_cli, username, ending, article_path)
     panel = page.locator("#panel")
     expect(panel.get_by_role("heading", level=2)).to_have_text(title)
-    expect(panel.get_by_label("Reason")).to_have_value(REASON)
+    expect(panel.get_by_label("Reason", exact=True)).to_have_value(REASON)
     panel.get_by_role("button", name="Reject").click()
     expect(panel.locator(".moderation .reason")).to_have_text(f"Reason: {REASON}")
 
@@ -172,7 +178,9 @@ def test_opening_an_article_after_the_session_ended_shows_the_banner(desk_user, 
     title = story()
     page, username = desk_user()
     row = queue_with(page, title)
-    article_path = row.locator("a[data-open]").get_attribute("href")
+    # Opening it asks for its address with the queue's filters, which the link back keeps.
+    query = urlsplit(page.url).query
+    article_path = row.locator("a[data-open]").get_attribute("href") + (f"?{query}" if query else "")
 
     ENDINGS[ending](page, run_cli, username)
     row.locator("a[data-open]").click()
