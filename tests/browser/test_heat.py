@@ -19,6 +19,18 @@ def _is_heat_save(request):
     return request.method == "POST" and request.url.endswith("/heat")
 
 
+def wait_until_processed(page, selector):
+    """Until htmx has bound the element's triggers (it marks each element it processed)."""
+    page.wait_for_function(
+        """selector => {
+            const element = document.querySelector(selector);
+            const data = element && element["htmx-internal-data"];
+            return Boolean(data && data.initHash);
+        }""",
+        arg=selector,
+    )
+
+
 def heat_input(page):
     return page.locator("#panel").get_by_label("Heat", exact=True)
 
@@ -76,6 +88,8 @@ def test_three_saves_in_a_row_never_conflict(logged_in_page, story):
     heat_input(page).fill("20")
     panel.get_by_role("button", name="Set heat").click()
     expect(panel.locator(".heat-value")).to_have_text("20")
+    # The new form listens to its slider once htmx has processed it, a few ms after the swap shows.
+    wait_until_processed(page, "#panel form.heat")
     panel.locator("[data-heat-slider]").focus()
     page.keyboard.press("ArrowRight")
     expect(panel.locator(".heat-value")).to_have_text("21")
