@@ -28,6 +28,8 @@ from sqlalchemy import (
     false,
     func,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .formats.seeds import HEAT_UNSET
@@ -49,6 +51,11 @@ ROLES = ("moderator", "lead", "admin")
 def role_at_least(role: str, required: str) -> bool:
     """Roles are ordered: moderator < lead < admin."""
     return ROLES.index(role) >= ROLES.index(required)
+
+
+def upsert(table, dialect: str, **values):
+    """`INSERT INTO table … ON CONFLICT`, as this database spells it: chain `.on_conflict_do_update`."""
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table).values(**values)
 
 
 def utcnow() -> datetime:
@@ -249,6 +256,17 @@ class ArticleCount(db.Model):
 
     status: Mapped[str] = mapped_column(String(10), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class MatchCount(db.Model):
+    """How many articles a filtered queue view matched when last counted (services.counts.MatchCounts)."""
+
+    __tablename__ = "match_counts"
+
+    # The view's filters, hashed (counts._key).
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Claim(db.Model):

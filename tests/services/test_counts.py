@@ -3,7 +3,7 @@ the filtered views' counts kept per process: adjusted after a decision, never co
 
 import re
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, event, func, select
 
@@ -134,7 +134,7 @@ def match_counts_in(seen: list[str]) -> list[str]:
 
 class Clock:
     def __init__(self):
-        self.now = 1000.0
+        self.now = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
     def __call__(self):
         return self.now
@@ -149,7 +149,7 @@ def test_kept_counts_are_counted_once_then_adjusted_and_counted_again_when_old(t
     with statements() as seen:
         assert kept.get(metro, STALE, max_age=0) == 3
         assert kept.get(metro, STALE, max_age=None) == 3  # an answer's: the kept count
-        clock.now += counts.MATCH_TTL_SECONDS - 1
+        clock.now += timedelta(seconds=counts.MATCH_TTL_SECONDS - 1)
         assert kept.get(metro, STALE, max_age=counts.MATCH_TTL_SECONDS) == 3  # a poll's, still young
     assert len(match_counts_in(seen)) == 1
     assert kept.tracks(metro) and not kept.tracks(QueueFilters(provider="Sunday"))
@@ -158,7 +158,7 @@ def test_kept_counts_are_counted_once_then_adjusted_and_counted_again_when_old(t
     moderation.decide(ids[0], maria, APPROVED, 1)  # somebody's decision that nobody adjusted for
     kept.adjust(metro, was_matching=True, now_matching=True)
     assert kept.get(metro, STALE, max_age=counts.MATCH_TTL_SECONDS) == 3  # stale for a while at most
-    clock.now += 1
+    clock.now += timedelta(seconds=1)
     assert kept.get(metro, STALE, max_age=counts.MATCH_TTL_SECONDS) == 2  # the poll after the TTL counts
     kept.adjust(metro, was_matching=True, now_matching=False)
     assert kept.get(metro, STALE, max_age=None) == 1
@@ -166,6 +166,30 @@ def test_kept_counts_are_counted_once_then_adjusted_and_counted_again_when_old(t
     assert kept.get(metro, STALE, max_age=None) == 2
     # The sort is no part of what a view matches: one count for every order.
     assert kept.get(QueueFilters(provider="Metro", sort="heat"), STALE, max_age=None) == 2
+
+
+def test_two_processes_share_one_count_and_its_adjustments(app, tmp_path, make_user):
+    """Behind a balancer a moderator's requests go to any process: each must see the others' counts."""
+    ids = import_stories(tmp_path, 3, provider="Metro")
+    metro = QueueFilters(provider="Metro")
+    first, second = counts.MatchCounts(Clock()), counts.MatchCounts(Clock())
+    assert first.get(metro, STALE, max_age=0) == 3
+    assert second.tracks(metro)
+    moderation.decide(ids[0], make_user("maria"), APPROVED, 1)
+    second.adjust(metro, was_matching=True, now_matching=False)
+    with statements() as seen:
+        assert first.get(metro, STALE, max_age=None) == 2
+    assert match_counts_in(seen) == []
+
+
+def test_a_view_nobody_counted_for_an_hour_is_forgotten_when_another_is_counted(app, tmp_path):
+    import_stories(tmp_path, 2, provider="Metro")
+    clock = Clock()
+    kept = counts.MatchCounts(clock)
+    kept.get(QueueFilters(provider="Metro"), STALE, max_age=0)
+    clock.now += timedelta(seconds=counts.MATCH_KEEP_SECONDS + 1)
+    kept.get(QueueFilters(q="Story"), STALE, max_age=0)
+    assert not kept.tracks(QueueFilters(provider="Metro")) and kept.tracks(QueueFilters(q="Story"))
 
 
 def test_a_count_at_the_cap_is_not_adjusted(app, tmp_path, monkeypatch):
@@ -215,7 +239,7 @@ def test_a_decision_in_a_filtered_view_adjusts_its_count_without_counting(
     poll = {"id": ids[2], "since": "2000-01-01T00:00:00+00:00", **view}
     assert "3 match these filters" in counts_line(client.get("/queue/changes", query_string=poll, headers=HX))
     kept = app.extensions["match_counts"]
-    kept.clock = lambda real=kept.clock: real() + counts.MATCH_TTL_SECONDS
+    kept.clock = lambda real=kept.clock: real() + timedelta(seconds=counts.MATCH_TTL_SECONDS)
     with statements() as seen:
         polled = client.get("/queue/changes", query_string=poll, headers=HX)
     assert "2 match these filters" in counts_line(polled) and len(match_counts_in(seen)) == 1

@@ -8,11 +8,9 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
-from ..models import Article, Claim, User, db, utcnow
+from ..models import Article, Claim, User, db, upsert, utcnow
 
 
 def claim(article_id: int, user: User, seconds: int, now: datetime | None = None, *, commit: bool = True):
@@ -41,8 +39,9 @@ def claim(article_id: int, user: User, seconds: int, now: datetime | None = None
 @cache
 def _claim_statement(dialect: str):
     table = Claim.__table__
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).values(
+    statement = upsert(
+        table,
+        dialect,
         article_id=bindparam("article_id"),
         user_id=bindparam("user_id"),
         expires_at=bindparam("expires", type_=table.c.expires_at.type),

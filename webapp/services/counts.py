@@ -3,30 +3,30 @@
 Cheap enough to send with every decision: the articles per status are counters the database
 keeps (`ArticleCount`, by triggers), and a moderator's decisions today are read from the covering
 index of decisions. Only a filtered view's matches cost a count over the table (as its listing
-query scans, until full-text search), so `MatchCounts` keeps them for a while, per process: counted
-when the queue's first page is rendered, adjusted exactly after each decision by checking that one
-article against the filters before and after (by primary key), and counted again by a poll at most
-once every `MATCH_TTL_SECONDS`. Two processes may then disagree, and miss others' decisions made in
-another process, for at most that long.
+query scans, until full-text search), so `MatchCounts` keeps them for a while, in the database where
+every process sees the same: counted when the queue's first page is rendered, adjusted exactly after
+each decision made in that view by checking its article against the filters before and after (by
+primary key), and counted again by a poll at most once every `MATCH_TTL_SECONDS`. A decision made
+in another view that also changes this one is missed for at most that long.
 """
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from urllib.parse import urlencode
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, case, delete, func, select, update
 
-from ..models import PENDING, Article, ArticleCount, db, utcnow
+from ..models import PENDING, Article, ArticleCount, MatchCount, db, upsert, utcnow
 from .filtering import start_of_day
 from .listing import QueueFilters, count_matching
 
 MATCH_CAP = 10_000  # past this a view shows "10,000+ match": the exact figure would cost a scan
 MATCH_TTL_SECONDS = 20  # how old a filtered view's count may get before a poll counts it again
-MATCH_KEYS = 256  # filtered views whose counts a process keeps (the least recently used go)
+MATCH_KEEP_SECONDS = 3600  # a view's count nobody has counted again for this long is forgotten
 
 
 @dataclass(frozen=True)
@@ -42,41 +42,49 @@ class QueueCounts:
 
 
 class MatchCounts:
-    """Filtered views' match counts, kept per process (one per app): see the module's docstring.
+    """Filtered views' match counts, kept in the database (`MatchCount`) for every process to share.
 
     `max_age` says how old a kept count may be to be used as it is: 0 counts afresh (a page load),
     MATCH_TTL_SECONDS for a poll, None for a decision's answer (which adjusts instead of counting,
-    and counts only when this process has no count of the view at all).
+    and counts only when nobody has counted the view lately). Every write commits at once: a count
+    is a row of its own, locked only for that statement, never while a decision holds its articles.
     """
 
-    def __init__(self, clock=time.monotonic):  # seconds, as time.monotonic counts them
+    def __init__(self, clock=utcnow):
         self.clock = clock
-        self._kept: OrderedDict[tuple, tuple[int, float]] = OrderedDict()  # key: (count, counted at)
 
     def get(self, filters: QueueFilters, stale_after: timedelta, max_age: float | None) -> int:
         key = _key(filters)
-        kept = self._kept.get(key)
-        if kept is None or (max_age is not None and self.clock() - kept[1] >= max_age):
-            kept = (count_matching(filters, stale_after, MATCH_CAP), self.clock())
-            self._kept[key] = kept
-            if len(self._kept) > MATCH_KEYS:
-                self._kept.popitem(last=False)
-        self._kept.move_to_end(key)
-        return kept[0]
+        kept = db.session.execute(_kept_query(), {"view": key}).one_or_none()
+        now = self.clock()
+        if kept is not None and (max_age is None or now - kept.counted_at < timedelta(seconds=max_age)):
+            return kept.count
+        count = count_matching(filters, stale_after, MATCH_CAP)
+        if kept is None:  # a view nobody has counted lately: forget those nobody has looked at since
+            db.session.execute(_forget_statement(), {"before": now - timedelta(seconds=MATCH_KEEP_SECONDS)})
+        session = db.session
+        session.execute(
+            _keep_statement(session.get_bind().dialect.name), {"view": key, "matched": count, "now": now}
+        )
+        session.commit()
+        return count
 
     def tracks(self, filters: QueueFilters) -> bool:
         """Whether a decision must check its article against these filters (a count of them is kept)."""
-        return _narrowing(filters) and _key(filters) in self._kept
+        return (
+            _narrowing(filters)
+            and db.session.execute(_kept_query(), {"view": _key(filters)}).first() is not None
+        )
 
     def adjust(self, filters: QueueFilters, was_matching: bool, now_matching: bool) -> None:
         """Count one article in or out after a change, if it matched before and not after, or the reverse.
 
         A count at the cap stays there: it stands for "at least", and one out may leave as many."""
-        key = _key(filters)
-        kept = self._kept.get(key)
-        if kept is None or was_matching == now_matching or kept[0] >= MATCH_CAP:
+        if was_matching == now_matching:
             return
-        self._kept[key] = (max(0, kept[0] + (1 if now_matching else -1)), kept[1])
+        delta = 1 if now_matching else -1
+        db.session.execute(_adjust_statement(), {"view": _key(filters), "delta": delta, "cap": MATCH_CAP})
+        db.session.commit()
 
 
 def queue_counts(
@@ -131,8 +139,49 @@ def _narrowing(filters: QueueFilters) -> bool:
     return bool(set(filters.as_args()) - {"sort", "status"})
 
 
-def _key(filters: QueueFilters) -> tuple:
-    return tuple(sorted((name, value) for name, value in filters.as_args().items() if name != "sort"))
+def _key(filters: QueueFilters) -> str:
+    """The view's filters but its sort, in a fixed order, hashed: one short key for however long a search."""
+    view = sorted((name, value) for name, value in filters.as_args().items() if name != "sort")
+    return hashlib.sha256(urlencode(view).encode()).hexdigest()
+
+
+@cache
+def _kept_query():
+    return select(MatchCount.count, MatchCount.counted_at).where(MatchCount.key == bindparam("view"))
+
+
+@cache
+def _keep_statement(dialect: str):
+    table = MatchCount.__table__
+    statement = upsert(
+        table,
+        dialect,
+        key=bindparam("view"),
+        count=bindparam("matched"),
+        counted_at=bindparam("now", type_=table.c.counted_at.type),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"count": statement.excluded.count, "counted_at": statement.excluded.counted_at},
+    )
+
+
+@cache
+def _adjust_statement():
+    table = MatchCount.__table__
+    return (
+        update(table)
+        .where(table.c.key == bindparam("view"), table.c.count < bindparam("cap"))
+        .values(
+            count=case((table.c.count + bindparam("delta") < 0, 0), else_=table.c.count + bindparam("delta"))
+        )
+    )
+
+
+@cache
+def _forget_statement():
+    table = MatchCount.__table__
+    return delete(table).where(table.c.counted_at < bindparam("before", type_=table.c.counted_at.type))
 
 
 def _matching(

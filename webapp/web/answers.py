@@ -42,7 +42,7 @@ def current_counts(filters: QueueFilters | None = None, max_age: float | None = 
 
     A filtered view's matches are counted afresh with `max_age=0` (the queue's first page), when
     older than `max_age` seconds (the poll), and else, by default (a change's answer), taken as this
-    process keeps them, adjusted by `track_match` / `settle_match` (see `services.counts.MatchCounts`).
+    database keeps them, adjusted by `track_match` / `settle_match` (see `services.counts.MatchCounts`).
     """
     return queue_counts(
         filters or page_filters(), current_user.id, stale_after(), kept=_match_counts(), max_age=max_age
@@ -61,7 +61,7 @@ def poll_counts_html() -> Markup:
 
 
 def track_match(article_id: int | None) -> bool | None:
-    """Before a change to the article: whether the page's filters match it, when this process keeps a
+    """Before a change to the article: whether the page's filters match it, when the database keeps a
     count of their matches (else None: nothing to adjust). Pass it to `settle_match` after the change."""
     if article_id is None or not _match_counts().tracks(page_filters()):
         return None
@@ -80,7 +80,7 @@ def _match_counts() -> MatchCounts:
 
 
 def init_app(app) -> None:
-    # One per app (and process): what a count kept by one app says of its database only.
+    # Holds nothing but its clock: the counts are in the database, the same for every process.
     app.extensions["match_counts"] = MatchCounts()
 
 
