@@ -184,6 +184,8 @@ class Article(db.Model):
         ),
         # The queue's poll: what changed since it last asked (listing.changed_since).
         Index("ix_articles_updated", "updated_at", "id"),
+        # "you: 57 today" (counts.decided_today): a range over one moderator's decisions, not everyone's.
+        Index("ix_articles_decider_day", "decided_by_id", "decided_at"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
     )
 

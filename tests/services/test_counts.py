@@ -5,7 +5,7 @@ import re
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, event, func, select, text
 
 from tests.factories import HX, post, write_seed
 from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, db
@@ -77,6 +77,23 @@ def test_decisions_before_midnight_utc_are_not_today(tmp_path, make_user):
     decided_at = db.session.get(Article, article_id).decided_at
     assert counts.decided_today(maria.id, decided_at) == 1
     assert counts.decided_today(maria.id, decided_at + timedelta(days=1)) == 0
+
+
+def test_a_moderators_count_today_reads_their_own_decisions_by_index(app):
+    """Not all of the day's decisions filtered by moderator: on a big desk, thousands a request."""
+    sql = str(counts._decided_query().compile(db.engine))
+    since = datetime(2026, 12, 3)
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = (
+                connection.exec_driver_sql(f"EXPLAIN {sql}", {"since": since, "user_id": 1}).scalars().all()
+            )
+        else:
+            plan = [
+                row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (str(since), 1))
+            ]
+    assert any("ix_articles_decider_day" in line for line in plan), plan
 
 
 def test_filtered_views_count_their_matches(tmp_path, make_user):

@@ -321,12 +321,10 @@ def _fragment_answer(article_id: int, status: int, extra: dict):
         if opened is not None:
             return opened
         row_ids.append(next_id)  # decided meanwhile: its row says so, and the panel stays here
-    body = Markup(_part(article_id, answer, extra))
     if answer == "moderation":
-        # The history gained an event, and every form in the related block carries the new version.
-        context = article_context(get_article(article_id), oob=True)
-        body += Markup(render_template("articles/_history.html", **context))
-        body += Markup(render_template("articles/_related.html", **context))
+        body = _moderation_with_history_and_related(article_id, extra)
+    else:
+        body = Markup(_part(article_id, answer, extra))
     if answer == "row":
         row_ids.remove(article_id)
     triggers = None
@@ -338,6 +336,22 @@ def _fragment_answer(article_id: int, status: int, extra: dict):
         else:
             triggers = {f"panel-stale-{article_id}": True}
     return htmx_answer(body + changed_parts(row_ids), 200, triggers)
+
+
+def _moderation_with_history_and_related(article_id: int, extra: dict) -> Markup:
+    """The moderation block, and out of band the history (it gained an event) and the related block
+    (every form in it carries the new version): from one read of the moderation state, not the article."""
+    context = moderation_context(get_moderation_state(article_id), **extra)
+    parts = render_template("articles/_moderation.html", **context)
+    context |= {
+        "article": context["state"],  # the blocks below read only its id
+        "related": merging.related_view(article_id),
+        "history": moderation.history(article_id),
+        "oob": True,
+    }
+    parts += render_template("articles/_history.html", **context)
+    parts += render_template("articles/_related.html", **context)
+    return Markup(parts)
 
 
 def _panel_oob(article_id: int) -> Markup:
