@@ -2,8 +2,9 @@
 
 import pytest
 
+from tests.factories import ROOT
 from webapp import create_app
-from webapp.config import ConfigError, from_environment
+from webapp.config import ConfigError, from_environment, instance_path
 
 
 def test_defaults_sqlite_in_instance_folder_and_2_mib(monkeypatch, tmp_path):
@@ -82,3 +83,19 @@ def test_bad_reject_reasons_are_named(monkeypatch, tmp_path, value, message):
     monkeypatch.setenv("REJECT_REASONS", value)
     with pytest.raises(ConfigError, match=message):
         from_environment(str(tmp_path), overrides={})
+
+
+def test_instance_folder_is_the_checkouts_own_unless_named(monkeypatch, tmp_path):
+    monkeypatch.delenv("COPYDESK_INSTANCE", raising=False)
+    assert create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}).instance_path == str(
+        ROOT / "instance"
+    )
+    monkeypatch.setenv("COPYDESK_INSTANCE", str(tmp_path / "desk"))
+    assert instance_path(ROOT) == str(tmp_path / "desk")
+
+
+def test_installed_without_a_checkout_the_instance_folder_is_flasks_default(monkeypatch, tmp_path):
+    monkeypatch.delenv("COPYDESK_INSTANCE", raising=False)
+    site_packages = tmp_path / "site-packages"
+    site_packages.mkdir()
+    assert instance_path(site_packages) is None

@@ -9,12 +9,13 @@ from htmx_flask import Htmx
 from sqlalchemy import event
 
 from . import cli
-from .config import from_environment
+from .config import from_environment, instance_path
 from .models import db
 from .web import answers, articles, auth, errors, exports, notices, queue, reports, security, templating
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PACKAGE = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE.parent
+MIGRATIONS = PACKAGE / "migrations"
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -25,9 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app: config from the environment (then `config`), extensions, blueprints, CLI."""
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=instance_path(PROJECT_ROOT),
+        template_folder=_bundled("templates"),
+        static_folder=_bundled("static"),
     )
     app.config.from_mapping(from_environment(app.instance_path, overrides=config or {}))
     app.config.from_mapping(config or {})
@@ -53,6 +54,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     cli.init_app(app)
     return app
+
+
+def _bundled(folder: str) -> str:
+    """The wheel carries `folder` inside the package; a checkout (or an editable install), at its top."""
+    inside = PACKAGE / folder
+    return str(inside if inside.is_dir() else PROJECT_ROOT / folder)
 
 
 def _tune_sqlite(engine) -> None:

@@ -55,6 +55,17 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
     }
 
 
+def instance_path(project_root: Path) -> str | None:
+    """`COPYDESK_INSTANCE`; else a checkout's own `instance/`; else (installed) Flask's default."""
+    chosen = os.environ.get("COPYDESK_INSTANCE", "").strip()
+    if chosen:
+        return str(Path(chosen).resolve())
+    if (project_root / "pyproject.toml").is_file():
+        return str(project_root / "instance")
+    # Flask's default for an installed package: PREFIX/var/webapp-instance, in the virtual environment.
+    return None
+
+
 def database_url(instance_path: str) -> str:
     """`DATABASE_URL`, or a SQLite file in the instance folder."""
     url = os.environ.get("DATABASE_URL", "").strip()
