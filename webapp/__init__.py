@@ -11,7 +11,19 @@ from sqlalchemy import event
 from . import cli
 from .config import from_environment, instance_path
 from .models import db
-from .web import answers, articles, auth, errors, exports, notices, queue, reports, security, templating
+from .web import (
+    answers,
+    articles,
+    auth,
+    errors,
+    exports,
+    health,
+    notices,
+    queue,
+    reports,
+    security,
+    templating,
+)
 
 PACKAGE = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE.parent
@@ -52,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(notices.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(health.bp)
     cli.init_app(app)
     return app
 

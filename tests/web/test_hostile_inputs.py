@@ -109,6 +109,8 @@ PARAMETERS: dict[str, Route] = {
     "reports.dashboard_json": Route(query=STATS),
     "reports.dashboard_csv": Route(query=STATS),
     "reports.audit": Route(query=STATS | {"action": Param(), "article": Param(), "after": Param()}),
+    "health.healthz": Route(),
+    "health.readyz": Route(),
 }
 NOT_WALKED = {"static"}  # files from disk, served by werkzeug: no view of ours reads a parameter
 
