@@ -1,10 +1,16 @@
 """Configuration from the environment."""
 
-import pytest
+import re
+import time
 
-from tests.factories import ROOT
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from tests.factories import ROOT, make_app
 from webapp import create_app
-from webapp.config import ConfigError, from_environment, instance_path
+from webapp.config import ConfigError, engine_options, from_environment, instance_path
+from webapp.models import db
 
 
 def test_defaults_sqlite_in_instance_folder_and_2_mib(monkeypatch, tmp_path):
@@ -83,6 +89,80 @@ def test_bad_reject_reasons_are_named(monkeypatch, tmp_path, value, message):
     monkeypatch.setenv("REJECT_REASONS", value)
     with pytest.raises(ConfigError, match=message):
         from_environment(str(tmp_path), overrides={})
+
+
+POOL_VARIABLES = ("DB_POOL_SIZE", "DB_MAX_OVERFLOW", "DB_POOL_RECYCLE", "DB_STATEMENT_TIMEOUT_MS")
+POSTGRESQL = "postgresql+psycopg://copydesk@db.example/copydesk"
+
+
+@pytest.fixture
+def pool_defaults(monkeypatch):
+    for name in POOL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize(
+    ("environment", "pool", "timeout"),
+    [
+        ({}, (5, 10, 1800), "15000"),
+        (dict(zip(POOL_VARIABLES, ("20", "0", "300", "2500"), strict=True)), (20, 0, 300), "2500"),
+    ],
+    ids=["defaults", "from the environment"],
+)
+def test_postgresql_pool_and_statement_timeout(pool_defaults, monkeypatch, environment, pool, timeout):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert engine_options(POSTGRESQL) == {
+        "pool_size": pool[0],
+        "max_overflow": pool[1],
+        "pool_recycle": pool[2],
+        "pool_pre_ping": True,
+        "connect_args": {"options": f"-c statement_timeout={timeout}"},
+    }
+
+
+def test_a_statement_timeout_of_0_leaves_the_servers_own(pool_defaults, monkeypatch):
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "0")
+    assert "connect_args" not in engine_options(POSTGRESQL)
+
+
+def test_a_sqlite_file_gets_no_pool_settings(pool_defaults, tmp_path):
+    assert engine_options(f"sqlite:///{tmp_path / 'copydesk.db'}") == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DB_POOL_SIZE", "0", "DB_POOL_SIZE must be above zero, got 0"),
+        ("DB_MAX_OVERFLOW", "-1", "DB_MAX_OVERFLOW must be zero or above, got -1"),
+        ("DB_POOL_RECYCLE", "half an hour", "DB_POOL_RECYCLE must be a whole number, got 'half an hour'"),
+        ("DB_STATEMENT_TIMEOUT_MS", "1.5", "DB_STATEMENT_TIMEOUT_MS must be a whole number, got '1.5'"),
+    ],
+)
+def test_bad_pool_settings_are_named(monkeypatch, tmp_path, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})
+
+
+def test_a_slow_statement_is_cancelled_on_postgresql(monkeypatch, migrated):
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "200")
+    app = make_app(migrated)
+    with app.app_context():
+        try:
+            if db.engine.dialect.name != "postgresql":
+                # SQLite has no statement timeout: none is set, and the PostgreSQL pass runs the rest.
+                assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+                return
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="statement timeout"):
+                db.session.execute(text("SELECT pg_sleep(5)"))
+            assert time.monotonic() - started < 3
+            db.session.rollback()
+            assert db.session.execute(text("SHOW statement_timeout")).scalar() == "200ms"
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_instance_folder_is_the_checkouts_own_unless_named(monkeypatch, tmp_path):

@@ -29,8 +29,7 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": overrides.get("SECRET_KEY") or secret_key(instance_path, production),
         "SEED_MAX_BYTES": positive_int("SEED_MAX_BYTES", DEFAULT_SEED_MAX_BYTES),
-        # A server may drop idle connections; a SQLite file never does, so it skips the ping.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not url.startswith("sqlite")},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
         "HEAT_MAX": positive_int("HEAT_MAX", 200),
         "STALE_AFTER_HOURS": positive_int("STALE_AFTER_HOURS", 48),
         "CLAIM_SECONDS": positive_int("CLAIM_SECONDS", 300),
@@ -64,6 +63,25 @@ def instance_path(project_root: Path) -> str | None:
         return str(project_root / "instance")
     # Flask's default for an installed package: PREFIX/var/webapp-instance, in the virtual environment.
     return None
+
+
+def engine_options(url: str) -> dict:
+    """The connection pool, and on PostgreSQL how long one statement may run (`0`: the server's own limit)."""
+    pool = {
+        "pool_size": positive_int("DB_POOL_SIZE", 5),
+        "max_overflow": non_negative_int("DB_MAX_OVERFLOW", 10),
+        "pool_recycle": positive_int("DB_POOL_RECYCLE", 1800),
+        # A server may drop idle connections: each is checked before it is handed out again.
+        "pool_pre_ping": True,
+    }
+    statement_timeout = non_negative_int("DB_STATEMENT_TIMEOUT_MS", 15_000)
+    if url.startswith("sqlite"):
+        # A file has no server to pool connections for or to lose them.
+        return {}
+    if url.startswith("postgresql") and statement_timeout:
+        # One slow query is cancelled rather than holding a worker past gunicorn's timeout.
+        pool["connect_args"] = {"options": f"-c statement_timeout={statement_timeout}"}
+    return pool
 
 
 def database_url(instance_path: str) -> str:
@@ -109,13 +127,28 @@ def positive_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    value = _whole_number(name, raw)
     if value <= 0:
         raise ConfigError(f"{name} must be above zero, got {value}")
     return value
+
+
+def non_negative_int(name: str, default: int) -> int:
+    """An environment variable holding a whole number, zero or above."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    value = _whole_number(name, raw)
+    if value < 0:
+        raise ConfigError(f"{name} must be zero or above, got {value}")
+    return value
+
+
+def _whole_number(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
 FLAG_VALUES = {

@@ -102,6 +102,9 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # DB_STATEMENT_TIMEOUT_MS guards the web workers; a migration may rewrite a large table.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             context.run_migrations()
 
 
