@@ -137,9 +137,11 @@ def test_a_sqlite_file_gets_no_pool_settings(pool_defaults, tmp_path):
         ("DB_MAX_OVERFLOW", "-1", "DB_MAX_OVERFLOW must be zero or above, got -1"),
         ("DB_POOL_RECYCLE", "half an hour", "DB_POOL_RECYCLE must be a whole number, got 'half an hour'"),
         ("DB_STATEMENT_TIMEOUT_MS", "1.5", "DB_STATEMENT_TIMEOUT_MS must be a whole number, got '1.5'"),
+        ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES must be zero or above, got -1"),
+        ("TRUSTED_PROXIES", "10.0.0.1", "TRUSTED_PROXIES must be a whole number, got '10.0.0.1'"),
     ],
 )
-def test_bad_pool_settings_are_named(monkeypatch, tmp_path, name, value, message):
+def test_bad_pool_and_proxy_settings_are_named(monkeypatch, tmp_path, name, value, message):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=re.escape(message)):
         from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})

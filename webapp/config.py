@@ -30,6 +30,7 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
         "SECRET_KEY": overrides.get("SECRET_KEY") or secret_key(instance_path, production),
         "SEED_MAX_BYTES": positive_int("SEED_MAX_BYTES", DEFAULT_SEED_MAX_BYTES),
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
+        "TRUSTED_PROXIES": non_negative_int("TRUSTED_PROXIES", 0),
         "HEAT_MAX": positive_int("HEAT_MAX", 200),
         "STALE_AFTER_HOURS": positive_int("STALE_AFTER_HOURS", 48),
         "CLAIM_SECONDS": positive_int("CLAIM_SECONDS", 300),

@@ -15,13 +15,14 @@ from webapp.models import db
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
 
 
-def attempt(client, username, password, address="127.0.0.1"):
-    """POST /login from `address` with a valid CSRF token."""
+def attempt(client, username, password, address="127.0.0.1", forwarded_for=None):
+    """POST /login from `address` (a proxy's, with `forwarded_for`) with a valid CSRF token."""
     token = csrf_token(client)
     return client.post(
         "/login",
         data={"username": username, "password": password, "csrf_token": token},
         environ_base={"REMOTE_ADDR": address},
+        headers={"X-Forwarded-For": forwarded_for} if forwarded_for else {},
     )
 
 
@@ -79,6 +80,26 @@ def test_logout_and_the_login_page_are_not_throttled(client, login):
     for _ in range(12):
         assert client.post("/logout", data={"csrf_token": csrf_token(client)}).status_code == 302
     assert attempt(client, "maria", PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_behind_a_trusted_proxy_each_client_is_counted_by_its_forwarded_address(
+    app, migrated, make_user, hops
+):
+    proxied = make_app(migrated, TRUSTED_PROXIES=hops)
+    make_user("maria")
+    client = proxied.test_client()
+    # Every request comes from the proxy at 10.0.0.1; ten guesses from one client behind it.
+    for n in range(10):
+        assert attempt(client, f"guess{n}", "wrong", "10.0.0.1", "198.51.100.7").status_code == 401
+    # That client cannot pass for another by forging an address before the one its proxy wrote...
+    assert attempt(client, "maria", PASSWORD, "10.0.0.1", "192.0.2.66, 198.51.100.7").status_code == 429
+    # ...but another client is counted on its own, when the proxy is trusted; untrusted, all are one.
+    assert attempt(client, "maria", PASSWORD, "10.0.0.1", "198.51.100.8").status_code == (
+        302 if hops else 429
+    )
+    with proxied.app_context():
+        db.engine.dispose()
 
 
 def test_a_bad_limit_in_the_environment_is_refused_with_its_name(monkeypatch, migrated):

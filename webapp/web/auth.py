@@ -207,7 +207,7 @@ def _init_limiter(app) -> None:
 
 
 def _client_address() -> str:
-    # The peer's address: behind a reverse proxy this is the proxy's unless ProxyFix sets it.
+    # The peer's address, or with TRUSTED_PROXIES the client's as our proxies forwarded it (security.py).
     return request.remote_addr or "unknown"
 
 

@@ -1,6 +1,8 @@
-"""Response headers that hold on every page: a strict CSP and friends, and HSTS in production."""
+"""Response headers that hold on every page (a strict CSP and friends, HSTS in production), and which
+proxies are believed about the client's address and scheme."""
 
 from flask import current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -21,6 +23,10 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
 def init_app(app) -> None:
+    if hops := app.config["TRUSTED_PROXIES"]:
+        # The last `hops` entries of X-Forwarded-For and -Proto, which our own proxies wrote; whatever
+        # the client sent before them is ignored. Nothing forwarded is believed without proxies.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.after_request(_add_security_headers)
 
 
