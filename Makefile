@@ -1,17 +1,23 @@
-# Copydesk: `make run` serves the app on SQLite, `make test` lints and runs the suite, `make bench` measures.
+# Copydesk: `make run` serves the app on SQLite, `make serve` with gunicorn, `make test` lints and runs the suite,
+# `make bench` measures.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run lint test bench setup setup-dev clean
+.PHONY: run serve lint test bench setup setup-dev clean
 
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seeds import seeds/
 	$(BIN)/flask users ensure-admin
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# gunicorn.conf.py on DATABASE_URL; it never migrates (`.venv/bin/copydesk db upgrade` does, beforehand).
+serve: setup
+	@echo "Serving DATABASE_URL with gunicorn; after an update, run $(BIN)/copydesk db upgrade first."
+	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -1,0 +1,83 @@
+"""gunicorn's settings for Copydesk (`make serve`); GUNICORN_CMD_ARGS or the command line change any of them.
+
+It never migrates: `copydesk db upgrade` is a step of its own, before the workers start.
+"""
+
+import json
+import os
+from datetime import UTC, datetime
+
+from gunicorn.glogging import Logger
+
+from webapp.config import non_negative_int, positive_int
+
+
+def _cpus() -> int:
+    # The CPUs this process may use (a container's cpuset), not all the machine has.
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+bind = [
+    address.strip()
+    for address in (os.environ.get("BIND") or f"127.0.0.1:{positive_int('PORT', 8000)}").split(",")
+    if address.strip()
+]
+# Sync workers, one request each at a time: gunicorn's advice of two per CPU and one more.
+workers = positive_int("WEB_CONCURRENCY", 2 * _cpus() + 1)
+# Each worker builds its own app and database pool after the fork; none is shared with the master.
+preload_app = False
+
+# A worker silent this long is killed and replaced; a statement is cancelled sooner (DB_STATEMENT_TIMEOUT_MS).
+timeout = 30
+# On HUP or TERM, a worker finishes the requests it holds for up to this long.
+graceful_timeout = 30
+# Behind a proxy that reuses its connections.
+keepalive = 5
+# Each worker is replaced, gracefully, after about a thousand requests (never all at once): memory a
+# long-lived process gathers is given back.
+max_requests = 1000
+max_requests_jitter = 100
+# Signals (HUP, TERM, TTIN) manage it; a control socket under $HOME would be shared by every instance.
+control_socket_disable = True
+# The heartbeat file in memory: a slow or full disk does not make a worker look silent.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
+
+# gunicorn believes X-Forwarded-Proto only from these peers; the app's ProxyFix counts the same proxies.
+# With TRUSTED_PROXIES the app is reachable only through them, so any peer is one of them.
+forwarded_allow_ips = "*" if non_negative_int("TRUSTED_PROXIES", 0) else ""
+
+
+class JsonAtoms(dict):
+    """gunicorn's log atoms, each written as a JSON value (a missing one as null)."""
+
+    def __getitem__(self, key):
+        # Header atoms are stored lower case, as `{name}i` and `{name}o`.
+        return json.dumps(self.get(key.lower() if key.startswith("{") else key), default=str)
+
+
+class JsonAccessLogger(Logger):
+    """An access log of one JSON object a line, whatever quotes or bytes a request carries."""
+
+    atoms_wrapper_class = JsonAtoms
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["s"] = int(atoms["s"]) if str(atoms["s"]).isdigit() else atoms["s"]
+        atoms["duration_ms"] = round(request_time.total_seconds() * 1000, 3)
+        return atoms
+
+    def now(self):
+        return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+logger_class = JsonAccessLogger
+accesslog = "-"
+access_log_format = (
+    '{"time": %(t)s, "remote_addr": %(h)s, "method": %(m)s, "path": %(U)s, "query": %(q)s,'
+    ' "status": %(s)s, "bytes": %(B)s, "duration_ms": %(duration_ms)s, "referer": %({referer}i)s,'
+    ' "user_agent": %({user-agent}i)s, "request_id": %({x-request-id}o)s}'
+)
