@@ -10,7 +10,7 @@ from tests.factories import ROOT
 from webapp import cli
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-SOURCES = [*sorted((ROOT / "webapp").rglob("*.py")), ROOT / "wsgi.py"]
+SOURCES = [*sorted((ROOT / "webapp").rglob("*.py")), ROOT / "wsgi.py", ROOT / "gunicorn.conf.py"]
 
 
 def section(title: str) -> str:
@@ -54,7 +54,7 @@ def _first_argument(node: ast.Call | ast.Subscript, index: int = 0):
 
 
 def environment_variables() -> set[str]:
-    """The names webapp/ reads from the environment: directly, or through a helper given the name."""
+    """The names webapp/ and the serving files read from the environment: directly, or through a helper."""
     trees = [ast.parse(path.read_text(encoding="utf-8")) for path in SOURCES]
     helpers = {}  # function name -> position of the parameter it reads from the environment
     for tree in trees:
