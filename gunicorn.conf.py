@@ -9,7 +9,20 @@ from datetime import UTC, datetime
 
 from gunicorn.glogging import Logger
 
-from webapp.config import non_negative_int, positive_int
+
+def _whole_number(name: str, default: int, minimum: int = 1) -> int:
+    # Not webapp.config's helpers: importing webapp here would load the app's code into the master, and
+    # the workers a HUP restarts would then run that old code instead of importing the new.
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise SystemExit(f"{name} must be a whole number, at least {minimum}, got {raw!r}")
+    return value
 
 
 def _cpus() -> int:
@@ -22,11 +35,11 @@ def _cpus() -> int:
 
 bind = [
     address.strip()
-    for address in (os.environ.get("BIND") or f"127.0.0.1:{positive_int('PORT', 8000)}").split(",")
+    for address in (os.environ.get("BIND") or f"127.0.0.1:{_whole_number('PORT', 8000)}").split(",")
     if address.strip()
 ]
 # Sync workers, one request each at a time: gunicorn's advice of two per CPU and one more.
-workers = positive_int("WEB_CONCURRENCY", 2 * _cpus() + 1)
+workers = _whole_number("WEB_CONCURRENCY", 2 * _cpus() + 1)
 # Each worker builds its own app and database pool after the fork; none is shared with the master.
 preload_app = False
 
@@ -34,8 +47,6 @@ preload_app = False
 timeout = 30
 # On HUP or TERM, a worker finishes the requests it holds for up to this long.
 graceful_timeout = 30
-# Behind a proxy that reuses its connections.
-keepalive = 5
 # Each worker is replaced, gracefully, after about a thousand requests (never all at once): memory a
 # long-lived process gathers is given back.
 max_requests = 1000
@@ -48,7 +59,7 @@ if os.path.isdir("/dev/shm"):
 
 # gunicorn believes X-Forwarded-Proto only from these peers; the app's ProxyFix counts the same proxies.
 # With TRUSTED_PROXIES the app is reachable only through them, so any peer is one of them.
-forwarded_allow_ips = "*" if non_negative_int("TRUSTED_PROXIES", 0) else ""
+forwarded_allow_ips = "*" if _whole_number("TRUSTED_PROXIES", 0, minimum=0) else ""
 
 
 class JsonAtoms(dict):

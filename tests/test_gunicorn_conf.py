@@ -3,6 +3,8 @@
 import json
 import os
 import runpy
+import subprocess
+import sys
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -10,7 +12,6 @@ import pytest
 from gunicorn.config import Config
 
 from tests.factories import ROOT
-from webapp.config import ConfigError
 
 CONF = ROOT / "gunicorn.conf.py"
 VARIABLES = ("BIND", "PORT", "WEB_CONCURRENCY", "TRUSTED_PROXIES")
@@ -50,6 +51,15 @@ def test_defaults_serve_on_localhost_with_two_workers_a_cpu_and_one(settings):
     assert config.preload_app is False
 
 
+def test_reading_the_settings_imports_nothing_of_the_app():
+    # A HUP starts new workers from the master: had it imported webapp, they would keep the old code.
+    check = (
+        f"import runpy, sys; runpy.run_path({str(CONF)!r}); print([m for m in sys.modules if 'webapp' in m])"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert result.stdout == "[]\n"
+
+
 def test_the_environment_sets_address_workers_and_trusted_proxies(settings):
     config = gunicorn_config(
         settings(BIND="0.0.0.0:9000, [::]:9000", WEB_CONCURRENCY="3", TRUSTED_PROXIES="1")
@@ -66,12 +76,13 @@ def test_port_alone_keeps_to_localhost(settings):
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("WEB_CONCURRENCY", "many", "WEB_CONCURRENCY must be a whole number"),
-        ("PORT", "0", "PORT must be above"),
+        ("WEB_CONCURRENCY", "many", "WEB_CONCURRENCY must be a whole number, at least 1, got 'many'"),
+        ("PORT", "0", "PORT must be a whole number, at least 1, got '0'"),
+        ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES must be a whole number, at least 0, got '-1'"),
     ],
 )
 def test_a_bad_value_is_named(settings, name, value, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(SystemExit, match=message):
         settings(**{name: value})
 
 
