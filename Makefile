@@ -1,5 +1,5 @@
-# Copydesk: `make run` serves the app on SQLite, `make serve` with gunicorn, `make test` lints and runs the suite,
-# `make bench` measures.
+# Copydesk: `make run` serves the app on SQLite (`make serve`: with gunicorn), `make test` lints and runs
+# the suite, `make bench` measures.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

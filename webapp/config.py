@@ -76,6 +76,7 @@ def engine_options(url: str) -> dict:
         "pool_pre_ping": True,
     }
     statement_timeout = non_negative_int("DB_STATEMENT_TIMEOUT_MS", 15_000)
+    # Read above whatever the database, so that a bad value is refused on a laptop too.
     if url.startswith("sqlite"):
         # A file has no server to pool connections for or to lose them.
         return {}
