@@ -11,12 +11,14 @@ from bench.scale import RUNS, SETUPS, format_table, summary
 from bench.wrk import WrkResult, combined, run_wrk_split
 from tests.factories import real_seed_titled
 from webapp.models import PENDING, Article, RelatedLink, User, db
+from webapp.services.counts import status_counts
 from webapp.services.seed_import import import_paths
 
 
 def test_the_database_is_built_on_any_url_and_the_app_can_import_after_the_copies(app, migrated, tmp_path):
     assert queue_db.prepare(migrated, 60, 20, 1, "secret", log=lambda _message: None)
     assert db.session.scalar(select(func.count()).where(Article.status == PENDING)) == 60
+    assert status_counts() == {PENDING: 60}  # the counters the queue shows, kept through the copies
     assert db.session.scalar(select(func.count(func.distinct(Article.identity)))) == 60
     assert db.session.scalar(select(User.role).where(User.username == queue_db.USERNAME)) == "moderator"
     copies = db.session.scalar(select(func.count()).where(RelatedLink.article_id > 20))
