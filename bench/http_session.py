@@ -6,6 +6,7 @@ settings from the environment (the server is on 127.0.0.1).
 
 from __future__ import annotations
 
+import copy
 import http.cookiejar
 import json
 import urllib.error
@@ -53,6 +54,12 @@ class Session:
                 return Response(answer.status, answer.read().decode("utf-8", "replace"), dict(answer.headers))
         except urllib.error.HTTPError as answer:
             return Response(answer.code, answer.read().decode("utf-8", "replace"), dict(answer.headers))
+
+    def at(self, base_url: str) -> Session:
+        """This session (the same cookies, shared both ways) against another base URL: another server."""
+        other = copy.copy(self)
+        other.base_url = base_url
+        return other
 
     def cookie_header(self) -> str:
         return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.cookies)

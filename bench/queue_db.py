@@ -1,4 +1,6 @@
-"""The load benchmark's SQLite database: N articles and a moderator, built once or reused.
+"""The load benchmarks' database: N articles and a moderator, built once or reused.
+
+A SQLite file (given as a Path) or any database URL (a string: PostgreSQL for bench/scale.py).
 
 Building: migrate, generate `unique` seeds with `bench.generate.write_corpus`, import them
 with `webapp.services.seed_import.import_paths` (the real import), then copy those rows in SQL
@@ -7,7 +9,8 @@ until there are N articles. Copy k of article i gets id `i + k * max_id`, identi
 a consistent article; title, dates and text are the original's. Generating and importing
 100,000 seeds takes about five minutes on two cores and 800 MB of scratch files; 10,000
 imported and copied up to 100,000 takes under a minute (a 1.4 GB database). `unique == n`
-imports them all.
+imports them all. PostgreSQL's id sequences are moved past the copies, and its planner's
+statistics taken (ANALYZE), once the rows are in.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
 
 from webapp import create_app
 from webapp.models import PENDING, Article, AuditEvent, RelatedLink, User, article_topics, db
@@ -37,22 +40,35 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
-def prepare(path: Path, n: int, unique: int, seed: int, secret: str, log=print) -> bool:
-    """Make `path` hold at least `n` articles and the bench user; True when it was built now."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": sqlite_url(path), "SECRET_KEY": secret})
+def url_of(where: Path | str) -> str:
+    """A SQLite file's URL, or the URL given."""
+    return sqlite_url(where) if isinstance(where, Path) else where
+
+
+def prepare(where: Path | str, n: int, unique: int, seed: int, secret: str, log=print) -> bool:
+    """Make the database hold at least `n` articles and the bench user; True when it was built now."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url_of(where), "SECRET_KEY": secret})
     with app.app_context():
         upgrade()  # also brings a reused database up to the newest migration
         existing = db.session.scalar(select(func.count(Article.id)))
         if existing and existing < n:
-            raise DatabaseError(f"{path} holds {existing:,} articles, fewer than --n {n:,}: give a new --db")
+            raise DatabaseError(
+                f"{shown(where)} holds {existing:,} articles, fewer than --n {n:,}: give a new database"
+            )
         if not existing:
             _build(app, n, min(unique, n), seed, log)
         if db.session.scalar(select(User.id).where(User.username == USERNAME)) is None:
             create_user(USERNAME, PASSWORD, ROLE)
-        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        if db.engine.dialect.name == "sqlite":
+            db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.session.remove()
         db.engine.dispose()
     return not existing
+
+
+def shown(where: Path | str) -> str:
+    """The database as a message names it: a file's path, or the URL without its password."""
+    return str(where) if isinstance(where, Path) else make_url(where).render_as_string(hide_password=True)
 
 
 def _build(app, n: int, unique: int, seed: int, log) -> None:
@@ -67,6 +83,13 @@ def _build(app, n: int, unique: int, seed: int, log) -> None:
     if n > unique:
         _multiply(n)
         log(f"  copied up to {n:,} articles in {time.perf_counter() - started:.0f}s")
+    if db.engine.dialect.name == "postgresql":
+        # The copies took ids of their own: the next import must not.
+        db.session.execute(
+            text("SELECT setval(pg_get_serial_sequence('articles', 'id'), max(id)) FROM articles")
+        )
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
 
 
 def _multiply(n: int) -> None:
@@ -75,11 +98,22 @@ def _multiply(n: int) -> None:
     ).one()
     if high - low + 1 != count:
         raise DatabaseError("imported article ids are not contiguous; cannot copy them")
+    postgresql = db.engine.dialect.name == "postgresql"
     copy = 0
     while count * (copy + 1) < n:
         copy += 1
         take = min(count, n - count * copy)
+        if postgresql:
+            # Without row triggers: the articles' counters would be upserted once per copied article at
+            # the commit, each time slower than the last; they are counted again below.
+            db.session.execute(text("SET LOCAL session_replication_role = replica"))
         _copy_rows(shift=copy * high, suffix=f"~{copy}", low=low, high=low + take - 1)
+        db.session.commit()
+    if postgresql:
+        db.session.execute(text("DELETE FROM article_counts"))
+        db.session.execute(
+            text("INSERT INTO article_counts SELECT status, count(*) FROM articles GROUP BY status")
+        )
         db.session.commit()
 
 
@@ -106,9 +140,9 @@ def _insert_select(
     db.session.execute(text(statement), params)
 
 
-def pending_versions(path: Path) -> list[tuple[int, int]]:
+def pending_versions(where: Path | str) -> list[tuple[int, int]]:
     """(id, version) of every pending article, by id."""
-    engine = create_engine(sqlite_url(path))
+    engine = create_engine(url_of(where))
     try:
         with engine.connect() as connection:
             rows = connection.execute(
@@ -119,9 +153,9 @@ def pending_versions(path: Path) -> list[tuple[int, int]]:
         engine.dispose()
 
 
-def moderation_counts(path: Path) -> dict[str, int]:
+def moderation_counts(where: Path | str) -> dict[str, int]:
     """Articles per status, and audit events, as they stand now."""
-    engine = create_engine(sqlite_url(path))
+    engine = create_engine(url_of(where))
     try:
         with engine.connect() as connection:
             counts = dict(
@@ -133,9 +167,9 @@ def moderation_counts(path: Path) -> dict[str, int]:
         engine.dispose()
 
 
-def article_status(path: Path, article_id: int) -> str | None:
+def article_status(where: Path | str, article_id: int) -> str | None:
     """One article's status, or None when there is no such article."""
-    engine = create_engine(sqlite_url(path))
+    engine = create_engine(url_of(where))
     try:
         with engine.connect() as connection:
             return connection.scalar(select(Article.status).where(Article.id == article_id))

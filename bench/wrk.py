@@ -120,12 +120,14 @@ def get_script(headers: dict[str, str], count_statuses: bool = True) -> str:
     return headers_lua(headers) + (COUNT_STATUSES if count_statuses else "")
 
 
-def approve_script(headers: dict[str, str], pairs_path: Path, open_next: bool = False) -> str:
-    """A wrk script: POST approve for each "id version" line of `pairs_path`, a thread's share each
-    (with `open_next`, naming the thread's next article to open, as the panel does)."""
+def approve_script(
+    headers: dict[str, str], pairs_path: Path, open_next: bool = False, threads: int = THREADS
+) -> str:
+    """A wrk script: POST approve for each "id version" line of `pairs_path`, a share for each of the
+    `threads` threads (with `open_next`, naming the thread's next article to open, as the panel does)."""
     requests = APPROVE_REQUESTS % {
         "pairs_path": lua_string(str(pairs_path)),
-        "threads": THREADS,
+        "threads": threads,
         "open_next": "true" if open_next else "false",
     }
     return headers_lua(headers) + COUNT_STATUSES + requests
@@ -133,26 +135,62 @@ def approve_script(headers: dict[str, str], pairs_path: Path, open_next: bool = 
 
 def run_wrk(name: str, url: str, script: str, seconds: int, scratch: Path) -> WrkResult:
     """Run `wrk -t2 -c8 -dNs --latency` with `script` against `url` (127.0.0.1 only)."""
-    if not url.startswith("http://127.0.0.1:"):
-        raise ValueError(f"load goes to 127.0.0.1 only, not {url}")
-    script_path = scratch / f"wrk-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.lua"
-    script_path.write_text(script)
-    command = [
-        "wrk",
-        f"-t{THREADS}",
-        f"-c{CONNECTIONS}",
-        f"-d{seconds}s",
-        "--latency",
-        "-s",
-        str(script_path),
-        url,
-    ]
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    if finished.returncode != 0:
-        raise RuntimeError(
-            f"wrk failed ({finished.returncode}): {finished.stderr.strip() or finished.stdout.strip()}"
-        )
-    return parse_output(name, finished.stdout)
+    return run_wrk_split(name, [(url, script)], seconds, scratch)
+
+
+def run_wrk_split(name: str, targets: list[tuple[str, str]], seconds: int, scratch: Path) -> WrkResult:
+    """Run one wrk per (url, script) of `targets` at once, sharing out THREADS and CONNECTIONS (-t1 -c4
+    each for two), and add their figures up: requests and requests/s summed, the slowest p50 and p99."""
+    if len(targets) > THREADS:
+        raise ValueError(f"at most {THREADS} targets, one wrk thread each")
+    processes = []
+    for number, (url, script) in enumerate(targets):
+        if not url.startswith("http://127.0.0.1:"):
+            raise ValueError(f"load goes to 127.0.0.1 only, not {url}")
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()) + (f"-{number}" if len(targets) > 1 else "")
+        script_path = scratch / f"wrk-{slug}.lua"
+        script_path.write_text(script)
+        command = [
+            "wrk",
+            f"-t{THREADS // len(targets)}",
+            f"-c{CONNECTIONS // len(targets)}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script_path),
+            url,
+        ]
+        processes.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = []
+    for process in processes:
+        try:
+            output, errors = process.communicate(timeout=seconds + 60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, errors = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"wrk failed ({process.returncode}): {errors.strip() or output.strip()}")
+        results.append(parse_output(name, output))
+    return results[0] if len(results) == 1 else combined(name, results)
+
+
+def combined(name: str, results: list[WrkResult]) -> WrkResult:
+    """The figures of wrk runs made at once, as one: sums, and the slowest percentiles."""
+    statuses: dict[int, int] = {}
+    for result in results:
+        for status, count in result.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+    return WrkResult(
+        name=name,
+        requests=sum(r.requests for r in results),
+        requests_per_second=sum(r.requests_per_second for r in results),
+        p50_ms=max(r.p50_ms for r in results),
+        p99_ms=max(r.p99_ms for r in results),
+        statuses=statuses,
+        non_2xx_or_3xx=sum(r.non_2xx_or_3xx for r in results),
+        socket_errors=sum(r.socket_errors for r in results),
+        wrapped=sum(r.wrapped for r in results),
+    )
 
 
 def parse_output(name: str, output: str) -> WrkResult:

@@ -4,12 +4,15 @@ Plain helpers and constants live in factories.py.
 """
 
 import os
+import uuid
+from dataclasses import dataclass
 
 import pytest
+import redis
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from tests.factories import PASSWORD, SEEDS, SHARED, FreshRequestClient, csrf_token, make_app
+from tests.factories import PASSWORD, REDIS_URL, SEEDS, SHARED, FreshRequestClient, csrf_token, make_app
 from webapp.models import Article, db
 from webapp.services.accounts import create_user
 from webapp.services.seed_import import import_paths
@@ -112,3 +115,30 @@ def article(app):
     """The product owner's real seed, imported: a pending article at version 1."""
     import_paths([str(SEEDS)], max_bytes=2**21)
     return db.session.scalar(select(Article))
+
+
+@dataclass
+class LoginCounters:
+    url: str
+    connection: redis.Redis
+    prefix: str  # RATELIMIT_KEY_PREFIX: the keys of this module's tests alone
+
+    def forget(self) -> None:
+        """Delete the counters: every failed login counted under the prefix so far."""
+        for key in self.connection.scan_iter(f"*{self.prefix}*"):
+            self.connection.delete(key)
+
+
+@pytest.fixture(scope="module")
+def login_counters():
+    """Redis for counting failed logins, under a key prefix of this module's own (deleted after it)."""
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except redis.RedisError as error:
+        connection.close()
+        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({error}): .ci/run starts it")
+    counters = LoginCounters(REDIS_URL, connection, f"copydesk-test-{uuid.uuid4().hex}")
+    yield counters
+    counters.forget()
+    connection.close()

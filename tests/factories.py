@@ -31,6 +31,8 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 # The widths every page is tried and pictured at (a phone, a tablet, a laptop), each with a usual height.
 VIEWPORTS = {390: 844, 768: 1024, 1280: 860}
 PASSWORD = "correct horse battery"
+# Database 4 of the machine's Redis is the suite's (failed logins counted across processes); CI starts Redis.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
 HX = {"HX-Request": "true"}
 
 

@@ -5,6 +5,7 @@ import re
 
 import click
 from flask import Flask
+from flask_migrate.cli import db as migrate_cli
 
 from tests.factories import ROOT
 from webapp import cli
@@ -13,10 +14,10 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 SOURCES = [*sorted((ROOT / "webapp").rglob("*.py")), ROOT / "wsgi.py", ROOT / "gunicorn.conf.py"]
 
 
-def section(title: str) -> str:
-    """The README's text under `## title`, up to the next `## ` heading."""
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README, re.MULTILINE | re.DOTALL)
-    assert match, f"the README has no section '## {title}'"
+def section(title: str, text: str = README) -> str:
+    """The text under `## title` (in the README, or `text`), up to the next `## ` heading."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
+    assert match, f"no section '## {title}'"
     return match.group(1)
 
 
@@ -32,8 +33,10 @@ def command_names(group: click.Group, prefix: str = ""):
 def test_every_command_is_in_the_commands_table():
     app = Flask(__name__)
     cli.init_app(app)
-    commands = sorted(command_names(app.cli))
-    assert {"export", "seeds import", "users create", "users ensure-admin"} <= set(commands)
+    # Flask-Migrate's own `db` commands are Alembic's, documented there; the table names `db upgrade`.
+    alembic = {f"db {name}" for name in migrate_cli.commands} - {"db upgrade"}
+    commands = sorted(set(command_names(app.cli)) - alembic)
+    assert {"db upgrade", "db backup", "export", "seeds import", "users create"} <= set(commands)
     table = section("Commands")
     assert [name for name in commands if not re.search(rf"`{re.escape(name)}[ `]", table)] == []
 
@@ -124,3 +127,41 @@ def test_commands_are_shown_as_they_run_after_make_run():
     assert bare == []
     assert "`.venv/bin/copydesk COMMAND`" in section("Commands")
     assert ".venv/bin/copydesk users create" in section("Add your team")
+
+
+DEPLOY = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+CONTAINERFILE = (ROOT / "Containerfile").read_text(encoding="utf-8")
+
+
+def test_the_deployment_guide_lists_every_environment_variable_the_app_reads():
+    documented = set(
+        re.findall(r"^\| `([A-Z_]+)` \|", section("Environment variables", DEPLOY), re.MULTILINE)
+    )
+    assert {"DATABASE_URL", "SECRET_KEY"} <= documented
+    assert sorted(environment_variables() - documented) == []
+
+
+def test_the_deployment_guide_runs_only_commands_that_exist():
+    app = Flask(__name__)
+    cli.init_app(app)
+    known = set(command_names(app.cli))
+    # `copydesk WORD [WORD]`, not the user, the database or the image of that name (`copydesk copydesk db …`).
+    named = {
+        name
+        for name in re.findall(r"(?<![\w.@-])copydesk ([a-z][a-z-]*(?: [a-z][a-z-]*)?)", DEPLOY)
+        if not name.startswith("copydesk")
+    }
+    used = {name if name in known else name.split()[0] for name in named}
+    assert {"db upgrade", "db backup", "users ensure-admin", "users create", "export"} <= used
+    assert sorted(used - known) == []
+
+
+def test_the_image_is_built_in_stages_and_runs_the_served_config_unprivileged_with_a_health_check():
+    assert len(re.findall(r"^FROM ", CONTAINERFILE, re.MULTILINE)) == 2
+    assert re.search(r"--no-index --find-links /wheels copydesk\b", CONTAINERFILE)
+    users = re.findall(r"^USER (\S+)$", CONTAINERFILE, re.MULTILINE)
+    assert users and users[-1] not in ("root", "0")
+    assert re.search(r"^HEALTHCHECK .*\n?.*http://127\.0\.0\.1:8000/healthz", CONTAINERFILE, re.MULTILINE)
+    command = 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]'
+    assert CONTAINERFILE.rstrip().endswith(command)
+    assert "gunicorn -c gunicorn.conf.py wsgi:app" in DEPLOY

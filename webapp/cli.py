@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask_migrate.cli import db as migrate_cli
 
 from .models import ROLES
 from .services.accounts import (
@@ -19,18 +20,42 @@ from .services.accounts import (
     set_password,
     set_role,
 )
+from .services.backup import BackupError, backup
 from .services.exporting import FORMATS, ExportError, ExportFilters, export, parse_time, sweep
 from .services.reindexing import reindex
 from .services.seed_import import ImportReport, find_seed_files, import_files
 
 seeds_cli = click.Group("seeds", help="Load seed files into the review queue.")
 users_cli = click.Group("users", help="Manage who can log in.")
+# Flask-Migrate's `db` commands (upgrade, migrate...), and `db backup` beside them.
+db_cli = click.Group(
+    "db",
+    commands=dict(migrate_cli.commands),
+    params=migrate_cli.params,
+    callback=migrate_cli.callback,
+    help=migrate_cli.help,
+)
 
 
 def init_app(app) -> None:
+    app.cli.add_command(db_cli)
     app.cli.add_command(seeds_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(export_command)
+
+
+@db_cli.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def backup_command(path, force):
+    """Copy the SQLite database to PATH while the app runs (PostgreSQL: says how to use pg_dump)."""
+    try:
+        made = backup(path, force=force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error.strerror or error}") from None
+    click.echo(f"backed up the database to {made.path} ({made.bytes:,} bytes)")
 
 
 @seeds_cli.command("import")

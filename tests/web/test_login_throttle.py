@@ -1,18 +1,11 @@
 """Login throttling: failed logins counted per address and per username, a 429 that says how long to
 wait, and counters shared between processes through Redis."""
 
-import os
-import uuid
-
 import pytest
-import redis
 
 from tests.factories import PASSWORD, csrf_token, make_app, soup
 from webapp.config import ConfigError
 from webapp.models import db
-
-# Database 4 of the machine's Redis is this suite's; CI starts Redis (.ci/run).
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
 
 
 def attempt(client, username, password, address="127.0.0.1", forwarded_for=None):
@@ -109,22 +102,18 @@ def test_a_bad_limit_in_the_environment_is_refused_with_its_name(monkeypatch, mi
 
 
 @pytest.fixture
-def redis_apps(app, migrated):
+def redis_apps(app, migrated, login_counters):
     """Two apps (two workers, say) counting logins in Redis under a key prefix of this test's own."""
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({error}): .ci/run starts it")
-    prefix = f"copydesk-test-{uuid.uuid4().hex}"
-    apps = [make_app(migrated, RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix) for _ in "ab"]
-    yield apps, connection, prefix
-    for key in connection.scan_iter(f"*{prefix}*"):
-        connection.delete(key)
+    apps = [
+        make_app(
+            migrated, RATELIMIT_STORAGE_URI=login_counters.url, RATELIMIT_KEY_PREFIX=login_counters.prefix
+        )
+        for _ in "ab"
+    ]
+    yield apps, login_counters.connection, login_counters.prefix
     for other in apps:
         with other.app_context():
             db.engine.dispose()
-    connection.close()
 
 
 def test_failed_logins_are_counted_in_redis_across_processes(redis_apps, make_user):
