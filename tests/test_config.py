@@ -130,6 +130,26 @@ def test_a_sqlite_file_gets_no_pool_settings(pool_defaults, tmp_path):
     assert engine_options(f"sqlite:///{tmp_path / 'copydesk.db'}") == {}
 
 
+def test_metrics_are_closed_to_everyone_by_default(monkeypatch, tmp_path):
+    for name in ("METRICS_TOKEN", "METRICS_ALLOW"):
+        monkeypatch.delenv(name, raising=False)
+    config = from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})
+    assert (config["METRICS_TOKEN"], config["METRICS_ALLOW"]) == (None, ())
+
+
+def test_metrics_token_and_addresses_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("METRICS_TOKEN", "s" * 16)
+    monkeypatch.setenv("METRICS_ALLOW", "10.0.0.0/8, 192.168.1.7 ,, ::1, 10.1.2.3/16")
+    config = from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})
+    assert config["METRICS_TOKEN"] == "s" * 16
+    assert [str(network) for network in config["METRICS_ALLOW"]] == [
+        "10.0.0.0/8",
+        "192.168.1.7/32",
+        "::1/128",
+        "10.1.0.0/16",
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
@@ -181,3 +201,21 @@ def test_installed_without_a_checkout_the_instance_folder_is_flasks_default(monk
     site_packages = tmp_path / "site-packages"
     site_packages.mkdir()
     assert instance_path(site_packages) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("METRICS_TOKEN", "short", "METRICS_TOKEN must be at least 16 characters long"),
+        (
+            "METRICS_ALLOW",
+            "10.0.0.0/8, intranet",
+            "METRICS_ALLOW: 'intranet' is not an IP address or network",
+        ),
+        ("METRICS_ALLOW", "10.0.0.300", "METRICS_ALLOW: '10.0.0.300' is not"),
+    ],
+)
+def test_bad_metrics_settings_are_named(monkeypatch, tmp_path, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})

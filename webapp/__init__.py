@@ -18,6 +18,7 @@ from .web import (
     errors,
     exports,
     health,
+    metrics,
     notices,
     queue,
     reports,
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
     notices.init_app(app)
     answers.init_app(app)
+    metrics.init_app(app)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)
@@ -65,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     cli.init_app(app)
     return app
 

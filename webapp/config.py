@@ -1,5 +1,6 @@
 """Settings read from the environment, with safe defaults for a laptop."""
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -13,6 +14,7 @@ DEFAULT_REJECT_REASONS = "off-topic; duplicate; paywalled; low quality; outdated
 # Picked with the keys 1 to 9 after `r`; a listed reason leaves room for a note in the 500 characters.
 MAX_REJECT_REASONS = 9
 MAX_REJECT_REASON_LENGTH = 100
+MIN_METRICS_TOKEN_LENGTH = 16
 
 
 class ConfigError(RuntimeError):
@@ -52,6 +54,8 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         # An unreachable Redis throttles each process on its own rather than refusing every login.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "METRICS_TOKEN": token("METRICS_TOKEN", MIN_METRICS_TOKEN_LENGTH),
+        "METRICS_ALLOW": networks("METRICS_ALLOW"),
     }
 
 
@@ -201,3 +205,27 @@ def reject_reasons(name: str, default: str) -> tuple[str, ...]:
     if len(set(reasons)) < len(reasons):
         raise ConfigError(f"{name} lists a reason twice: {raw!r}")
     return reasons
+
+
+def token(name: str, min_length: int) -> str | None:
+    """An environment variable holding a secret token, long enough not to be guessed."""
+    raw = os.environ.get(name, "").strip()
+    if raw and len(raw) < min_length:
+        raise ConfigError(f"{name} must be at least {min_length} characters long")
+    return raw or None
+
+
+def networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """An environment variable holding addresses and networks, separated by commas: "10.0.0.0/8, ::1"."""
+    raw = os.environ.get(name, "")
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {item!r} is not an IP address or network such as 10.0.0.0/8"
+            ) from None
+    return tuple(found)

@@ -111,6 +111,7 @@ PARAMETERS: dict[str, Route] = {
     "reports.audit": Route(query=STATS | {"action": Param(), "article": Param(), "after": Param()}),
     "health.healthz": Route(),
     "health.readyz": Route(),
+    "metrics.scrape": Route(),
 }
 NOT_WALKED = {"static"}  # files from disk, served by werkzeug: no view of ours reads a parameter
 

@@ -16,7 +16,7 @@ from functools import cache
 from sqlalchemy import bindparam, insert, select, update
 
 from ..models import Article, AuditEvent, User, db, utcnow
-from . import claims
+from . import claims, metrics
 
 STATE = (Article.status, Article.heat, Article.decided_by_id, Article.decided_at, Article.reject_reason)
 
@@ -82,7 +82,7 @@ def apply_each(items: list[tuple[int, int, Change]], user: User) -> Outcome:
     ids = [article_id for article_id, _, _ in items]
     current = {row.id: row for row in db.session.execute(_STATEMENTS.current_state(), {"ids": ids})}
     outcome = Outcome()
-    released = []
+    released, conflicts = [], []
     for article_id, seen_version, change in items:
         row = current.get(article_id)
         if row is None:
@@ -90,6 +90,7 @@ def apply_each(items: list[tuple[int, int, Change]], user: User) -> Outcome:
             continue
         if row.version != seen_version or not _update(article_id, seen_version, change.columns, now):
             outcome.skipped.append(article_id)
+            conflicts.append(change.action)
             continue
         if change.apply_extra is not None:
             change.apply_extra()
@@ -106,6 +107,7 @@ def apply_each(items: list[tuple[int, int, Change]], user: User) -> Outcome:
         for event, event_id in zip(outcome.events, ids, strict=True):
             event["id"] = event_id
     db.session.commit()
+    metrics.count_changes([event["action"] for event in outcome.events], conflicts)
     return outcome
 
 

@@ -59,6 +59,7 @@ from ..models import (
     db,
     utcnow,
 )
+from . import metrics
 from .filtering import contains_pattern, end_of_day, has_topic, parse_days, provider_matches, start_of_day
 
 FORMATS = ("dir", "zip", "yaml")
@@ -182,6 +183,16 @@ def export(
     if isinstance(out, Path):
         out = Path(os.path.abspath(out))  # not resolve(): a `dir` output is a link to follow no further
         sweep([out])
+    with metrics.timed(metrics.EXPORT_SECONDS, format=fmt):
+        run = _run(out, fmt, filters, requested_by, requested_by_id)
+    metrics.EXPORTED_ARTICLES.labels(fmt).inc(run.count)
+    return run
+
+
+def _run(
+    out: Path | BinaryIO, fmt: str, filters: ExportFilters, requested_by: str, requested_by_id: int | None
+) -> ExportRun:
+    """Record the run, write the articles, and record how it ended (see `export`)."""
     host, pid, process_start = _this_process()
     run = ExportRun(
         requested_by=requested_by,

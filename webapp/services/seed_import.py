@@ -34,6 +34,7 @@ from ..models import (
     db,
     utcnow,
 )
+from . import metrics
 from .story_index import OWN, KeySource, forget_articles, index_articles
 
 SEED_SUFFIXES = (".md", ".txt")
@@ -122,10 +123,14 @@ def import_files(
 ) -> ImportReport:
     """Import these seed files in batches, recording what happened to each in `report`."""
     importer = _Importer(report, max_bytes)
-    for batch in _chunks(paths, batch_size):
-        importer.import_batch(batch)
-        if on_progress:
-            on_progress(len(batch))
+    with metrics.timed(metrics.IMPORT_SECONDS):
+        try:
+            for batch in _chunks(paths, batch_size):
+                importer.import_batch(batch)
+                if on_progress:
+                    on_progress(len(batch))
+        finally:
+            metrics.count_seed_files(report)
     return report
 
 
