@@ -219,3 +219,33 @@ def test_bad_metrics_settings_are_named(monkeypatch, tmp_path, name, value, mess
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=message):
         from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})
+
+
+def test_logs_are_json_in_production_and_left_alone_in_development(monkeypatch, tmp_path):
+    for name in ("LOG_FORMAT", "LOG_LEVEL", "COPYDESK_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    development = from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})
+    assert (development["LOG_FORMAT"], development["LOG_LEVEL"]) == (None, "INFO")
+    production = from_environment(str(tmp_path), overrides={"SECRET_KEY": "x", "COPYDESK_ENV": "production"})
+    assert production["LOG_FORMAT"] == "json"
+    assert production["SQLALCHEMY_ENGINE_OPTIONS"]["hide_parameters"] is True
+
+
+def test_log_format_and_level_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("LOG_FORMAT", " Text ")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    config = from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})
+    assert (config["LOG_FORMAT"], config["LOG_LEVEL"]) == ("text", "DEBUG")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of json, text, got 'xml'"),
+        ("LOG_LEVEL", "loud", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got 'loud'"),
+    ],
+)
+def test_bad_log_settings_are_named(monkeypatch, tmp_path, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        from_environment(str(tmp_path), overrides={"SECRET_KEY": "x"})

@@ -22,6 +22,7 @@ from .web import (
     notices,
     queue,
     reports,
+    request_log,
     security,
     templating,
 )
@@ -45,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.from_mapping(from_environment(app.instance_path, overrides=config or {}))
     app.config.from_mapping(config or {})
+    request_log.init_app(app)
 
     db.init_app(app)
     with app.app_context():

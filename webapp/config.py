@@ -14,6 +14,8 @@ DEFAULT_REJECT_REASONS = "off-topic; duplicate; paywalled; low quality; outdated
 # Picked with the keys 1 to 9 after `r`; a listed reason leaves room for a note in the 500 characters.
 MAX_REJECT_REASONS = 9
 MAX_REJECT_REASON_LENGTH = 100
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MIN_METRICS_TOKEN_LENGTH = 16
 
 
@@ -31,7 +33,8 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": overrides.get("SECRET_KEY") or secret_key(instance_path, production),
         "SEED_MAX_BYTES": positive_int("SEED_MAX_BYTES", DEFAULT_SEED_MAX_BYTES),
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
+        # Statements' parameters (passwords' hashes, secured payloads) stay out of SQL logs and errors.
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url) | {"hide_parameters": True},
         "TRUSTED_PROXIES": non_negative_int("TRUSTED_PROXIES", 0),
         "HEAT_MAX": positive_int("HEAT_MAX", 200),
         "STALE_AFTER_HOURS": positive_int("STALE_AFTER_HOURS", 48),
@@ -54,6 +57,9 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         # An unreachable Redis throttles each process on its own rather than refusing every login.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # Unset in development: logging is left as Flask and the development server set it up.
+        "LOG_FORMAT": choice("LOG_FORMAT", LOG_FORMATS, "json" if production else None),
+        "LOG_LEVEL": choice("LOG_LEVEL", LOG_LEVELS, "INFO"),
         "METRICS_TOKEN": token("METRICS_TOKEN", MIN_METRICS_TOKEN_LENGTH),
         "METRICS_ALLOW": networks("METRICS_ALLOW"),
     }
@@ -205,6 +211,17 @@ def reject_reasons(name: str, default: str) -> tuple[str, ...]:
     if len(set(reasons)) < len(reasons):
         raise ConfigError(f"{name} lists a reason twice: {raw!r}")
     return reasons
+
+
+def choice(name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
+    """An environment variable holding one of `allowed` (in any case)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    for value in allowed:
+        if raw.lower() == value.lower():
+            return value
+    raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
 
 
 def token(name: str, min_length: int) -> str | None:
