@@ -5,7 +5,11 @@ It never migrates: `copydesk db upgrade` is a step of its own, before the worker
 
 import json
 import os
+import re
+import shutil
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 from gunicorn.glogging import Logger
 
@@ -60,6 +64,43 @@ if os.path.isdir("/dev/shm"):
 # gunicorn believes X-Forwarded-Proto only from these peers; the app's ProxyFix counts the same proxies.
 # With TRUSTED_PROXIES the app is reachable only through them, so any peer is one of them.
 forwarded_allow_ips = "*" if _whole_number("TRUSTED_PROXIES", 0, minimum=0) else ""
+
+
+# Prometheus: every worker writes its metrics into one folder, which a scrape answered by any worker
+# sums (prometheus_client's multiprocess mode). These are the files it writes there (counter_123.db,
+# gauge_livesum_123.db, ...): an earlier run's are removed at start, and nothing else there is touched.
+METRIC_FILE = re.compile(r"(counter|histogram|summary|gauge_[a-z]+)_\d+\.db")
+_made_folders = []
+
+
+def on_starting(server):
+    """In the master, before any worker: PROMETHEUS_MULTIPROC_DIR made if missing, and emptied.
+
+    Unset, it is a new temporary folder for this run (removed at exit), so that several workers count
+    right with no setting; the workers are forked with it in their environment."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        folder = tempfile.mkdtemp(prefix="copydesk-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        _made_folders.append(folder)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for entry in Path(folder).iterdir():
+        if METRIC_FILE.fullmatch(entry.name):
+            entry.unlink(missing_ok=True)
+
+
+def child_exit(server, worker):
+    """A worker has gone: its live gauges stop counting (its counters stay: what it counted happened)."""
+    # Imported only now, with PROMETHEUS_MULTIPROC_DIR set: prometheus_client reads it on import, and
+    # workers forked later inherit the module as the master imported it.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    for folder in _made_folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class JsonAtoms(dict):

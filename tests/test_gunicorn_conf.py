@@ -129,3 +129,35 @@ def test_each_access_log_line_is_one_json_object_whatever_the_request_holds(sett
     }
     assert first["time"].endswith("+00:00") and "T" in first["time"]
     assert (second["user_agent"], second["duration_ms"]) == (None, 1000.0)
+
+
+def test_on_starting_empties_the_metrics_folder_of_metric_files_only(settings, tmp_path, monkeypatch):
+    folder = tmp_path / "run" / "metrics"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    on_starting = settings()["on_starting"]
+    on_starting(None)
+    assert folder.is_dir()
+    left = ["copydesk.db", "counter.db", "notes.txt", "counter_12.db.bak"]
+    for name in ["counter_12.db", "histogram_345.db", "gauge_livesum_6.db", *left]:
+        (folder / name).write_text("")
+    on_starting(None)
+    assert sorted(os.listdir(folder)) == sorted(left)
+
+
+def test_without_a_metrics_folder_each_run_makes_its_own_and_removes_it_at_exit(settings, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # restored (unset) after the test
+    read = settings()
+    read["on_starting"](None)
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    assert os.path.isdir(folder) and os.path.basename(folder).startswith("copydesk-metrics-")
+    read["on_exit"](None)
+    assert not os.path.exists(folder)
+
+
+def test_child_exit_drops_the_dead_workers_live_gauges(settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    for name in ("gauge_livesum_41.db", "gauge_liveall_41.db", "gauge_livesum_42.db", "counter_41.db"):
+        (tmp_path / name).write_text("")
+    settings()["child_exit"](None, SimpleNamespace(pid=41))
+    # Its counters stay: what a worker counted before it died still happened.
+    assert sorted(os.listdir(tmp_path)) == ["counter_41.db", "gauge_livesum_42.db"]

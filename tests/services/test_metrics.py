@@ -1,8 +1,6 @@
-"""The metrics the services record (imports, exports, changes), the stale count, and the gunicorn hooks."""
+"""The metrics the services record (imports, exports, changes), and the stale pending count."""
 
-import os
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from prometheus_client import REGISTRY
@@ -87,32 +85,3 @@ def test_stale_pending_counts_pending_articles_published_before_the_limit(app, t
     assert metrics.stale_pending(timedelta(hours=48)) == 1
     assert metrics.stale_pending(timedelta(hours=46)) == 2
     assert metrics.stale_pending(timedelta(hours=1000)) == 0
-
-
-def test_on_starting_makes_the_folder_and_clears_only_metric_files(tmp_path, monkeypatch):
-    folder = tmp_path / "metrics"
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
-    metrics.on_starting(None)
-    assert folder.is_dir()
-    left = ["copydesk.db", "counter.db", "notes.txt", "counter_12.db.bak"]
-    for name in ["counter_12.db", "histogram_345.db", "gauge_livesum_6.db", *left]:
-        (folder / name).write_text("")
-    metrics.on_starting(None)
-    assert sorted(os.listdir(folder)) == sorted(left)
-
-
-def test_child_exit_drops_the_dead_workers_live_gauges(tmp_path, monkeypatch):
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    for name in ("gauge_livesum_41.db", "gauge_liveall_41.db", "gauge_livesum_42.db", "counter_41.db"):
-        (tmp_path / name).write_text("")
-    metrics.child_exit(None, SimpleNamespace(pid=41))
-    # Its counters stay: what a worker counted before it died still happened.
-    assert sorted(os.listdir(tmp_path)) == ["counter_41.db", "gauge_livesum_42.db"]
-
-
-def test_the_hooks_do_nothing_without_the_folder(tmp_path, monkeypatch):
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    monkeypatch.chdir(tmp_path)
-    metrics.on_starting(None)
-    metrics.child_exit(None, SimpleNamespace(pid=41))
-    assert os.listdir(tmp_path) == []

@@ -1,6 +1,6 @@
-"""/metrics and the request log under gunicorn with two workers, as production runs them: one scrape,
-whichever worker answers it, sums every worker's requests; a restart forgets the last run's metrics;
-each request's JSON line carries the id its answer returned."""
+"""/metrics and the request log under gunicorn.conf.py with two workers, as production runs them: one
+scrape, whichever worker answers it, sums every worker's requests; a restart forgets the last run's
+metrics; each request's JSON line (and its access log line) carries the id its answer returned."""
 
 import json
 import os
@@ -24,8 +24,6 @@ from webapp.models import db
 
 TOKEN = "gunicorn-test-scraper-token"
 STARTUP_SECONDS = 20
-# What gunicorn.conf.py adds for metrics: the folder's variable must be set before this import.
-HOOKS = "from webapp.services.metrics import child_exit, on_starting  # noqa: F401\n"
 # Leaves a metric file behind, as the last run of the server would have.
 LAST_RUN = (
     "import prometheus_client as p; p.Counter('copydesk_changes', '', ['action']).labels('approve').inc(5)"
@@ -34,8 +32,8 @@ LAST_RUN = (
 
 @pytest.fixture
 def server(tmp_path):
-    """The app under `gunicorn -w 2` in production: base URL, log file, metrics folder, the process,
-    and the metric files a last run left there."""
+    """The app under gunicorn.conf.py with two workers, in production: base URL, log file, metrics
+    folder, the process, and the metric files a last run left there."""
     folder = tmp_path / "metrics"
     env = {k: v for k, v in os.environ.items() if k != "GUNICORN_CMD_ARGS"} | {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'copydesk.db'}",
@@ -43,6 +41,7 @@ def server(tmp_path):
         "COPYDESK_ENV": "production",
         "METRICS_TOKEN": TOKEN,
         "PROMETHEUS_MULTIPROC_DIR": str(folder),
+        "WEB_CONCURRENCY": "2",
     }
     app = make_app(env["DATABASE_URL"])
     with app.app_context():
@@ -52,13 +51,12 @@ def server(tmp_path):
     subprocess.run([sys.executable, "-c", LAST_RUN], env=env, check=True)
     stale = os.listdir(folder)
     assert stale
-    (tmp_path / "gunicorn.conf.py").write_text(HOOKS)
     port = free_port()
+    env["BIND"] = f"127.0.0.1:{port}"
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(tmp_path / "gunicorn.conf.py")]
-            + ["-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -132,3 +130,5 @@ def test_one_scrape_sums_both_workers_and_logs_each_request(server):
     assert len(requests) == sent + 4 + 1
     [traced] = [line for line in requests if line["request_id"] == "trace-0123456789"]
     assert (traced["route"], traced["status"], traced["level"]) == ("auth.login", 200, "INFO")
+    [access] = [line for line in lines if "logger" not in line and line["request_id"] == "trace-0123456789"]
+    assert (access["path"], access["status"]) == ("/login", 200)

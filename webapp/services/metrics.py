@@ -2,9 +2,9 @@
 
 Under gunicorn each worker is a process of its own: with `PROMETHEUS_MULTIPROC_DIR` set (before
 prometheus_client is first imported) every worker writes its counters and histograms into files there,
-and a scrape, answered by any worker, sums them all (prometheus_client's multiprocess mode). The
-gunicorn hooks `on_starting` and `child_exit` keep that folder right across restarts and dead
-workers. Without it, as under `flask run` or in the tests, the one process answers for itself.
+and a scrape, answered by any worker, sums them all (prometheus_client's multiprocess mode).
+gunicorn.conf.py's hooks make that folder, empty it at start and mark dead workers. Without it, as
+under `flask run` or in the tests, the one process answers for itself.
 
 The queue's gauges are read from the database at scrape time, by a collector registered on the
 scrape's own registry: in multiprocess mode nothing registered on the default registry is shown.
@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
-from pathlib import Path
 
 from flask import current_app
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, multiprocess
@@ -32,9 +30,6 @@ from ..models import STATUSES, Article, db, utcnow
 from .counts import status_counts
 from .listing import FILTERS
 
-# The files prometheus_client writes into that folder (counter_123.db, gauge_livesum_123.db, ...):
-# a stale one is removed at start, and nothing else there is ever touched.
-METRIC_FILE = re.compile(r"(counter|histogram|summary|gauge_[a-z]+)_\d+\.db")
 # A request takes milliseconds; an import or an export of thousands of articles, minutes.
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 RUN_BUCKETS = (0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
@@ -154,15 +149,10 @@ def _stale_query():
     return select(func.count()).select_from(Article).where(FILTERS["stale"].condition())
 
 
-def multiprocess_dir() -> str | None:
-    """The folder the workers share their metrics in (prometheus_client reads it too), if any."""
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
-
-
 def scrape_registry() -> CollectorRegistry:
     """A registry for one scrape: every worker's metrics (or this process's), and the queue's gauges."""
     registry = CollectorRegistry()
-    folder = multiprocess_dir()
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
         multiprocess.MultiProcessCollector(registry, path=folder)
     else:
@@ -170,23 +160,3 @@ def scrape_registry() -> CollectorRegistry:
         registry.register(REGISTRY)
     registry.register(QueueGauges())
     return registry
-
-
-def on_starting(_server) -> None:
-    """gunicorn hook, in the master before any worker: a fresh start counts from zero.
-
-    Creates PROMETHEUS_MULTIPROC_DIR if missing and removes the metric files an earlier run left."""
-    folder = multiprocess_dir()
-    if not folder:
-        return
-    path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
-    for entry in path.iterdir():
-        if METRIC_FILE.fullmatch(entry.name):
-            entry.unlink(missing_ok=True)
-
-
-def child_exit(_server, worker) -> None:
-    """gunicorn hook, in the master when a worker has exited: its live gauges stop counting."""
-    if multiprocess_dir():
-        multiprocess.mark_process_dead(worker.pid)
