@@ -5,8 +5,8 @@ import ipaddress
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.factories import HX, post, soup
-from webapp.models import APPROVED
+from tests.factories import HX, make_app, post, soup
+from webapp.models import APPROVED, db
 
 TOKEN = "a-scraper-token-of-32-characters"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -150,6 +150,21 @@ def test_from_an_allowed_address_no_token_is_needed(client, app, allow, remote_a
     app.config["METRICS_ALLOW"] = tuple(ipaddress.ip_network(n.strip()) for n in allow.split(","))
     response = client.get("/metrics", environ_base={"REMOTE_ADDR": remote_addr})
     assert response.status_code == expected
+
+
+@pytest.mark.parametrize(
+    "forwarded_for, expected",
+    [("10.1.2.3", 200), ("203.0.113.5", 404), ("10.1.2.3, 203.0.113.5", 404), ("203.0.113.5, 10.1.2.3", 200)],
+)
+def test_behind_a_trusted_proxy_the_client_is_checked_not_the_proxy(migrated, forwarded_for, expected):
+    # The proxy itself (127.0.0.1) is not listed; what it appended last to X-Forwarded-For is the client.
+    proxied = make_app(migrated, TRUSTED_PROXIES=1, METRICS_ALLOW=(ipaddress.ip_network("10.0.0.0/8"),))
+    client = proxied.test_client()
+    assert client.get("/metrics").status_code == 404
+    response = client.get("/metrics", headers={"X-Forwarded-For": forwarded_for})
+    assert response.status_code == expected
+    with proxied.app_context():
+        db.engine.dispose()
 
 
 def test_a_token_gets_in_from_any_address(client, scraper):
