@@ -1,8 +1,8 @@
 """The queue's counts: "411 pending · 38 match these filters · you: 57 today".
 
 Cheap enough to send with every decision: the articles per status are counters the database
-keeps (`ArticleCount`, by triggers), and a moderator's decisions today are read from the covering
-index of decisions. Only a filtered view's matches cost a count over the table (as its listing
+keeps (`ArticleCount`, by triggers), and a moderator's decisions today are a range of their own in
+`ix_articles_decider_day`. Only a filtered view's matches cost a count over the table (as its listing
 query scans, until full-text search), so `MatchCounts` keeps them for a while, in the database where
 every process sees the same: counted when the queue's first page is rendered, adjusted exactly after
 each decision made in that view by checking its article against the filters before and after (by
