@@ -152,6 +152,23 @@ BAD_SEEDS = {
         seed_text(MINIMAL.replace("2023-10-19T13:22:00Z", "yesterday")),
         "publishedDateTime: expected a date and time like 2023-10-19T13:22:00Z, got 'yesterday'",
     ),
+    # Found by the import fuzz test on PostgreSQL: an indexed text of 11 KB could not be stored.
+    "category too long for its index": (
+        seed_text(MINIMAL.replace("category: news", "category: " + "n" * 301)),
+        "category: is 301 characters long, over the limit of 300",
+    ),
+    "topic too long for its index": (
+        seed_text(MINIMAL + "topics:\n  - AI\n  - " + "t" * 5000 + "\n"),
+        "topics[1]: is 5,000 characters long, over the limit of 300",
+    ),
+    "provider name too long for its index": (
+        seed_text(MINIMAL.replace("name: Example", "name: " + "E" * 400)),
+        "provider.name: is 400 characters long, over the limit of 300",
+    ),
+    "provider domain too long for its index": (
+        seed_text(MINIMAL.replace("domain: example.com", "domain: " + "d" * 400 + ".com")),
+        "provider.domain: is 404 characters long, over the limit of 300",
+    ),
     "missing category": (
         seed_text(MINIMAL.replace("category: news\n", "")),
         "category: required field is missing",

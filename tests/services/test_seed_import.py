@@ -24,6 +24,7 @@ from tests.factories import (
     write_seed,
 )
 from webapp.formats.duplicates import SAME_HEADLINE
+from webapp.formats.seeds import NAME_MAX_CHARACTERS
 from webapp.models import (
     APPROVED,
     Article,
@@ -296,6 +297,23 @@ def test_related_titles_with_numbers_of_hundreds_of_digits_import(app, tmp_path)
         f"City budget of {huge} dollars approved",
         f"City budget of {huge} dollars passed",
     ]
+
+
+def test_names_at_the_length_limit_are_stored_and_indexed(app, tmp_path):
+    """300 four-byte characters, 1,200 bytes: within PostgreSQL's limit for an index entry."""
+    longest = "\U0001f4a5" * NAME_MAX_CHARACTERS
+    text = seed_text(
+        MINIMAL.replace("category: news", f"category: {longest}")
+        .replace("name: Example", f"name: {longest}")
+        .replace("domain: example.com", f"domain: {longest}")
+        + f"topics:\n  - {longest}\n"
+    )
+    (tmp_path / "longest.md").write_text(text, encoding="utf-8")
+    report = run_import(tmp_path)
+    assert (report.imported, report.invalid) == (1, 0), report.errors
+    stored = article("longest")
+    assert stored.category == stored.provider_name == stored.provider_domain == longest
+    assert [topic.name for topic in stored.topics] == [longest]
 
 
 @pytest.mark.parametrize("published", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])

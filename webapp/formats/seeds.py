@@ -23,6 +23,9 @@ REQUIRED_FIELDS = ("category", "title", "publishedDateTime", "webUrl", "provider
 MODERATION_KEY = "copydesk"
 HEAT_UNSET = -1  # a seed's heat before anyone sets it; `heat_label` reads it as "not set"
 INT_MAX = 2**31 - 1
+# Category, topics and the provider's name and domain are indexed: PostgreSQL refuses an index
+# entry over about 2,700 bytes, and none of these is ever more than a line of text.
+NAME_MAX_CHARACTERS = 300
 
 _FENCE = re.compile(r"---[ \t]*\r?(?:\n|\Z)")
 _NODE_PROPERTY_INDICATOR = re.compile(r"[&*!]")
@@ -273,7 +276,7 @@ def seed_from_mapping(mapping: dict[str, Any], body: str = "") -> Seed:
             "heat", f"must be {HEAT_UNSET} ({heat_label(HEAT_UNSET)}) or a whole number from 0, got {heat}"
         )
     return Seed(
-        category=_text(mapping["category"], "category", empty_ok=False),
+        category=_name(mapping["category"], "category"),
         title=_text(mapping["title"], "title", empty_ok=False),
         published_at=_timestamp(mapping["publishedDateTime"], "publishedDateTime"),
         web_url=_web_url(mapping["webUrl"], "webUrl"),
@@ -337,8 +340,8 @@ def _provider(value: Any, where: str) -> Provider:
     if mapping.get("name") is None:
         raise SeedError(f"{where}.name", "required field is missing")
     return Provider(
-        name=_text(mapping["name"], f"{where}.name", empty_ok=False),
-        domain=_optional(mapping, "domain", _text, f"{where}.domain"),
+        name=_name(mapping["name"], f"{where}.name"),
+        domain=_optional(mapping, "domain", _domain, f"{where}.domain"),
         extra=_unknown(mapping, PROVIDER_FIELDS, where),
     )
 
@@ -360,9 +363,19 @@ def _image(value: Any, where: str) -> dict[str, Any]:
 
 
 def _topics(value: Any, where: str) -> list[str]:
-    return [
-        _text(topic, f"{where}[{index}]", empty_ok=False) for index, topic in enumerate(_list(value, where))
-    ]
+    return [_name(topic, f"{where}[{index}]") for index, topic in enumerate(_list(value, where))]
+
+
+def _name(value: Any, where: str, empty_ok: bool = False) -> str:
+    """A short, indexed text: a category, a topic, a provider's name or domain."""
+    text = _text(value, where, empty_ok=empty_ok)
+    if len(text) > NAME_MAX_CHARACTERS:
+        raise SeedError(where, f"is {len(text):,} characters long, over the limit of {NAME_MAX_CHARACTERS}")
+    return text
+
+
+def _domain(value: Any, where: str) -> str:
+    return _name(value, where, empty_ok=True)
 
 
 def _optional(mapping: dict, name: str, check, where: str):
