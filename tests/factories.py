@@ -38,9 +38,9 @@ HX = {"HX-Request": "true"}
 
 def make_app(database_url, **config):
     """The app on `database_url` with test settings."""
-    return create_app(
-        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret", "TESTING": True, **config}
-    )
+    # No checkpoint thread per test app: tests/web/test_wal_checkpoints.py turns it on where it is tested.
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret", "TESTING": True}
+    return create_app(settings | {"SQLITE_CHECKPOINT_SECONDS": 0} | config)
 
 
 class FreshRequestClient(FlaskClient):

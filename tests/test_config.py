@@ -159,6 +159,7 @@ def test_metrics_token_and_addresses_from_the_environment(monkeypatch, tmp_path)
         ("DB_STATEMENT_TIMEOUT_MS", "1.5", "DB_STATEMENT_TIMEOUT_MS must be a whole number, got '1.5'"),
         ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES must be zero or above, got -1"),
         ("TRUSTED_PROXIES", "10.0.0.1", "TRUSTED_PROXIES must be a whole number, got '10.0.0.1'"),
+        ("SQLITE_CHECKPOINT_SECONDS", "-1", "SQLITE_CHECKPOINT_SECONDS must be zero or above, got -1"),
     ],
 )
 def test_bad_pool_and_proxy_settings_are_named(monkeypatch, tmp_path, name, value, message):

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from . import cli
 from .config import from_environment, instance_path
 from .models import db
+from .services.wal_checkpoints import WalCheckpointer
 from .web import (
     answers,
     articles,
@@ -50,7 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     with app.app_context():
-        _tune_sqlite(db.engine)
+        _tune_sqlite(app, db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
     htmx.init_app(app)
@@ -80,9 +81,10 @@ def _bundled(folder: str) -> str:
     return str(inside if inside.is_dir() else PROJECT_ROOT / folder)
 
 
-def _tune_sqlite(engine) -> None:
+def _tune_sqlite(app: Flask, engine) -> None:
     if engine.dialect.name != "sqlite":
         return
+    checkpointer = _wal_checkpointer(app, engine)
 
     @event.listens_for(engine, "connect")
     def set_pragmas(dbapi_connection, _record):
@@ -92,4 +94,18 @@ def _tune_sqlite(engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        if checkpointer is not None and checkpointer.running:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
+
+
+def _wal_checkpointer(app: Flask, engine) -> WalCheckpointer | None:
+    """For a SQLite file, the thread that checkpoints it once this process serves a request."""
+    seconds = app.config["SQLITE_CHECKPOINT_SECONDS"]
+    database = engine.url.database
+    if not seconds or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    checkpointer = WalCheckpointer(database, seconds)
+    app.extensions["wal_checkpointer"] = checkpointer
+    app.before_request(checkpointer.start)
+    return checkpointer

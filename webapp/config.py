@@ -36,6 +36,8 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
         # Statements' parameters (passwords' hashes, secured payloads) stay out of SQL logs and errors.
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url) | {"hide_parameters": True},
         "TRUSTED_PROXIES": non_negative_int("TRUSTED_PROXIES", 0),
+        # A web process checkpoints a SQLite file every so many seconds (0: in commits, SQLite's default).
+        "SQLITE_CHECKPOINT_SECONDS": non_negative_int("SQLITE_CHECKPOINT_SECONDS", 1),
         "HEAT_MAX": positive_int("HEAT_MAX", 200),
         "STALE_AFTER_HOURS": positive_int("STALE_AFTER_HOURS", 48),
         "CLAIM_SECONDS": positive_int("CLAIM_SECONDS", 300),
