@@ -1,5 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe."""
 
+import logging
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -119,3 +121,10 @@ def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
             )
             assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
         db.engine.dispose()
+
+
+def test_an_upgrade_leaves_the_apps_loggers_on(runner):
+    """alembic.ini's logging config once disabled every logger that existed: the app's went silent."""
+    app_logger = logging.getLogger("webapp.services.wal_checkpoints")
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert not app_logger.disabled
