@@ -163,6 +163,28 @@ def test_plain_form_post_redirects_and_shows_undo(client, login, article):
     assert page.find(id="notice").find("form")["action"].endswith("/undo")
 
 
+@pytest.mark.parametrize(
+    "path, data, phrase",
+    [
+        ("approve", {}, "Approved"),
+        ("reject", {"reason": "off-topic"}, "Rejected"),
+        ("heat", {"heat": "40"}, "Heat set on"),
+    ],
+)
+def test_an_htmx_change_answers_with_its_own_notice_and_undo(client, login, article, path, data, phrase):
+    """The answer's notice comes from the event the change wrote, read back from nothing."""
+    login()
+    answer = soup(post(client, f"/articles/{article.id}/{path}", HX, version=1, **data))
+    (event_id,) = db.session.scalars(select(AuditEvent.id).where(AuditEvent.article_id == article.id))
+    notice = answer.find(id="notice")  # out of band, in a <template>: get_text() skips it
+    assert notice.find("span").string.startswith(f"{phrase} “Met Police")
+    assert notice.find("form")["hx-post"] == f"/events/{event_id}/undo"
+    # The same notice as the one the page shows when it asks for it afresh.
+    shown = soup(client.get("/notice", headers=HX)).find(id="notice")
+    assert shown.find("span").string == notice.find("span").string
+    assert shown.find("form")["hx-post"] == notice.find("form")["hx-post"]
+
+
 def test_stale_version_answers_409_with_the_current_state(client, login, article, make_user):
     maria = make_user("maria", password=PASSWORD)
     moderation.decide(article.id, maria, APPROVED, 1)

@@ -271,7 +271,7 @@ def _act(article_id: int, change, advance: bool = False):
     next_id = parse_id(open_next, "open_next") if open_next else None
     was_matching = track_match(article_id)
     try:
-        change(version)
+        made = change(version)
     except changes.Conflict:
         return _answer(article_id, 409, conflict=True)
     except changes.InvalidInput as error:
@@ -284,7 +284,7 @@ def _act(article_id: int, change, advance: bool = False):
     except LookupError as error:
         abort(404, str(error))
     settle_match(article_id, was_matching)
-    return _answer(article_id, 200, next_id=next_id)
+    return _answer(article_id, 200, next_id=next_id, made=made)
 
 
 def _answer(article_id: int, status: int, **extra):
@@ -296,6 +296,7 @@ def _answer(article_id: int, status: int, **extra):
 
 def _page_answer(article_id: int, status: int, extra: dict):
     extra.pop("next_id", None)
+    extra.pop("made", None)
     if status == 200:
         target = request.form.get("next")
         return redirect(
@@ -311,13 +312,14 @@ def _fragment_answer(article_id: int, status: int, extra: dict):
     or, after a decision with `open_next`, the next article's panel instead (see `_open_next`)."""
     answer = request.form.get("answer", "moderation")
     next_id = extra.pop("next_id", None)
+    made = extra.pop("made", None)
     if answer in ("moderation", "panel") and extra.get("conflict"):
         extra["last_event"] = moderation.last_event(article_id)
     if status != 200:
         return htmx_answer(_part(article_id, answer, extra), status, _refresh_triggers(article_id, answer))
     row_ids = [article_id]
     if next_id is not None and answer == "moderation":
-        opened = _open_next(article_id, next_id)
+        opened = _open_next(article_id, next_id, made)
         if opened is not None:
             return opened
         row_ids.append(next_id)  # decided meanwhile: its row says so, and the panel stays here
@@ -335,7 +337,7 @@ def _fragment_answer(article_id: int, status: int, extra: dict):
             body += _panel_oob(article_id)
         else:
             triggers = {f"panel-stale-{article_id}": True}
-    return htmx_answer(body + changed_parts(row_ids), 200, triggers)
+    return htmx_answer(body + changed_parts(row_ids, made), 200, triggers)
 
 
 def _moderation_with_history_and_related(article_id: int, extra: dict) -> Markup:
@@ -387,7 +389,7 @@ def _refresh_triggers(article_id: int, answer: str) -> dict:
     }.get(answer, {"rows-stale": {"ids": [article_id]}, f"panel-stale-{article_id}": True})
 
 
-def _open_next(decided_id: int, next_id: int):
+def _open_next(decided_id: int, next_id: int, made: dict | None):
     """The next article's panel, claimed for the user in this request, with the decided article's parts
     out of band; None when that article is gone or no longer pending (someone decided it meanwhile)."""
     article = moderation.load_article(next_id)
@@ -398,7 +400,7 @@ def _open_next(decided_id: int, next_id: int):
     panel = render_template("articles/_panel.html", **article_context(article, claimed=True))
     claims.claim(next_id, current_user, current_app.config["CLAIM_SECONDS"])
     return htmx_answer(
-        Markup(panel) + changed_parts([decided_id]),
+        Markup(panel) + changed_parts([decided_id], made),
         target="#panel",
         # With the queue's filters, as opening it from its row would (a reload shows the same queue).
         push_url=url_for("articles.show", article_id=next_id, **page_filters().as_args()),

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from flask import Blueprint, current_app, render_template, url_for
 from flask_login import current_user
 
-from ..models import AuditEvent
-from ..services.actions import notice_phrase
+from ..services.actions import UNDOABLE, notice_phrase
 from ..services.moderation import latest_undoable
 from .auth import role_required
 from .rendering import htmx_answer
@@ -20,7 +19,7 @@ bp = Blueprint("notices", __name__)
 @dataclass
 class Notice:
     message: str
-    undo_event: AuditEvent | None = None
+    undo_event_id: int | None = None
     batch_event_id: int | None = None  # an event of a batch (a bulk decision): its Undo undoes them all
 
     @property
@@ -28,8 +27,8 @@ class Notice:
         """Where the notice's Undo posts, if it offers one."""
         if self.batch_event_id is not None:
             return url_for("queue.undo_batch", event_id=self.batch_event_id)
-        if self.undo_event is not None:
-            return url_for("articles.undo", event_id=self.undo_event.id)
+        if self.undo_event_id is not None:
+            return url_for("articles.undo", event_id=self.undo_event_id)
         return None
 
 
@@ -44,7 +43,15 @@ def undo_notice() -> Notice | None:
         return Notice(
             f"{notice_phrase(event.action)} {event.after['batch']} articles.", batch_event_id=event.id
         )
-    return Notice(f"{notice_phrase(event.action)} “{event.article.title}”.", event)
+    return Notice(f"{notice_phrase(event.action)} “{event.article.title}”.", event.id)
+
+
+def made_notice(event: dict, title: str) -> Notice | None:
+    """The notice for a change this request has just made (`changes.single`'s event, of an article
+    titled `title`): what `undo_notice` would read back, without reading it."""
+    if event["action"] not in UNDOABLE or event["after"].get("batch"):
+        return undo_notice()
+    return Notice(f"{notice_phrase(event['action'])} “{title}”.", event["id"])
 
 
 def render_notice(notice: Notice | None) -> str:
