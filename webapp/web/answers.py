@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from ..services.counts import MATCH_TTL_SECONDS, MatchCounts, QueueCounts, queue_counts
 from ..services.listing import QueueFilters, RowView, matches, parse_filters, queue_rows
 from ..services.moderation import recent_decisions
-from .notices import made_notice, render_notice, undo_notice
+from .notices import Notice, made_notice, render_notice, undo_notice
 from .rendering import article_hrefs, rows_oob_html
 
 FILTERS_MAX = 2000  # characters of `filters` read: the form's fields are 200 characters each at most
@@ -89,20 +89,25 @@ def rows_for(article_ids: list[int]) -> list[RowView]:
     return queue_rows(article_ids, stale_after(), viewer_id=current_user.id, href=article_hrefs())
 
 
-def changed_parts(row_ids: list[int], made: dict | None = None) -> Markup:
+def changed_parts(
+    row_ids: list[int], made: dict | None = None, *, notice: Notice | None = None, recount: bool = False
+) -> Markup:
     """Out of band: the rows of `row_ids`, the notice, the recent decisions and the counts, as they stand.
 
-    `made`, the event of the change this request made, gives the notice without reading it back."""
+    `made`, the event of the change this request made, gives the notice without reading it back;
+    `notice` is one said instead (a bulk decision's). `recount` counts a filtered view's matches
+    again rather than adjusting them, as after a batch that moved many articles in or out of it."""
     row_views = rows_for(row_ids) if row_ids else []
-    titles = {row.id: row.title for row in row_views}
-    if made is not None and made["article_id"] in titles:
-        notice = made_notice(made, titles[made["article_id"]])
-    else:
-        notice = undo_notice()
+    if notice is None:
+        titles = {row.id: row.title for row in row_views}
+        if made is not None and made["article_id"] in titles:
+            notice = made_notice(made, titles[made["article_id"]])
+        else:
+            notice = undo_notice()
     parts = [
         render_notice(notice),
         render_template("queue/_recent.html", recent=recent_decisions(current_user), oob=True),
-        counts_html(),
+        counts_html(max_age=0 if recount else None),
     ]
     # In <template>s: rows need one to survive the parser, and the other parts must not land in a table.
     rows = rows_oob_html(row_views) if row_views else Markup()

@@ -26,10 +26,10 @@ from ..services.listing import (
 )
 from ..services.undo import TooLate
 from ..services.undo import undo_batch as undo_batch_of
-from .answers import counts_html, current_counts, poll_counts_html, rows_for, stale_after
+from .answers import changed_parts, current_counts, poll_counts_html, rows_for, stale_after
 from .auth import role_required, safe_next
-from .notices import Notice, notice_response, render_notice
-from .rendering import article_hrefs, fragment_or_page, htmx_answer, render, rows_oob_html
+from .notices import Notice, notice_response
+from .rendering import article_hrefs, fragment_or_page, htmx_answer, render
 
 bp = Blueprint("queue", __name__)
 
@@ -192,14 +192,8 @@ def _bulk_fragment(outcome: Outcome, message: str, status: int):
     undo_id = outcome.events[0]["id"] if outcome.events else None
     # Skipped rows too: they show what someone else made of them.
     changed_ids = [event["article_id"] for event in outcome.events] + outcome.skipped
-    body = (
-        render_notice(Notice(message, batch_event_id=undo_id))
-        + str(rows_oob_html(rows_for(changed_ids)))  # str: Markup would escape the notice it is added to
-        + render_template("queue/_recent.html", recent=moderation.recent_decisions(current_user), oob=True)
-        # Counted again, not adjusted: a batch moves many articles in or out of a filtered view at once.
-        + str(counts_html(max_age=0))
-    )
-    return htmx_answer(body, status)
+    notice = Notice(message, batch_event_id=undo_id)
+    return htmx_answer(changed_parts(changed_ids, notice=notice, recount=True), status)
 
 
 def _back_to_queue(message: str):
