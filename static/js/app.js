@@ -180,13 +180,15 @@
   });
 
   // Opening an article keeps the queue's filters in its address (/articles/5?q=…), so that a reload or
-  // a shared link shows the same queue with the article open. A page cursor is no filter.
-  const NOT_FILTERS = ["after", "groups_after", "entries_after"];
+  // a shared link shows the same queue with the article open. The filter form names them, as the
+  // server knows them (QueueFilters): a page cursor is none.
   document.body.addEventListener("htmx:configRequest", function (event) {
     const detail = event.detail;
-    if (detail.verb !== "get" || !/\/articles\/\d+$/.test(detail.path)) return;
+    const form = document.getElementById("filters");
+    if (detail.verb !== "get" || !form || !/\/articles\/\d+$/.test(detail.path)) return;
+    const names = form.dataset.filterNames.split(" ");
     new URLSearchParams(location.search).forEach(function (value, name) {
-      if (!NOT_FILTERS.includes(name)) detail.parameters[name] = value;
+      if (names.includes(name)) detail.parameters[name] = value;
     });
   });
 

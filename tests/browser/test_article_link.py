@@ -1,6 +1,6 @@
 """A reload, or a shared link to /articles/N, shows the queue with that article open in the panel."""
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from tests.factories import assert_no_reload, expect, queue_with
 
@@ -41,3 +41,16 @@ def test_a_shared_link_opens_the_queue_with_that_article(logged_in_page, story):
     lee.goto(link.path)
     expect(lee.locator("#panel h2")).to_have_text(title)
     expect(lee.get_by_role("heading", name="Review queue")).to_be_visible()
+
+
+def test_opening_an_article_keeps_the_filters_the_server_knows_and_drops_a_page_cursor(logged_in_page, story):
+    """The filter names come from the server's QueueFilters (the filter form's data-filter-names)."""
+    title = story()
+    page = logged_in_page("maria")
+    queue_with(page, title)
+    page.goto(f"{page.url}&sort=oldest&entries_after=3&unknown=1")
+    page.locator("#queue-rows tr.row", has_text=title).locator("a[data-open]").click()
+    expect(page.locator("#panel h2")).to_have_text(title)
+    pushed = parse_qs(urlsplit(page.url).query)
+    assert pushed["q"] == [title] and pushed["sort"] == ["oldest"]
+    assert "entries_after" not in pushed and "unknown" not in pushed

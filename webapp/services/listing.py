@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import NamedTuple
@@ -64,6 +64,11 @@ class QueueFilters:
     published_to: date | None = None
     stale: bool = False
     duplicates: bool = False
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The query arguments that are filters: what an article's address keeps (a page cursor is none)."""
+        return tuple(field.name for field in fields(cls))
 
     def as_args(self) -> dict[str, str]:
         """The filters that differ from the defaults, as URL query arguments."""
