@@ -215,6 +215,19 @@
     if (next) detail.parameters.open_next = articleId(next);
   });
 
+  // A form anywhere in the panel that acts on the panel's article sends the version its moderation
+  // block shows: every change's answer brings that block back, so the related list and the other
+  // parts need not be rendered again only for the version their forms carry. A conflict's answer
+  // shows the current state and refreshes the rest, as before.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    const detail = event.detail;
+    const panel = document.querySelector("#panel[data-article]");
+    if (detail.verb !== "post" || detail.parameters.version === undefined || !panel || !panel.contains(detail.elt)) return;
+    if (!detail.path.startsWith("/articles/" + panel.dataset.article + "/")) return;
+    const block = document.getElementById("moderation-" + panel.dataset.article);
+    if (block && block.dataset.version) detail.parameters.version = block.dataset.version;
+  });
+
   // An undo from the notice (or a decision on a row) names the article the panel shows, as `panel`:
   // when it is the changed one, its panel comes back with the answer instead of fetching itself again.
   document.body.addEventListener("htmx:configRequest", function (event) {

@@ -93,3 +93,28 @@ def test_show_more_loads_the_next_groups_and_entries_in_place(logged_in_page, im
         panel.get_by_role("heading", level=3, name=re.compile(r"Related coverage \(\d+, \d+ merged\)"))
     ).to_be_visible()
     assert_no_reload(page)
+
+
+def test_after_saving_heat_and_approving_a_merge_in_the_panel_is_no_conflict(logged_in_page, story):
+    """The related list is not sent again after a change in the moderation block: its forms send the
+    version that block shows (static/js/app.js)."""
+    title = story()
+    page = logged_in_page("maria")
+    panel = open_panel(page, title)
+    heat = panel.get_by_label("Heat", exact=True)
+    heat.fill("30")
+    heat.press("Enter")
+    expect(panel.locator(".heat-value")).to_have_text("30")
+    panel.get_by_label("Select entry 1 to merge").check()
+    panel.get_by_label("Select entry 2 to merge").check()
+    panel.get_by_role("button", name="Merge selected").click()
+    expect(panel.get_by_role("heading", level=3, name="Related coverage (6, 1 merged)")).to_be_visible()
+    expect(panel.locator(".conflict")).to_have_count(0)
+    # And once more after a second save, now on the panel the merge brought back.
+    heat.fill("31")
+    heat.press("Enter")
+    expect(panel.locator(".heat-value")).to_have_text("31")
+    panel.locator("form.suggestion").get_by_role("button", name="Merge", exact=True).click()
+    expect(panel.get_by_role("heading", level=3, name="Related coverage (5, 2 merged)")).to_be_visible()
+    expect(panel.locator(".conflict")).to_have_count(0)
+    assert_no_reload(page)

@@ -132,7 +132,7 @@ def test_a_missing_article_has_no_row(client, login):
 @pytest.mark.parametrize(
     "answer, root, oob, events",
     [
-        ("moderation", "div#moderation-{id}", {"history-{id}", "related-{id}", "article-{id}"}, set()),
+        ("moderation", "div#moderation-{id}", {"history-{id}", "article-{id}"}, set()),
         ("panel", "section#panel", {"article-{id}"}, set()),
         ("row", "tr#article-{id}", set(), {"panel-stale-{id}"}),
         ("none", None, {"article-{id}"}, {"panel-stale-{id}"}),

@@ -324,7 +324,7 @@ def _fragment_answer(article_id: int, status: int, extra: dict):
             return opened
         row_ids.append(next_id)  # decided meanwhile: its row says so, and the panel stays here
     if answer == "moderation":
-        body = _moderation_with_history_and_related(article_id, extra)
+        body = _moderation_with_history(article_id, extra)
     else:
         body = Markup(_part(article_id, answer, extra))
     if answer == "row":
@@ -340,19 +340,17 @@ def _fragment_answer(article_id: int, status: int, extra: dict):
     return htmx_answer(body + changed_parts(row_ids, made), 200, triggers)
 
 
-def _moderation_with_history_and_related(article_id: int, extra: dict) -> Markup:
-    """The moderation block, and out of band the history (it gained an event) and the related block
-    (every form in it carries the new version): from one read of the moderation state, not the article."""
+def _moderation_with_history(article_id: int, extra: dict) -> Markup:
+    """The moderation block, and out of band the history (it gained an event): from one read of the
+    moderation state, not the article. The panel's other forms send the block's version (app.js)."""
     context = moderation_context(get_moderation_state(article_id), **extra)
     parts = render_template("articles/_moderation.html", **context)
     context |= {
-        "article": context["state"],  # the blocks below read only its id
-        "related": merging.related_view(article_id),
+        "article": context["state"],  # the history reads only its id
         "history": moderation.history(article_id),
         "oob": True,
     }
     parts += render_template("articles/_history.html", **context)
-    parts += render_template("articles/_related.html", **context)
     return Markup(parts)
 
 
