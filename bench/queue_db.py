@@ -161,7 +161,9 @@ def moderation_counts(where: Path | str) -> dict[str, int]:
             counts = dict(
                 connection.execute(select(Article.status, func.count()).group_by(Article.status)).all()
             )
-            counts["audit_events"] = connection.scalar(select(func.count(AuditEvent.id)))
+            counts["audit_events"] = connection.scalar(
+                select(func.count(AuditEvent.id)).where(AuditEvent.article_id.is_not(None))
+            )
             return counts
     finally:
         engine.dispose()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tests.factories import ROOT, SEEDS
 from webapp.formats import duplicates
 from webapp.formats.seeds import HEAT_UNSET, heat_label
-from webapp.models import APPROVED, REJECTED, STATUSES, Article, db
+from webapp.models import APPROVED, REJECTED, STATUSES, Article, AuditEvent, db
 from webapp.services import actions, audit_log, moderation, story_index
 from webapp.services.seed_import import import_paths
 
@@ -19,6 +19,7 @@ MODULES = sorted(path for path in (ROOT / "webapp").rglob("*.py") if "migrations
 JINJA = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
 STRING = re.compile(r"\"([^\"]*)\"|'([^']*)'")
 PHRASES = {phrase for action in actions.ACTIONS.values() for phrase in (action.done, action.notice)}
+PHRASES |= {action.done for action in actions.ACCOUNT_ACTIONS.values()}
 ARTICLE_HEAT = re.compile(r"\b(?!errors\b|submitted\b)\w+\.heat\b(?!')")  # not a route, not the form's own
 NUMBER_COMPARED = re.compile(r"[<>]=?\s*-?\d|[=!]=\s*-?\d|-\s*1\b")
 
@@ -36,11 +37,30 @@ def test_every_action_has_every_phrase():
         assert isinstance(action.undoable, bool) and action.verdict in (None, *STATUSES), name
 
 
+def test_every_account_action_has_its_phrase_and_no_article_action_its_name():
+    assert set(actions.ACCOUNT_NAMES) == {
+        "user_create",
+        "user_role",
+        "user_disable",
+        "user_enable",
+        "user_password_reset",
+        "user_password_set",
+        "user_sessions_end",
+        "password_change",
+    }
+    assert not set(actions.ACCOUNT_NAMES) & set(actions.NAMES)
+    for name, action in actions.ACCOUNT_ACTIONS.items():
+        assert action.name == name and action.done.strip() and action.done == action.done.lower(), name
+    assert all(len(name) <= AuditEvent.__table__.c.action.type.length for name in actions.AUDITED)
+
+
 def test_the_derived_sets_come_from_the_table():
     assert actions.VERDICT_ACTIONS == {APPROVED: "approve", REJECTED: "reject"}
     assert moderation.VERDICT_ACTIONS is actions.VERDICT_ACTIONS and moderation.UNDOABLE is actions.UNDOABLE
-    assert set(actions.UNDOABLE) == set(actions.NAMES) and audit_log.ACTIONS == actions.NAMES
+    assert set(actions.UNDOABLE) == set(actions.NAMES)
+    assert audit_log.ACTIONS == actions.AUDITED == actions.NAMES + actions.ACCOUNT_NAMES
     assert (actions.done_phrase("reopen"), actions.done_phrase("import")) == ("returned to pending", "import")
+    assert actions.done_phrase("user_role") == "role changed"
     assert (actions.notice_phrase("heat"), actions.notice_phrase("import")) == ("Heat set on", "Changed")
 
 

@@ -13,6 +13,7 @@ from .config import from_environment, instance_path
 from .models import db
 from .services.wal_checkpoints import WalCheckpointer
 from .web import (
+    account,
     answers,
     articles,
     auth,
@@ -26,6 +27,7 @@ from .web import (
     request_log,
     security,
     templating,
+    users,
 )
 
 PACKAGE = Path(__file__).resolve().parent
@@ -56,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     auth.init_app(app)
+    account.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
@@ -69,6 +72,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(notices.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(users.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     cli.init_app(app)

@@ -14,8 +14,11 @@ from .models import ROLES
 from .services.accounts import (
     AccountError,
     create_user,
+    end_user_sessions,
     ensure_admin,
     list_users,
+    one_time_password,
+    reset_password,
     set_active,
     set_password,
     set_role,
@@ -117,12 +120,40 @@ def reindex_command():
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), default="moderator", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_user_command(username, role, password_stdin):
-    """Create a user (the password is prompted for)."""
-    password = _read_password(password_stdin)
+@click.option(
+    "--one-time",
+    is_flag=True,
+    help="Make a one-time password, printed once; it must be changed at the first login.",
+)
+def create_user_command(username, role, password_stdin, one_time):
+    """Create a user (the password is prompted for, or made one-time)."""
+    if one_time and password_stdin:
+        raise click.UsageError("give --one-time or --password-stdin, not both")
+    password = one_time_password() if one_time else _read_password(password_stdin)
     with _account_errors():
-        create_user(username, password, role)
-    click.echo(f"created {role} {username!r}")
+        user = create_user(username, password, role, one_time=one_time)
+    click.echo(f"created {role} {user.username!r}")
+    if one_time:
+        _print_one_time(password)
+
+
+@users_cli.command("reset-password")
+@click.argument("username")
+def reset_password_command(username):
+    """Give a user a one-time password (printed once), to change at their next login; their sessions end."""
+    with _account_errors():
+        password = reset_password(username)
+    click.echo(f"reset the password of {username.strip()!r}")
+    _print_one_time(password)
+
+
+@users_cli.command("end-sessions")
+@click.argument("username")
+def end_sessions_command(username):
+    """Log a user out everywhere: their open sessions end at their next request."""
+    with _account_errors():
+        user = end_user_sessions(username)
+    click.echo(f"ended the sessions of {user.username!r}")
 
 
 @users_cli.command("set-password")
@@ -185,6 +216,12 @@ def list_command(as_json):
     for u in users:
         state = "active" if u.active else "disabled"
         click.echo(f"{u.username:<{width}}  {u.role:<9}  {state:<8}  {u.created_at.date().isoformat()}")
+
+
+def _print_one_time(password: str) -> None:
+    click.echo(
+        f"one-time password: {password}\n(shown once: hand it over now; it must be changed at the next login)"
+    )
 
 
 def _read_password(from_stdin: bool) -> str:

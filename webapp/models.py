@@ -147,6 +147,9 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     # The queue shows one line per article for this user (a class on the table: rows stay cacheable).
     compact_rows: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A one-time password (made by an admin, shown once): nothing else opens until the user replaces it.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:

@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-USERS = {"maria": "moderator", "lee": "lead"}
+USERS = {"maria": "moderator", "lee": "lead", "ada": "admin"}
 # Articles' own images live on the outlets' servers, which this machine cannot reach: every request
 # that leaves the app is answered with this 1x1 grey PNG, so thumbnails load and nothing goes out.
 THIRD_PARTY = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
@@ -97,7 +97,7 @@ def server_env(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def live_server(server_env, tmp_path_factory):
-    """Base URL of the app served by gunicorn, migrated, with the real seed and the users maria and lee."""
+    """Base URL of the app under gunicorn, migrated, with the real seed and the users maria, lee and ada."""
     flask_cli(server_env, "db", "upgrade")
     flask_cli(server_env, "seeds", "import", str(SEEDS))
     for username, role in USERS.items():

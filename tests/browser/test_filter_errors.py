@@ -136,6 +136,7 @@ NO_JS = {
     ),
     "stats": ("lee", "/stats?period=custom&from=2024-02-01", "to", "To: a date like 2023-10-19 is needed."),
     "audit": ("lee", "/audit?from=2024-02-01&to=2024-01-01", "to", "To: must be on or after From."),
+    "users": ("ada", "/admin/users?state=gone", "state", "State must be one of active, disabled."),
 }
 
 

@@ -54,7 +54,7 @@ def open_article(page, title):
     return heading
 
 
-@pytest.mark.parametrize("username", ["maria", "lee"])
+@pytest.mark.parametrize("username", ["maria", "lee", "ada"])
 @pytest.mark.parametrize("width", list(VIEWPORTS))
 def test_no_page_scrolls_sideways(new_page, logged_in_page, story, username, width):
     title = story()
@@ -72,13 +72,15 @@ def test_no_page_scrolls_sideways(new_page, logged_in_page, story, username, wid
     wide["queue with an article open"] = sideways(page)
     article_path = page.locator("#queue-rows a[data-open]", has_text=title).get_attribute("href")
     # Every other page, by its address as a link or a reload reaches it; a moderator gets the lead's
-    # pages as error pages (403), which must fit too.
+    # pages, and a moderator and a lead the admin's, as error pages (403), which must fit too.
     pages = {
         "article link": article_path,
         "recent decisions": "/decisions/recent",
         "stats": "/stats",
         "audit": "/audit",
         "export": "/exports",
+        "users": "/admin/users",
+        "change password": "/account/password",
         "error page": "/articles/999999999",
     }
     for name, path in pages.items():

@@ -1,14 +1,18 @@
-"""The `users` commands: the first admin, passwords, enabling and disabling, roles, listing, and
-the last-admin guard."""
+"""The `users` commands and the service functions they share with the Users page: the first admin,
+passwords (one-time ones too), enabling and disabling, roles, ending sessions, listing, the last-admin
+guard, and the audit event each change writes."""
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from tests.factories import PASSWORD, csrf_token, make_app
-from webapp.models import User, db
+from tests.factories import PASSWORD, SEEDS, csrf_token, make_app, soup
+from webapp.models import APPROVED, Article, AuditEvent, User, db, utcnow
+from webapp.services import accounts, moderation
+from webapp.services.accounts import AccountError, UserFilters
+from webapp.services.seed_import import import_paths
 
 NEW_PASSWORD = "a brand new password"
 
@@ -69,6 +73,8 @@ def test_set_password_refuses_a_short_password(runner, client, make_user):
         ["disable", "nobody"],
         ["enable", "nobody"],
         ["set-role", "nobody", "lead"],
+        ["reset-password", "nobody"],
+        ["end-sessions", "nobody"],
     ],
 )
 def test_unknown_user_is_a_clear_error(runner, make_user, args):
@@ -229,3 +235,192 @@ def test_users_create_reads_password_from_stdin(runner):
     assert db.session.scalar(select(User.role).where(User.username == "lee")) == "lead"
     again = runner.invoke(args=["users", "create", "lee", "--password-stdin"], input="a long password\n")
     assert again.exit_code == 1 and "user 'lee' already exists" in again.output
+
+
+def one_time_from(output: str) -> str:
+    return output.split("one-time password: ")[1].split()[0]
+
+
+def events() -> list[tuple]:
+    """Every account event: action, actor id, before, after."""
+    db.session.rollback()
+    found = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.article_id.is_(None)).order_by(AuditEvent.id)
+    )
+    return [(event.action, event.actor_id, event.before, event.after) for event in found]
+
+
+def test_create_with_a_one_time_password_prints_it_once_and_it_must_be_changed(runner, client):
+    result = runner.invoke(args=["users", "create", "maria", "--one-time"])
+    assert result.exit_code == 0, result.output
+    password = one_time_from(result.output)
+    assert len(password) == 16 and stored("maria").must_change_password
+    assert log_in(client, "maria", password).status_code == 302
+    assert client.get("/").location == "/account/password?next=/"
+    both = runner.invoke(args=["users", "create", "lee", "--one-time", "--password-stdin"], input="x" * 9)
+    assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_reset_password_prints_a_one_time_password_and_ends_sessions(runner, make_user, other_client):
+    make_user("maria")
+    assert log_in(other_client, "maria", PASSWORD).status_code == 302
+    result = runner.invoke(args=["users", "reset-password", "maria"])
+    assert result.exit_code == 0 and "reset the password of 'maria'" in result.output
+    password = one_time_from(result.output)
+    assert other_client.get("/").location.startswith("/login")
+    assert log_in(other_client, "maria", PASSWORD).status_code == 401
+    assert log_in(other_client, "maria", password).status_code == 302
+    assert other_client.get("/").location.startswith("/account/password")
+
+
+def test_end_sessions_ends_an_open_session_and_keeps_the_password(runner, make_user, other_client):
+    make_user("maria")
+    assert log_in(other_client, "maria", PASSWORD).status_code == 302
+    result = runner.invoke(args=["users", "end-sessions", "maria"])
+    assert result.exit_code == 0 and "ended the sessions of 'maria'" in result.output
+    assert other_client.get("/").location.startswith("/login")
+    assert log_in(other_client, "maria", PASSWORD).status_code == 302
+
+
+def test_the_commands_changes_are_audited_as_the_command_lines(runner, make_user, client, login):
+    make_user("maria")
+    for args in (
+        ["set-role", "maria", "lead"],
+        ["disable", "maria"],
+        ["enable", "maria"],
+        ["reset-password", "maria"],
+        ["end-sessions", "maria"],
+    ):
+        assert runner.invoke(args=["users", *args]).exit_code == 0
+    assert (
+        runner.invoke(
+            args=["users", "set-password", "maria", "--password-stdin"], input=NEW_PASSWORD
+        ).exit_code
+        == 0
+    )
+    assert events()[1:] == [
+        ("user_role", None, {"user": "maria", "role": "moderator"}, {"user": "maria", "role": "lead"}),
+        ("user_disable", None, {"user": "maria", "active": True}, {"user": "maria", "active": False}),
+        ("user_enable", None, {"user": "maria", "active": False}, {"user": "maria", "active": True}),
+        (
+            "user_password_reset",
+            None,
+            {"user": "maria", "one_time": False},
+            {"user": "maria", "one_time": True},
+        ),
+        ("user_sessions_end", None, {"user": "maria"}, {"user": "maria"}),
+        (
+            "user_password_set",
+            None,
+            {"user": "maria", "one_time": True},
+            {"user": "maria", "one_time": False},
+        ),
+    ]
+    login("lena", "lead")
+    who = {
+        tr.find_all("td")[1].get_text()
+        for tr in soup(client.get("/audit?action=user_disable")).select("#audit-rows tr")
+    }
+    assert who == {"command line"}
+
+
+def test_a_change_to_what_already_is_writes_no_event(make_user):
+    make_user("maria")
+    before = events()
+    accounts.set_role("maria", "moderator")
+    accounts.set_active("maria", True)
+    assert events() == before
+
+
+def test_a_refused_change_writes_no_event(make_user):
+    make_user("root", "admin")
+    before = events()
+    for change in (lambda: accounts.set_active("root", False), lambda: accounts.set_role("root", "lead")):
+        with pytest.raises(AccountError, match="last active admin"):
+            change()
+    assert events() == before
+
+
+def test_created_users_are_audited_without_their_password(make_user):
+    admin = make_user("root", "admin")
+    accounts.create_user("maria", "a one-time password", "lead", one_time=True, actor_id=admin.id)
+    assert events()[-1] == (
+        "user_create",
+        admin.id,
+        None,
+        {"user": "maria", "role": "lead", "active": True, "one_time": True},
+    )
+
+
+@pytest.mark.parametrize(
+    "username, message",
+    [("", "username must not be empty"), ("x" * 81, "at most 80 characters"), ("a\tb", "control characters")],
+)
+def test_a_username_must_fit_its_column_and_be_printable(runner, username, message):
+    result = runner.invoke(args=["users", "create", username, "--password-stdin"], input=NEW_PASSWORD + "\n")
+    assert result.exit_code == 1 and message in result.output
+    assert accounts.list_users() == []
+
+
+def test_logging_in_records_when(make_user):
+    make_user("maria")
+    assert accounts.authenticate("maria", "wrong password") is None
+    assert stored("maria").last_login_at is None
+    start = utcnow()
+    assert accounts.authenticate("maria", PASSWORD).last_login_at >= start
+
+
+def test_changing_my_own_password_checks_the_current_one_and_ends_my_sessions(make_user):
+    maria = make_user("maria")
+    accounts.reset_password("maria")
+    token = stored("maria").session_token
+    with pytest.raises(AccountError, match="current password") as refused:
+        accounts.change_own_password(maria.id, PASSWORD, NEW_PASSWORD)
+    assert refused.value.field == "current"
+    password = accounts.reset_password("maria")
+    with pytest.raises(AccountError, match="must not be the current one"):
+        accounts.change_own_password(maria.id, password, password)
+    with pytest.raises(AccountError, match="at least 8"):
+        accounts.change_own_password(maria.id, password, "short")
+    accounts.change_own_password(maria.id, password, NEW_PASSWORD)
+    changed = stored("maria")
+    assert not changed.must_change_password and changed.session_token != token
+    assert accounts.authenticate("maria", NEW_PASSWORD) is not None
+    assert events()[-1] == (
+        "password_change",
+        maria.id,
+        {"user": "maria", "one_time": True},
+        {"user": "maria", "one_time": False},
+    )
+
+
+def test_a_disabled_user_cannot_change_their_password(make_user):
+    maria = make_user("maria")
+    accounts.set_active("maria", False)
+    with pytest.raises(AccountError):
+        accounts.change_own_password(maria.id, PASSWORD, NEW_PASSWORD)
+
+
+def test_the_list_counts_each_users_decisions_of_the_last_30_days_and_filters(make_user):
+    maria, lee = make_user("maria"), make_user("lee", "lead")
+    make_user("root", "admin")
+    accounts.set_active("lee", False)
+    import_paths([str(SEEDS)], max_bytes=2**21)
+    article = db.session.scalar(select(Article))
+    moderation.decide(article.id, maria, APPROVED, 1)
+    now = utcnow()
+    listed = {row.username: row for row in accounts.user_rows(UserFilters(), now)}
+    assert [name for name in listed] == ["lee", "maria", "root"]
+    assert (listed["maria"].decisions, listed["lee"].decisions, listed["root"].decisions) == (1, 0, 0)
+    assert accounts.user_rows(UserFilters(), now + timedelta(days=31))[1].decisions == 0
+    assert [row.username for row in accounts.user_rows(UserFilters(role="lead"), now)] == ["lee"]
+    assert [row.username for row in accounts.user_rows(UserFilters(state="disabled"), now)] == ["lee"]
+    assert [row.username for row in accounts.user_rows(UserFilters(state="active"), now)] == ["maria", "root"]
+    assert [row.username for row in accounts.user_rows(UserFilters(), now, lee.id)] == ["lee"]
+
+
+def test_the_lists_filters_are_parsed_with_a_message_for_each_bad_value():
+    assert accounts.parse_filters({"role": "lead", "state": "active"}) == (UserFilters("lead", "active"), {})
+    filters, errors = accounts.parse_filters({"role": "owner", "state": "gone"})
+    assert filters == UserFilters() and set(errors) == {"role", "state"}
+    assert UserFilters("lead").as_args() == {"role": "lead"}

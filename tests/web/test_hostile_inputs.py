@@ -109,6 +109,25 @@ PARAMETERS: dict[str, Route] = {
     "reports.dashboard_json": Route(query=STATS),
     "reports.dashboard_csv": Route(query=STATS),
     "reports.audit": Route(query=STATS | {"action": Param(), "article": Param(), "after": Param()}),
+    "users.index": Route(query={"role": Param(), "state": Param()}),
+    "users.create": Route(
+        form={
+            "username": Param(),
+            "role": Param(),
+            "password_kind": Param(),
+            "password": Param(bases=({"password_kind": "typed"},)),
+            "password_again": Param(bases=({"password_kind": "typed", "password": "a long password"},)),
+        }
+    ),
+    "users.change_role": Route(form={"role": Param()}),
+    "users.disable": Route(),
+    "users.enable": Route(),
+    "users.reset_password": Route(),
+    "users.end_sessions": Route(),
+    # The walk's own password is never among the hostile values: nothing is changed, each is refused.
+    "account.password": Route(
+        query={"next": Param()}, form={"current": Param(), "password": Param(), "password_again": Param()}
+    ),
     "health.healthz": Route(),
     "health.readyz": Route(),
     "metrics.scrape": Route(),
@@ -156,12 +175,15 @@ def walker(app, client, make_user, tmp_path):
     import_paths([str(tmp_path)], max_bytes=2**21)
     first, second = db.session.scalars(select(Article.id).order_by(Article.id)).all()[:2]
     moderation.set_heat(first, admin, "40", 1, 200)
-    event = db.session.scalar(select(AuditEvent.id))
+    event = db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "heat"))
     response = client.post(
         "/login", data={"username": "root", "password": PASSWORD, "csrf_token": csrf_token(client)}
     )
     assert response.status_code == 302
+    # The users' routes change another user than the walk's own admin, whose session must last the walk.
+    target = make_user("target", "moderator")
     path_values = {"article_id": first, "other_id": second, "source_id": second, "event_id": event}
+    path_values["user_id"] = target.id
     return client, path_values, first
 
 
@@ -202,6 +224,8 @@ def _form_base(rule, article_id: int) -> dict:
         return {"verdict": "approve", "article": f"{article_id}:{fresh(article_id).version}"}
     if rule.endpoint == "exports.download":
         return {"format": "yaml"}
+    if rule.endpoint == "users.create":
+        return {"username": "newcomer", "role": "moderator"}
     if rule.endpoint.startswith("articles."):
         return {"version": str(fresh(article_id).version), "answer": "moderation"}
     return {}

@@ -7,7 +7,7 @@ from unittest.mock import patch
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import (
     HX,
@@ -20,7 +20,7 @@ from tests.factories import (
     soup,
     write_seed,
 )
-from webapp.models import APPROVED, PENDING, Article, AuditEvent, db
+from webapp.models import APPROVED, PENDING, Article, AuditEvent, User, db, role_at_least
 from webapp.services import claims, moderation
 from webapp.services import undo as undo_module
 from webapp.services.seed_import import import_paths
@@ -30,39 +30,59 @@ def token(client) -> str:
     return csrf_token(client, "/")
 
 
+# Every route a logged-in user reaches: the least role that may use it, and its answer to that role
+# (a POST sent as a plain form). A lower role gets 403, an anonymous visitor the way to log in.
 ROUTES = [
-    ("GET", "/"),
-    ("GET", "/articles/{id}"),
-    ("GET", "/articles/{id}/row"),
-    ("GET", "/articles/{id}/history"),
-    ("GET", "/articles/{id}/related"),
-    ("GET", "/decisions/recent"),
-    ("GET", "/queue/changes?since=2020-01-01T00:00:00%2B00:00"),
-    ("POST", "/articles/{id}/claim"),
+    ("GET", "/", "moderator", 200),
+    ("GET", "/articles/{id}", "moderator", 200),
+    ("GET", "/articles/{id}/row", "moderator", 200),
+    ("GET", "/articles/{id}/history", "moderator", 200),
+    ("GET", "/articles/{id}/related", "moderator", 200),
+    ("GET", "/decisions/recent", "moderator", 200),
+    ("GET", "/queue/changes?since=2020-01-01T00:00:00%2B00:00", "moderator", 200),
+    ("POST", "/articles/{id}/claim", "moderator", 204),
+    ("GET", "/account/password", "moderator", 200),
+    ("POST", "/account/password", "moderator", 422),  # sent empty: refused, with the messages
+    ("GET", "/admin/users", "admin", 200),
+    ("POST", "/admin/users", "admin", 200),  # the page, with the one-time password shown once
+    ("POST", "/admin/users/{user}/role", "admin", 303),
+    ("POST", "/admin/users/{user}/disable", "admin", 303),
+    ("POST", "/admin/users/{user}/enable", "admin", 303),
+    ("POST", "/admin/users/{user}/reset-password", "admin", 200),  # the page, with the password
+    ("POST", "/admin/users/{user}/end-sessions", "admin", 303),
 ]
+FORMS = {
+    "/admin/users": {"username": "newcomer", "role": "moderator"},
+    "/admin/users/{user}/role": {"role": "lead"},
+}
 
 
-@pytest.mark.parametrize("role, expected", [(None, 302), ("moderator", 200), ("lead", 200), ("admin", 200)])
-@pytest.mark.parametrize("method, path", ROUTES)
-def test_route_by_role(client, login, article, method, path, role, expected):
+@pytest.mark.parametrize("role", [None, "moderator", "lead", "admin"])
+@pytest.mark.parametrize("method, path, least, answer", ROUTES)
+def test_route_by_role(client, login, make_user, article, method, path, least, answer, role):
     if role:
         login("someone", role)
-    url = path.format(id=article.id)
+    target = make_user("target", "moderator")
+    url = path.format(id=article.id, user=target.id)
     valid_token = token(client) if role else csrf_token(client, "/login")
     response = (
         client.get(url, headers=HX)
         if method == "GET"
-        else client.post(url, headers={"X-CSRFToken": valid_token})
+        else client.post(url, data=FORMS.get(path, {}), headers={"X-CSRFToken": valid_token})
     )
-    if method == "POST" and expected == 200:
-        expected = 204
-    if role is None and method == "GET":
+    if role is None:
         # htmx asked: a 401 with a banner linking to the login form, never the login page itself.
-        expected = 401
+        expected = 401 if method == "GET" else 302
+    else:
+        expected = answer if role_at_least(role, least) else 403
     assert response.status_code == expected
     if role is None:
         login_link = soup(response).find("a")["href"] if method == "GET" else response.location
         assert login_link.startswith("/login")
+    if expected in (302, 401, 403):
+        db.session.expire_all()
+        assert (target.role, target.active, target.must_change_password) == ("moderator", True, False)
+        assert db.session.scalar(select(func.count(User.id))) == (2 if role else 1)
 
 
 # The CSRF check runs before the login check: a form without a token is refused (400) whoever sends it;
@@ -509,7 +529,9 @@ def test_history_and_recent_decisions(client, login, article):
     recent = soup(client.get("/decisions/recent", headers=HX)).find("section", id="recent")
     assert recent["hx-trigger"] == "decisions-changed from:body"
     assert "Met Police roll out" in recent.get_text()
-    assert db.session.scalar(select(AuditEvent.action)) == "approve"
+    assert (
+        db.session.scalar(select(AuditEvent.action).where(AuditEvent.article_id == article.id)) == "approve"
+    )
 
 
 def test_memoised_rows_never_show_one_users_view_to_another(app, article, make_user):

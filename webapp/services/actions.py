@@ -1,4 +1,5 @@
-"""Every action an audit event records, and the words people read for it: one table.
+"""Every action an audit event records, and the words people read for it: two tables, one for the
+changes to articles and one for the changes to users' accounts.
 
 Modules and templates take the phrases, the undoable actions and the verdicts from here;
 none of them spells a phrase of its own.
@@ -47,9 +48,43 @@ UNDOABLE = tuple(name for name, action in ACTIONS.items() if action.undoable)
 VERDICT_ACTIONS = {action.verdict: name for name, action in ACTIONS.items() if action.verdict}
 
 
+@dataclass(frozen=True)
+class AccountAction:
+    """A change to a user's account (no article): its name in the audit trail and how it reads."""
+
+    name: str
+    done: str  # after the fact: "role changed" in "maria: role changed, moderator → lead"
+
+
+USER_CREATE = "user_create"
+USER_ROLE = "user_role"
+USER_DISABLE = "user_disable"
+USER_ENABLE = "user_enable"
+USER_PASSWORD_RESET = "user_password_reset"  # a one-time password, made by an admin
+USER_PASSWORD_SET = "user_password_set"  # a password typed by an admin (`users set-password`)
+USER_SESSIONS_END = "user_sessions_end"
+PASSWORD_CHANGE = "password_change"  # by the user, of their own password
+
+ACCOUNT_ACTIONS = {
+    action.name: action
+    for action in (
+        AccountAction(USER_CREATE, "user created"),
+        AccountAction(USER_ROLE, "role changed"),
+        AccountAction(USER_DISABLE, "user disabled"),
+        AccountAction(USER_ENABLE, "user enabled"),
+        AccountAction(USER_PASSWORD_RESET, "one-time password made"),
+        AccountAction(USER_PASSWORD_SET, "password set by an admin"),
+        AccountAction(USER_SESSIONS_END, "sessions ended"),
+        AccountAction(PASSWORD_CHANGE, "own password changed"),
+    )
+}
+ACCOUNT_NAMES = tuple(ACCOUNT_ACTIONS)
+AUDITED = NAMES + ACCOUNT_NAMES  # every action an audit event can name
+
+
 def done_phrase(name: str) -> str:
-    """How an action reads after the fact ("approved"); a name not in the table reads as itself."""
-    action = ACTIONS.get(name)
+    """How an action reads after the fact ("approved"); a name not in the tables reads as itself."""
+    action = ACTIONS.get(name) or ACCOUNT_ACTIONS.get(name)
     return action.done if action else name
 
 

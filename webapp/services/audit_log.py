@@ -1,4 +1,4 @@
-"""The audit log: every moderation event, newest first, filtered, in keyset pages."""
+"""The audit log: every moderation event and change to an account, newest first, filtered, in keyset pages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import literal, select, tuple_
 
 from ..formats.seeds import heat_label
 from ..models import Article, AuditEvent, User, db
-from .actions import NAMES
+from .actions import ACCOUNT_ACTIONS, AUDITED
 from .filtering import (
     InvalidParameter,
     end_of_day,
@@ -21,7 +21,8 @@ from .filtering import (
     start_of_day,
 )
 
-ACTIONS = NAMES  # the audit log filters on every action the table names
+ACTIONS = AUDITED  # the audit log filters on every action the tables name
+COMMAND_LINE = "command line"  # who changed an account when no one was logged in
 PAGE_SIZE = 50
 
 
@@ -100,9 +101,16 @@ def audit_page(filters: AuditFilters, after: str | None, limit: int | None = Non
     return rows[:limit], next_cursor
 
 
+def actor_label(actor: str | None, action: str) -> str:
+    """Who made a change: a username; a change to an account with none came from the command line."""
+    return actor or (COMMAND_LINE if action in ACCOUNT_ACTIONS else "—")
+
+
 def change_summary(action: str, before: dict | None, after: dict | None) -> str:
     """What an event changed, in a few words: "pending → approved", "heat 40 → 120"."""
     before, after = before or {}, after or {}
+    if action in ACCOUNT_ACTIONS:
+        return _account_summary(ACCOUNT_ACTIONS[action].done, before, after)
     parts = []
     if before.get("status") != after.get("status") and after.get("status"):
         parts.append(f"{before.get('status')} → {after.get('status')}")
@@ -116,3 +124,27 @@ def change_summary(action: str, before: dict | None, after: dict | None) -> str:
     if after.get("absorbed"):
         parts.append(f"related links added from #{after['absorbed']['from']}")
     return "; ".join(parts) or action
+
+
+ACCOUNT_STATE = ("role", "active", "one_time")  # what an account event may record of the account
+
+
+def _account_summary(done: str, before: dict, after: dict) -> str:
+    """ "maria: role changed, moderator → lead": whose account, what was done, and the state it changed."""
+    if before:
+        changes = [
+            f"{_account_value(key, before.get(key))} → {_account_value(key, after[key])}"
+            for key in ACCOUNT_STATE
+            if key in after and before.get(key) != after[key]
+        ]
+    else:  # created: the state it began with
+        changes = [_account_value(key, after[key]) for key in ACCOUNT_STATE if key in after]
+    return f"{after.get('user', '?')}: {', '.join([done, *changes])}"
+
+
+def _account_value(key: str, value) -> str:
+    if key == "active":
+        return "active" if value else "disabled"
+    if key == "one_time":
+        return "one-time password" if value else "own password"
+    return str(value)

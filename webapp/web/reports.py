@@ -78,7 +78,7 @@ def dashboard_csv():
 @bp.get("/audit")
 @role_required("lead")
 def audit():
-    """Every moderation event, newest first; htmx gets the rows only (filters, and the next page)."""
+    """Every moderation event and change to an account, newest first; htmx gets the rows only."""
     filters, errors = audit_log.parse_filters(request.args)
     try:
         rows, next_cursor = audit_log.audit_page(filters, request.args.get("after"))
@@ -94,4 +94,5 @@ def audit():
         errors=errors,
         page_context=lambda: {"choices": _choices()},
         summary=audit_log.change_summary,
+        who=audit_log.actor_label,
     )

@@ -44,6 +44,14 @@ def shown_image(images: list | None) -> str | None:
     return image_src(first_image_url(images))
 
 
+def sentence(text: str) -> str:
+    """A service's message as a page shows it: "password must be …" becomes "Password must be …."."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
+
+
 def init_app(app) -> None:
     app.add_template_filter(ago)
     app.add_template_filter(stat)
