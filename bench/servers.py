@@ -107,14 +107,16 @@ def _wait_ready(process: subprocess.Popen, port: int, path: str, error_log: Path
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise ServerError(f"gunicorn exited with status {process.returncode}:\n{_tail(error_log)}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             connection.request("GET", path)
             connection.getresponse().read()
-            connection.close()
             return
         except OSError:
             time.sleep(0.2)
+        finally:
+            # Closed on a timeout too: on a loaded machine the first answer can take longer than 5 s.
+            connection.close()
     raise ServerError(
         f"gunicorn did not answer on 127.0.0.1:{port} within {READY_TIMEOUT:.0f}s:\n{_tail(error_log)}"
     )

@@ -70,7 +70,9 @@ def server(tmp_path):
 
 
 def fetch(url: str, headers: dict | None = None):
-    with urlopen(Request(url, headers=headers or {}), timeout=5) as response:
+    # Long enough never to give up on a request the server still answers (and counts): on a loaded
+    # machine a worker's first answer has taken over 5 s. A refused connection fails at once.
+    with urlopen(Request(url, headers=headers or {}), timeout=60) as response:
         return response.status, dict(response.headers), response.read().decode()
 
 
@@ -85,6 +87,19 @@ def wait_until_serving(url: str, process, log_path: Path) -> None:
         except (URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
     pytest.fail(f"gunicorn did not answer within {STARTUP_SECONDS}s:\n{log_path.read_text()}", pytrace=False)
+
+
+def logged_once(log_path: Path, request_id: str) -> list[dict]:
+    """The log's JSON lines once the access line of `request_id` is in: gunicorn writes it after the
+    answer has gone, so a client may read the log before it is there."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+        if time.monotonic() > deadline or any(
+            "logger" not in line and line.get("request_id") == request_id for line in lines
+        ):
+            return lines
+        time.sleep(0.05)
 
 
 def worker_pids(folder: Path) -> set[str]:
@@ -107,13 +122,13 @@ def test_one_scrape_sums_both_workers_and_logs_each_request(server):
     assert not set(stale) & set(os.listdir(folder)), "on_starting left the last run's files"
     sent = 1  # the request that found the server up
     with ThreadPoolExecutor(4) as pool:
-        # Four at a time keep both workers busy; rounds go on until both have answered some (their files).
-        for _ in range(20):
+        # Four at a time keep both workers busy; rounds go on until both have answered some (their files),
+        # which on a loaded machine, with one worker still starting, can take a while.
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while len(worker_pids(folder)) < 2 and time.monotonic() < deadline:
             sent += sum(
                 status == 200 for status, _, _ in pool.map(lambda _: fetch(f"{base}/login"), range(8))
             )
-            if len(worker_pids(folder)) == 2:
-                break
     assert len(worker_pids(folder)) == 2, os.listdir(folder)
     login = (("method", "GET"), ("route", "auth.login"), ("status", "2xx"))
     for _ in range(4):
@@ -125,7 +140,7 @@ def test_one_scrape_sums_both_workers_and_logs_each_request(server):
 
     status, headers, _ = fetch(f"{base}/login", {"X-Request-ID": "trace-0123456789"})
     assert headers["X-Request-ID"] == "trace-0123456789"
-    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    lines = logged_once(log_path, "trace-0123456789")
     requests = [line for line in lines if line.get("logger") == "webapp.web.request_log"]
     assert len(requests) == sent + 4 + 1
     [traced] = [line for line in requests if line["request_id"] == "trace-0123456789"]
