@@ -1,6 +1,7 @@
 """The watcher: files dropped into a folder, quickly, slowly, renamed into place or refused, are each imported
 exactly once, as `seeds import` would, and every import is a run."""
 
+import errno
 import logging
 import os
 import signal
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 
 from tests.factories import REAL_SEED, ROOT, real_seed_titled
 from webapp.models import Article, ImportRefusal, ImportRun, db
-from webapp.services import seed_import
+from webapp.services import seed_import, seed_watch
 from webapp.services.seed_watch import SeedWatcher, WatchError
 
 INTERVAL = 0.5
@@ -337,3 +338,48 @@ def test_a_folder_that_goes_away_ends_the_watch_with_an_error(app, tmp_path):
 
     with pytest.raises(WatchError, match="is gone or was replaced: no longer watching it"):
         watching(Watched(folder), remove)
+
+
+@pytest.mark.parametrize("polling", [False, True], ids=["notices", "polling"])
+def test_files_deleted_or_moved_away_are_forgotten(app, tmp_path, polling):
+    folder = tmp_path / "incoming"
+    (folder / "sub").mkdir(parents=True)
+    single, nested = folder / "single.md", folder / "sub" / "nested.md"
+    single.write_text(real_seed_titled("Deleted after its import"), encoding="utf-8")
+    nested.write_text(real_seed_titled("Moved away with its folder"), encoding="utf-8")
+
+    def remove(watcher):
+        watcher.wait_for([single, nested])
+        assert set(watcher.done) == {single, nested}
+        single.unlink()
+        (folder / "sub").rename(tmp_path / "elsewhere")
+        deadline = time.monotonic() + DEADLINE
+        while watcher.done and time.monotonic() < deadline:
+            time.sleep(INTERVAL / 2)
+
+    watcher = Watched(folder, polling=polling)
+    watching(watcher, remove)
+    assert watcher.done == {}
+    assert set(articles_by_identity()) == {"single", "nested"}  # the articles stay
+
+
+def test_when_the_kernel_refuses_more_watches_the_watcher_polls(app, tmp_path, monkeypatch, watch_log):
+    class Refused(seed_watch.Observer):
+        def start(self):
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(seed_watch, "Observer", Refused)
+    dropped = tmp_path / "dropped.md"
+
+    def drop(watcher):
+        dropped.write_text(real_seed_titled("Found by comparing the folder"), encoding="utf-8")
+        watcher.wait_for([dropped])
+
+    watching(Watched(tmp_path), drop)
+    assert set(articles_by_identity()) == {"dropped"}
+    logged = watch_log()
+    assert (
+        f"the system gives no notices of changes in {tmp_path} (inotify watch limit reached): "
+        f"comparing the folder every {INTERVAL} s"
+    ) in logged
+    assert f"watching {tmp_path} for seed files, every {INTERVAL} s (comparing the folder)" in logged

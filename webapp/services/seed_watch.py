@@ -18,10 +18,16 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from watchdog.events import EVENT_TYPE_CREATED, EVENT_TYPE_MOVED, FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    EVENT_TYPE_CREATED,
+    EVENT_TYPE_DELETED,
+    EVENT_TYPE_MOVED,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
@@ -32,8 +38,8 @@ from .seed_import import BATCH_SIZE, CONFLICT, INVALID, ImportReport, is_seed_fi
 DEFAULT_INTERVAL = 2.0
 RETRY_FIRST = 10.0  # seconds before a file refused for a fault not its own is tried again; doubled each time
 RETRY_MAX = 600.0
-# Notices that say nothing about a file's content (the watcher's own reads make the first two).
-IGNORED_EVENTS = {"opened", "closed_no_write", "deleted", "attrib"}
+# Notices that say nothing new of a file's content (the watcher's own reads make the first two).
+IGNORED_EVENTS = {"opened", "closed_no_write", "attrib"}
 
 logger = logging.getLogger(__name__)
 
@@ -51,32 +57,43 @@ class Look:
     inode: int
 
 
+@dataclass
+class News:
+    """What the observer's thread was told of since the watcher last asked."""
+
+    files: set[Path] = field(default_factory=set)  # written to, or created
+    renamed: set[Path] = field(default_factory=set)  # renamed into place
+    folders: set[Path] = field(default_factory=set)  # appeared: their files may have come unannounced
+    gone: set[Path] = field(default_factory=set)  # files deleted, or renamed away
+    gone_folders: set[Path] = field(default_factory=set)  # folders deleted, or renamed away
+
+
 class _Notices(FileSystemEventHandler):
-    """The paths the observer's thread was told of, kept for the watcher's next look."""
+    """The observer's notices, kept for the watcher's next look."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self.files: set[Path] = set()
-        self.renamed: set[Path] = set()
-        self.folders: set[Path] = set()
+        self._news = News()
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in IGNORED_EVENTS:
             return
-        moved = event.event_type == EVENT_TYPE_MOVED
-        path = Path(os.fsdecode(event.dest_path if moved else event.src_path))
+        kind, source = event.event_type, Path(os.fsdecode(event.src_path))
         with self._lock:
-            if not event.is_directory:
-                (self.renamed if moved else self.files).add(path)
-            elif moved or event.event_type == EVENT_TYPE_CREATED:
-                self.folders.add(path)  # its files may have come with it, unannounced
+            news = self._news
+            if kind in (EVENT_TYPE_DELETED, EVENT_TYPE_MOVED):
+                (news.gone_folders if event.is_directory else news.gone).add(source)
+            if kind == EVENT_TYPE_MOVED:
+                (news.folders if event.is_directory else news.renamed).add(Path(os.fsdecode(event.dest_path)))
+            elif kind != EVENT_TYPE_DELETED and not event.is_directory:
+                news.files.add(source)
+            elif kind == EVENT_TYPE_CREATED:
+                news.folders.add(source)
 
-    def take(self) -> tuple[set[Path], set[Path], set[Path]]:
-        """(files changed, files renamed into place, folders that appeared) since the last take."""
+    def take(self) -> News:
         with self._lock:
-            taken = self.files, self.renamed, self.folders
-            self.files, self.renamed, self.folders = set(), set(), set()
-        return taken
+            news, self._news = self._news, News()
+        return news
 
 
 class SeedWatcher:
@@ -122,10 +139,11 @@ class SeedWatcher:
 
     def look(self, stop: threading.Event) -> None:
         """Look at every file there is news of, and import those found complete."""
-        files, renamed, folders = self.notices.take()
-        self.renamed |= renamed
-        candidates = set(self.waiting) | files | self.renamed
-        for folder in folders:
+        news = self.notices.take()
+        self._forget_gone(news.gone, news.gone_folders)
+        self.renamed |= news.renamed
+        candidates = set(self.waiting) | news.files | self.renamed
+        for folder in news.folders:
             candidates.update(_files_under(folder))
         ready = []
         now = time.monotonic()
@@ -142,6 +160,15 @@ class SeedWatcher:
             self._forget(path)  # gone, or not a seed file
         if ready:
             self._import(ready, stop)
+
+    def _forget_gone(self, files: set[Path], folders: set[Path]) -> None:
+        """Forget files deleted or renamed away, and those under such folders, so that what the watcher
+        keeps stays the size of the folder; one that comes back is looked at anew."""
+        if folders:
+            files = files | {path for path in self.done if not folders.isdisjoint(path.parents)}
+        for path in files:
+            self.done.pop(path, None)
+            self.retry_at.pop(path, None)
 
     def _folder_id(self) -> tuple[int, int] | None:
         try:
