@@ -20,6 +20,7 @@ from .web import (
     errors,
     exports,
     health,
+    imports,
     metrics,
     notices,
     queue,
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(articles.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(imports.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(account.bp)

@@ -2,8 +2,11 @@
 
 import contextlib
 import json
+import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -11,6 +14,7 @@ from flask import current_app
 from flask_migrate.cli import db as migrate_cli
 
 from .models import ROLES
+from .services import import_runs, seed_watch
 from .services.accounts import (
     AccountError,
     create_user,
@@ -26,7 +30,10 @@ from .services.accounts import (
 from .services.backup import BackupError, backup
 from .services.exporting import FORMATS, ExportError, ExportFilters, export, parse_time, sweep
 from .services.reindexing import reindex
-from .services.seed_import import ImportReport, find_seed_files, import_files
+from .services.seed_import import ImportReport, find_seed_files
+from .web.request_log import configure_logging
+
+logger = logging.getLogger(__name__)
 
 seeds_cli = click.Group("seeds", help="Load seed files into the review queue.")
 users_cli = click.Group("users", help="Manage who can log in.")
@@ -66,12 +73,17 @@ def backup_command(path, force):
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--batch-size", default=500, show_default=True, help="Files per transaction.")
 def import_command(paths, as_json, batch_size):
-    """Import seed files, folders (recursively: *.md, *.txt) and glob patterns."""
+    """Import seed files, folders (recursively: *.md, *.txt) and glob patterns, recorded as an import run."""
     report = ImportReport()
     files = find_seed_files(paths, report)
+    run_id = None
     try:
+        run_id = import_runs.begin_run(
+            kind="command", source=import_runs.source_of(paths), started_by=import_runs.COMMAND_LINE
+        )
         with _progress(len(files), show=not as_json) as advance:
-            import_files(
+            import_runs.import_into_run(
+                run_id,
                 files,
                 report,
                 max_bytes=current_app.config["SEED_MAX_BYTES"],
@@ -80,9 +92,9 @@ def import_command(paths, as_json, batch_size):
             )
     finally:  # import_files refuses a file that fails; should the import itself fail, still say what it did
         if as_json:
-            click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+            click.echo(json.dumps(report.as_dict() | {"run": run_id}, ensure_ascii=False))
         else:
-            _print_report(report)
+            _print_report(report, run_id)
     sys.exit(1 if report.invalid else 0)
 
 
@@ -95,7 +107,7 @@ def _progress(total: int, show: bool):
         yield bar.update
 
 
-def _print_report(report: ImportReport) -> None:
+def _print_report(report: ImportReport, run_id: int | None) -> None:
     for error in report.errors:
         click.echo(f"invalid: {error['file']}: {error['message']}", err=True)
     for conflict in report.conflicting:
@@ -103,7 +115,51 @@ def _print_report(report: ImportReport) -> None:
     click.echo(
         f"imported {report.imported}, updated {report.updated}, unchanged {report.unchanged}, "
         f"invalid {report.invalid}, conflicts {report.conflicts}"
+        + (f" (import run {run_id})" if run_id is not None else "")
     )
+
+
+@seeds_cli.command("watch")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=seed_watch.DEFAULT_INTERVAL,
+    show_default=True,
+    help="Seconds between looks: a file is imported once two looks find it unchanged.",
+)
+@click.option(
+    "--polling",
+    is_flag=True,
+    help="Compare the whole folder every interval instead of waiting for the system's notices "
+    "(for a network filesystem, whose other machines' writes send none).",
+)
+@click.option("--batch-size", default=500, show_default=True, help="Files per transaction.")
+def watch_command(folder, interval, polling, batch_size):
+    """Import new and changed seed files as they appear in FOLDER (and its subfolders), until stopped."""
+    if not current_app.config["LOG_FORMAT"]:
+        configure_logging("text", current_app.config["LOG_LEVEL"])  # each file's outcome is a log line
+    watcher = seed_watch.SeedWatcher(
+        folder,
+        max_bytes=current_app.config["SEED_MAX_BYTES"],
+        interval=interval,
+        polling=polling,
+        batch_size=batch_size,
+    )
+    stop = threading.Event()
+
+    def request_stop(signum, _frame):
+        name = signal.Signals(signum).name
+        logger.info("%s: stopping after the current batch (send it again to stop at once)", name)
+        stop.set()
+        signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_stop)
+    try:
+        watcher.run(stop)
+    except seed_watch.WatchError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @seeds_cli.command("reindex")

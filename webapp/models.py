@@ -371,7 +371,16 @@ class AuditEvent(db.Model):
     article: Mapped[Article | None] = relationship()
 
 
-class ExportRun(db.Model):
+class RunProcess:
+    """The process doing a run: one left "running" by a process that is gone is marked interrupted
+    (exporting.sweep, import_runs.mark_interrupted; services/processes.py tells)."""
+
+    host: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    process_start: Mapped[str | None] = mapped_column(Text)
+
+
+class ExportRun(RunProcess, db.Model):
     """One export of approved articles: who asked, what for, and what came out."""
 
     __tablename__ = "export_runs"
@@ -393,12 +402,7 @@ class ExportRun(db.Model):
     count: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
-    # Where it wrote (None for a stream), and the process writing it: a run left "running" by a
-    # process that is gone is marked interrupted (exporting.sweep).
-    output: Mapped[str | None] = mapped_column(Text)
-    host: Mapped[str | None] = mapped_column(Text)
-    pid: Mapped[int | None] = mapped_column(Integer)
-    process_start: Mapped[str | None] = mapped_column(Text)
+    output: Mapped[str | None] = mapped_column(Text)  # where it wrote (None for a stream)
 
 
 class ExportedArticle(db.Model):
@@ -410,3 +414,48 @@ class ExportedArticle(db.Model):
     run_id: Mapped[int] = mapped_column(ForeignKey("export_runs.id", ondelete="CASCADE"), primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
+
+
+# What started an import: `seeds import`, `seeds watch`, or a browser upload (issue 14's jobs).
+IMPORT_KINDS = ("command", "watcher", "upload")
+IMPORT_STATUSES = ("running", "complete", "failed", "interrupted")
+# The files an import did not take: refused whole, or changed after their article was moderated.
+REFUSAL_OUTCOMES = ("invalid", "conflict")
+
+
+class ImportRun(RunProcess, db.Model):
+    """One import of seed files: who or what started it, from where, and what became of the files."""
+
+    __tablename__ = "import_runs"
+    __table_args__ = (
+        CheckConstraint("kind IN ('command', 'watcher', 'upload')", name="kind"),
+        CheckConstraint("status IN ('running', 'complete', 'failed', 'interrupted')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(10))
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    started_by: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    invalid: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportRefusal(db.Model):
+    """A file an import did not take, with the message saying why, in the order the import met it."""
+
+    __tablename__ = "import_refusals"
+    __table_args__ = (CheckConstraint("outcome IN ('invalid', 'conflict')", name="outcome"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(10))
+    file: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)

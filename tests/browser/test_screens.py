@@ -56,8 +56,10 @@ def open_article(page, title):
 
 @pytest.mark.parametrize("username", ["maria", "lee", "ada"])
 @pytest.mark.parametrize("width", list(VIEWPORTS))
-def test_no_page_scrolls_sideways(new_page, logged_in_page, story, username, width):
+def test_no_page_scrolls_sideways(new_page, logged_in_page, story, import_seed, username, width):
     title = story()
+    # A run that refused a file of a long name without spaces: the Imports pages must wrap it.
+    refused = import_seed("no front matter\n", name=f"{'a-very-long-file-name-' * 9}{uuid.uuid4().hex}.md")
     wide = {}
     login = sized(new_page(), width)
     login.goto("/login")
@@ -81,6 +83,8 @@ def test_no_page_scrolls_sideways(new_page, logged_in_page, story, username, wid
         "export": "/exports",
         "users": "/admin/users",
         "change password": "/account/password",
+        "imports": "/imports",
+        "import run": f"/imports/{refused['run']}",
         "error page": "/articles/999999999",
     }
     for name, path in pages.items():

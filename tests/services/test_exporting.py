@@ -19,7 +19,7 @@ from sqlalchemy import select
 from tests.factories import REAL_SEED, ROOT, SEEDS, seed_mappings
 from webapp.formats.seeds import parse, split_front_matter
 from webapp.models import APPROVED, Article, ExportedArticle, ExportRun, User, db
-from webapp.services import exporting, moderation
+from webapp.services import exporting, moderation, processes
 from webapp.services.exporting import ExportError, ExportFilters, export
 from webapp.services.seed_import import import_paths
 
@@ -409,7 +409,7 @@ def test_a_live_run_keeps_its_staging_and_a_second_export_to_the_folder_waits(ap
     out = tmp_path / "out"
     writer = exporting._FolderWriter(out, 999)  # this process: alive
     live = ExportRun(id=999, requested_by="test", format="dir", filters={}, output=str(out))
-    live.host, live.pid, live.process_start = exporting._this_process()
+    live.host, live.pid, live.process_start = processes.this_process()
     db.session.add(live)
     db.session.commit()
     with pytest.raises(ExportError, match="another export is writing"):

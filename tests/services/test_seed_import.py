@@ -30,6 +30,7 @@ from webapp.models import (
     Article,
     AuditEvent,
     DuplicateSuggestion,
+    ImportRun,
     RelatedLink,
     Topic,
     article_topics,
@@ -448,7 +449,12 @@ def test_the_summary_prints_even_when_the_import_itself_fails(runner, tmp_path, 
     monkeypatch.setattr(seed_import._Importer, "import_batch", broken)
     result = runner.invoke(args=["seeds", "import", "--json", str(tmp_path)])
     assert result.exit_code == 1 and isinstance(result.exception, RuntimeError)
-    assert json.loads(result.stdout)["imported"] == 0
+    summary = json.loads(result.stdout)
+    assert summary["imported"] == 0
+    # The run says so too.
+    run = db.session.get(ImportRun, summary["run"])
+    assert (run.status, run.error) == ("failed", "RuntimeError: the database went away mid-rollback")
+    assert run.finished_at is not None and run.imported == 0
 
 
 def test_article_row_leaves_the_seed_file_as_it_was(app, tmp_path, monkeypatch):

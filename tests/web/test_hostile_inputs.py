@@ -14,8 +14,8 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from tests.factories import PASSWORD, REAL_SEED, csrf_token, fresh, write_seed
 from webapp.models import Article, AuditEvent, db
-from webapp.services import moderation
-from webapp.services.seed_import import import_paths
+from webapp.services import import_runs, moderation
+from webapp.services.seed_import import ImportReport, import_paths
 
 HOSTILE = (
     "²",
@@ -105,6 +105,8 @@ PARAMETERS: dict[str, Route] = {
     "exports.index": Route(query=EXPORTS),
     "exports.count": Route(query=EXPORTS),
     "exports.download": Route(form=EXPORTS | {"format": Param()}),
+    "imports.index": Route(query={"before": Param()}),
+    "imports.show": Route(query={"after": Param()}),
     "reports.dashboard": Route(query=STATS),
     "reports.dashboard_json": Route(query=STATS),
     "reports.dashboard_csv": Route(query=STATS),
@@ -176,14 +178,29 @@ def walker(app, client, make_user, tmp_path):
     first, second = db.session.scalars(select(Article.id).order_by(Article.id)).all()[:2]
     moderation.set_heat(first, admin, "40", 1, 200)
     event = db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "heat"))
+    (tmp_path / "refused.md").write_text(INJECTED)
+    run = import_runs.record_import(
+        [tmp_path / "refused.md"],
+        ImportReport(),
+        kind="command",
+        source=INJECTED,
+        started_by="t",
+        max_bytes=2**21,
+    )
     response = client.post(
         "/login", data={"username": "root", "password": PASSWORD, "csrf_token": csrf_token(client)}
     )
     assert response.status_code == 302
     # The users' routes change another user than the walk's own admin, whose session must last the walk.
     target = make_user("target", "moderator")
-    path_values = {"article_id": first, "other_id": second, "source_id": second, "event_id": event}
-    path_values["user_id"] = target.id
+    path_values = {
+        "article_id": first,
+        "other_id": second,
+        "source_id": second,
+        "event_id": event,
+        "run_id": run.id,
+        "user_id": target.id,
+    }
     return client, path_values, first
 
 

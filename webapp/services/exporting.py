@@ -33,7 +33,6 @@ import hashlib
 import os
 import re
 import shutil
-import socket
 import tempfile
 import zipfile
 from array import array
@@ -61,6 +60,7 @@ from ..models import (
 )
 from . import metrics
 from .filtering import contains_pattern, end_of_day, has_topic, parse_days, provider_matches, start_of_day
+from .processes import process_alive, this_process
 
 FORMATS = ("dir", "zip", "yaml")
 BATCH_SIZE = 500
@@ -193,7 +193,7 @@ def _run(
     out: Path | BinaryIO, fmt: str, filters: ExportFilters, requested_by: str, requested_by_id: int | None
 ) -> ExportRun:
     """Record the run, write the articles, and record how it ended (see `export`)."""
-    host, pid, process_start = _this_process()
+    host, pid, process_start = this_process()
     run = ExportRun(
         requested_by=requested_by,
         requested_by_id=requested_by_id,
@@ -385,7 +385,7 @@ def sweep(outputs: list[Path] | None = None) -> Cleanup:
     beside each of `outputs`, or (None) beside every output a run recorded."""
     interrupted, live, unknown = [], set(), []
     for run in db.session.scalars(select(ExportRun).where(ExportRun.status == "running")):
-        alive = _process_alive(run)
+        alive = process_alive(run)
         if alive is False:
             where = f"{run.host}:{run.pid}" if run.host else "a process of an older version"
             run.status, run.finished_at = "interrupted", utcnow()
@@ -405,36 +405,6 @@ def sweep(outputs: list[Path] | None = None) -> Cleanup:
     for output in outputs:
         removed.extend(_remove_leftovers(output, live))
     return Cleanup(interrupted, removed, unknown)
-
-
-def _this_process() -> tuple[str, int, str | None]:
-    return socket.gethostname(), os.getpid(), _process_start(os.getpid())
-
-
-def _process_start(pid: int) -> str | None:
-    """Which process `pid` is: the boot and its start time in clock ticks (Linux), so a pid
-    used again by a later process is not taken for the one that wrote the run."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return None
-    return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"  # field 22, starttime
-
-
-def _process_alive(run: ExportRun) -> bool | None:
-    """Whether the process writing `run` still runs; None when it is on another host."""
-    if run.host is None or run.pid is None:
-        return False  # recorded before runs kept their process: none of those can still run
-    if run.host != socket.gethostname():
-        return None
-    try:
-        os.kill(run.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it exists, as another user
-    return run.process_start is None or _process_start(run.pid) in (None, run.process_start)
 
 
 def _remove_leftovers(output: Path, live: set[int]) -> list[Path]:

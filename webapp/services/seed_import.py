@@ -44,6 +44,20 @@ MAX_MESSAGE = 300  # characters of an unexpected error's text in the report (the
 logger = logging.getLogger(__name__)
 
 
+IMPORTED, UPDATED, UNCHANGED, INVALID, CONFLICT = "imported", "updated", "unchanged", "invalid", "conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What became of one file, in the order the import settled them."""
+
+    file: str
+    outcome: str  # IMPORTED, UPDATED, UNCHANGED, INVALID or CONFLICT
+    message: str = ""
+    # Refused for a fault of ours or the database's rather than the file's: the same file may import later.
+    retry: bool = False
+
+
 @dataclass
 class ImportReport:
     imported: int = 0
@@ -53,10 +67,21 @@ class ImportReport:
     invalid: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
     conflicting: list[dict[str, str]] = field(default_factory=list)
+    outcomes: list[FileOutcome] = field(default_factory=list)
 
-    def refuse(self, path: Path | str, message: str) -> None:
+    def refuse(self, path: Path | str, message: str, *, retry: bool = False) -> None:
         self.invalid += 1
         self.errors.append({"file": str(path), "message": message})
+        self.outcomes.append(FileOutcome(str(path), INVALID, message, retry))
+
+    def settle(self, paths: Iterable[Path], outcome: str) -> None:
+        """Note files imported, updated or unchanged (their counts are the caller's)."""
+        self.outcomes.extend(FileOutcome(str(path), outcome) for path in paths)
+
+    def conflict(self, path: Path, message: str) -> None:
+        self.conflicts += 1
+        self.conflicting.append({"file": str(path), "message": message})
+        self.outcomes.append(FileOutcome(str(path), CONFLICT, message))
 
     def as_dict(self) -> dict:
         return {
@@ -96,13 +121,14 @@ def find_seed_files(specs: Iterable[str], report: ImportReport) -> list[Path]:
             report.refuse(spec, "no such file or folder (nor any file matching it as a pattern)")
         for match in matches:
             if match.is_dir():
-                found.update(dict.fromkeys(p for p in sorted(match.rglob("*")) if _is_seed_file(p)))
+                found.update(dict.fromkeys(p for p in sorted(match.rglob("*")) if is_seed_file(p)))
             else:
                 found[match] = None
     return list(found)
 
 
-def _is_seed_file(path: Path) -> bool:
+def is_seed_file(path: Path) -> bool:
+    """A file a folder's import takes: `*.md` or `*.txt`, not hidden (a writer's temporary name)."""
     return path.suffix.lower() in SEED_SUFFIXES and path.is_file() and not path.name.startswith(".")
 
 
@@ -168,6 +194,7 @@ class _Importer:
             known = existing.get(seed_file.identity)
             if known and known.content_hash == seed_file.digest:
                 self.report.unchanged += 1
+                self.report.settle([seed_file.path], UNCHANGED)
                 self.settled.add(seed_file.path)
             elif self._parse(seed_file):
                 if known:
@@ -177,8 +204,8 @@ class _Importer:
                     fresh.append(seed_file)
         self._write(fresh, self._drop_moderated(changed, existing))
 
-    def _refuse(self, path: Path, message: str) -> None:
-        self.report.refuse(path, message)
+    def _refuse(self, path: Path, message: str, *, retry: bool = False) -> None:
+        self.report.refuse(path, message, retry=retry)
         self.settled.add(path)
 
     def _refuse_after(self, path: Path, error: Exception, doing: str) -> None:
@@ -191,7 +218,7 @@ class _Importer:
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 1] + "…"
         logger.error("seed file %s refused: %s", path, message, exc_info=error)
-        self._refuse(path, message)
+        self._refuse(path, message, retry=True)
 
     def _rollback(self) -> None:
         db.session.rollback()
@@ -199,6 +226,9 @@ class _Importer:
 
     def _read(self, path: Path) -> _SeedFile | None:
         identity = path.stem
+        if _undecodable(identity):
+            self._refuse(path, "file name: not UTF-8 (the name is the article's identity); rename it")
+            return None
         first = self.seen_identities.setdefault(identity, path)
         if first != path:
             self._refuse(path, f"same identity {identity!r} as {first} in this import; rename one of them")
@@ -210,7 +240,7 @@ class _Importer:
             self._refuse(path, str(error))
             return None
         except OSError as error:
-            self._refuse(path, f"cannot be read: {error.strerror or error}")
+            self._refuse(path, f"cannot be read: {error.strerror or error}", retry=True)
             return None
         except Exception as error:
             self._refuse_after(path, error, "reading")
@@ -262,8 +292,7 @@ class _Importer:
         return still_pending
 
     def _conflict(self, seed_file: _SeedFile, message: str) -> None:
-        self.report.conflicts += 1
-        self.report.conflicting.append({"file": str(seed_file.path), "message": message})
+        self.report.conflict(seed_file.path, message)
         self.settled.add(seed_file.path)
 
     def _write(self, fresh: list[_SeedFile], changed: list[_SeedFile]) -> None:
@@ -281,6 +310,8 @@ class _Importer:
         db.session.commit()
         self.report.imported += len(fresh)
         self.report.updated += len(updated)
+        self.report.settle((f.path for f in fresh), IMPORTED)
+        self.report.settle((f.path for f in updated), UPDATED)
         self.settled.update(f.path for f in fresh + updated)
         for seed_file in changed:
             if seed_file not in updated:
@@ -420,6 +451,15 @@ def key_sources(seed: Seed) -> list[KeySource]:
         KeySource(position, entry.title, (entry.web_url, entry.amp_web_url, entry.cdn_amp_web_url))
         for position, entry in enumerate(seed.related or ())
     ]
+
+
+def _undecodable(name: str) -> bool:
+    """A file name that is not UTF-8: its bytes come to Python as lone surrogates, which no database takes."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

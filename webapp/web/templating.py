@@ -1,5 +1,6 @@
 """Jinja filters and globals: times, heat, action phrases, and which URLs may become links."""
 
+import unicodedata
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -37,6 +38,14 @@ def duration(seconds: int) -> str:
     return f"{seconds} s"
 
 
+def visible(text: str) -> str:
+    """`text` with its invisible characters spelled out: a file name's control characters, bidi overrides
+    and zero-width spaces as `\\u202e`, so that it reads as it is rather than as it would like to look."""
+    return "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text
+    )
+
+
 def shown_image(images: list | None) -> str | None:
     """The URL to show of a seed's (or related entry's) images: the first, if https and SHOW_IMAGES is on."""
     if not current_app.config["SHOW_IMAGES"]:
@@ -56,6 +65,7 @@ def init_app(app) -> None:
     app.add_template_filter(ago)
     app.add_template_filter(stat)
     app.add_template_filter(utc)
+    app.add_template_filter(visible)
     app.add_template_filter(heat_label)
     app.add_template_filter(done_phrase)
     app.add_template_test(is_http_url, "http_url")
