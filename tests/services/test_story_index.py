@@ -84,6 +84,15 @@ def test_a_syndicated_copy_matches_by_headline(app, tmp_path):
     assert matches() == {("nextgov", "govexec", SAME_HEADLINE), ("govexec", "nextgov", SAME_HEADLINE)}
 
 
+def load_in_order(folder, order: str, covering, entry) -> dict[str, Article]:
+    """Import the covering article and the entry in two imports, in the order given."""
+    first, second = (covering, entry) if order == "covering first" else (entry, covering)
+    first(folder / "1")
+    load(folder / "1")
+    second(folder / "2")
+    return load(folder / "2")
+
+
 def kinds() -> set[tuple[str, str, str]]:
     identity = {article.id: article.identity for article in db.session.scalars(select(Article))}
     return {
@@ -115,11 +124,7 @@ def test_an_article_only_related_to_another_is_covered_together_whichever_comes_
             url="https://www-fox-example.cdn.ampproject.org/c/s/www.fox.example/tech/stores-spying.amp",
         )
 
-    first, second = (covering, entry) if order == "covering first" else (entry, covering)
-    first(tmp_path / "1")
-    load(tmp_path / "1")
-    second(tmp_path / "2")
-    articles = load(tmp_path / "2")
+    articles = load_in_order(tmp_path, order, covering, entry)
     assert matches() == {("entry", "covering", RELATED_ENTRY)}
     assert kinds() == {("entry", "covering", COVERED)}
     assert articles["entry"].duplicate_of_id is None and articles["covering"].duplicate_of_id is None
@@ -144,11 +149,7 @@ def test_a_related_entry_reporting_the_same_event_is_a_possible_duplicate(app, t
             url="https://other.example/hinton/",
         )
 
-    first, second = (covering, entry) if order == "covering first" else (entry, covering)
-    first(tmp_path / "1")
-    load(tmp_path / "1")
-    second(tmp_path / "2")
-    articles = load(tmp_path / "2")
+    articles = load_in_order(tmp_path, order, covering, entry)
     assert kinds() == {("entry", "covering", DUPLICATE)}
     (reason,) = [m.reason for m in db.session.scalars(select(StoryMatch))]
     signals = "shared names (geoffrey, google, hinton), 44% headline words, published 0 h apart"
