@@ -123,7 +123,11 @@ def judged(matches: dict[tuple[int, int], str], execute) -> dict[tuple[int, int]
     """(article, other) -> (kind, reason): a related-list link judged on both articles' stored
     headlines and dates and the other's entries (formats/stories.py); own keys' links are duplicates."""
     related = [pair for pair, reason in matches.items() if reason == RELATED_ENTRY]
-    fields, entry_titles = _story_fields({article_id for pair in related for article_id in pair}, execute)
+    fields, entry_titles = _story_fields(
+        {article_id for pair in related for article_id in pair},
+        {covering for _, covering in related},
+        execute,
+    )
     kinds = {pair: (DUPLICATE, reason) for pair, reason in matches.items() if reason != RELATED_ENTRY}
     for entry_id, covering_id in related:
         verdict = judge_related(fields[entry_id], fields[covering_id], entry_titles.get(covering_id, ()))
@@ -131,20 +135,27 @@ def judged(matches: dict[tuple[int, int], str], execute) -> dict[tuple[int, int]
     return kinds
 
 
-def _story_fields(article_ids: set[int], execute) -> tuple[dict[int, StoryFields], dict[int, list[str]]]:
-    """The headline, date and excerpt of these articles, and the titles of their related entries."""
+def _story_fields(
+    article_ids: set[int], covering_ids: set[int], execute
+) -> tuple[dict[int, StoryFields], dict[int, list[str]]]:
+    """The headline, date and excerpt of these articles, and the titles of the covering ones' entries."""
     fields: dict[int, StoryFields] = {}
     entry_titles: dict[int, list[str]] = {}
-    ids = sorted(article_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        own = select(Article.id, Article.title, Article.published_at, Article.excerpt)
+    own = select(Article.id, Article.title, Article.published_at, Article.excerpt)
+    for chunk in _chunks(sorted(article_ids)):
         for row in execute(own.where(Article.id.in_(chunk))):
             fields[row.id] = StoryFields(row.title, row.published_at, row.excerpt)
-        titles = select(RelatedLink.article_id, RelatedLink.title).where(RelatedLink.article_id.in_(chunk))
-        for row in execute(titles.order_by(RelatedLink.article_id, RelatedLink.position)):
+    titles = select(RelatedLink.article_id, RelatedLink.title).order_by(
+        RelatedLink.article_id, RelatedLink.position
+    )
+    for chunk in _chunks(sorted(covering_ids)):
+        for row in execute(titles.where(RelatedLink.article_id.in_(chunk))):
             entry_titles.setdefault(row.article_id, []).append(row.title)
     return fields, entry_titles
+
+
+def _chunks(ids: list[int], size: int = 500):
+    return (ids[start : start + size] for start in range(0, len(ids), size))
 
 
 def forget_articles(article_ids: Iterable[int]) -> None:
