@@ -148,15 +148,17 @@ def stored_links(corpus: Path, scratch: Path) -> dict[frozenset[str], list[Link]
     return links
 
 
-def attach_links(pairs: list[Pair], real: Path, scratch: Path) -> None:
-    """Each pair's stored links, from importing the real corpus and the generated one."""
+def attach_links(pairs: list[Pair], real: Path, scratch: Path) -> dict[frozenset[str], list[Link]]:
+    """Each pair's stored links, from importing the real corpus and the generated one; returns the
+    links of the pairs the labelled set lacks."""
     from bench.generate import write_corpus
 
     generated = scratch / "generated"
     write_corpus(GENERATED["n"], GENERATED["seed"], generated)
     found = stored_links(real, scratch) | stored_links(generated, scratch)
     for pair in pairs:
-        pair.links = found.get(frozenset((pair.id_a, pair.id_b)), [])
+        pair.links = found.pop(frozenset((pair.id_a, pair.id_b)), [])
+    return found
 
 
 def score(pairs: Iterable[Pair], predicate: Callable[[Pair], bool]) -> Measure:
@@ -248,18 +250,25 @@ def choose(results):
     )
 
 
-def evaluate(pairs_path: Path = PAIRS, real: Path = REAL) -> tuple[list[Pair], dict[str, dict[str, Measure]]]:
-    """The pairs with their links, and per signal the measure on each half (the module's constants)."""
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    pairs: list[Pair]  # with their links
+    table: dict[str, dict[str, Measure]]  # signal -> half -> measure, with the module's constants
+    unlabelled: dict[frozenset[str], list[Link]]  # pairs the index links that the set lacks
+
+
+def evaluate(pairs_path: Path = PAIRS, real: Path = REAL) -> Evaluation:
+    """The labelled pairs with their links, and per signal the measure on each half."""
     from webapp.formats.stories import MIN_WORD_OVERLAP, STORY_WINDOW
 
     pairs = read_pairs(pairs_path)
     with tempfile.TemporaryDirectory(prefix="copydesk-story-pairs-") as scratch:
-        attach_links(pairs, real, Path(scratch))
+        unlabelled = attach_links(pairs, real, Path(scratch))
     table = {
         name: {half: score(part, predicate) for half, part in halves(pairs).items()}
         for name, predicate in signal_predicates(STORY_WINDOW, MIN_WORD_OVERLAP).items()
     }
-    return pairs, table
+    return Evaluation(pairs, table, unlabelled)
 
 
 def main(argv=None) -> int:
@@ -267,12 +276,14 @@ def main(argv=None) -> int:
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     parser.add_argument("--real", type=Path, default=REAL)
     parser.add_argument("--list", action="store_true", help="print every pair with its signals")
+    parser.add_argument("--candidates", action="store_true", help="print the linked pairs not labelled")
     args = parser.parse_args(argv)
     if not args.real.is_dir():
         print(f"{args.real}: no such folder (the real corpus)", file=sys.stderr)
         return 2
 
-    pairs, table = evaluate(args.pairs, args.real)
+    evaluation = evaluate(args.pairs, args.real)
+    pairs, table = evaluation.pairs, evaluation.table
     print(_summary(pairs))
     width = max(map(len, table)) + 1
     print(f"{'signal':{width}s} | " + " | ".join(f"{half:36s}" for half in halves(pairs)))
@@ -299,6 +310,10 @@ def main(argv=None) -> int:
                 print(
                     f"{label} {link.kind:9s} {link.reason[:90]:90s} {link.article[:40]} -> {link.other[:40]}"
                 )
+    if args.candidates:
+        print(f"{len(evaluation.unlabelled)} linked pairs not labelled")
+        for links in evaluation.unlabelled.values():
+            print("\t".join([links[0].article, links[0].other, *sorted({link.reason for link in links})]))
     return 0
 
 

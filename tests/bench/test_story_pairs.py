@@ -40,13 +40,13 @@ def test_a_bad_label_is_refused_with_its_line(tmp_path):
         read_pairs(path)
 
 
-def test_every_labelled_pair_is_linked_by_the_index(evaluated):
-    pairs, _ = evaluated
-    assert [p for p in pairs if not p.links] == []
+def test_the_labelled_pairs_are_exactly_the_pairs_the_index_links(evaluated):
+    assert [p for p in evaluated.pairs if not p.links] == []
+    assert evaluated.unlabelled == {}
 
 
 def test_possible_duplicate_keeps_its_floors_on_both_halves(evaluated):
-    _, table = evaluated
+    table = evaluated.table
     rule = table["possible duplicate (the rule, as imported)"]
     for half, measure in rule.items():
         assert measure.precision >= PRECISION_FLOOR, (half, str(measure))
@@ -56,8 +56,7 @@ def test_possible_duplicate_keeps_its_floors_on_both_halves(evaluated):
 
 
 def test_the_modules_constants_are_the_setting_the_sweep_chooses(evaluated):
-    pairs, _ = evaluated
-    (window, overlap, share), tuning, _ = choose(sweep(pairs))
+    (window, overlap, share), tuning, _ = choose(sweep(evaluated.pairs))
     assert (window, overlap, share) == (
         stories.STORY_WINDOW.total_seconds() / 3600,
         stories.MIN_WORD_OVERLAP,
