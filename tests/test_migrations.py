@@ -128,3 +128,61 @@ def test_an_upgrade_leaves_the_apps_loggers_on(runner):
     app_logger = logging.getLogger("webapp.services.wal_checkpoints")
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert not app_logger.disabled
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+def test_story_match_kinds_migrate_up_and_down_with_data(tmp_path):
+    """0017: a related-list match becomes 'covered together' (until `seeds reindex` judges it), the
+    own keys' matches stay possible duplicates; and back."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from tests.factories import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'kinds.db'}")
+    with app.app_context():
+        upgrade(revision="0016")
+        with db.engine.begin() as connection:
+            for identity in ("a", "b", "c"):
+                connection.execute(
+                    text(
+                        "INSERT INTO articles (identity, source_name, content_hash, source_text, "
+                        "category, title, published_at, web_url, heat, provider_name, key_order, body, "
+                        "status, version, imported_at, updated_at) VALUES (:identity, 'x.md', 'h', 't', "
+                        "'news', 'T', '2024-01-01 00:00:00', 'https://e.com', -1, 'P', '[]', '', "
+                        "'pending', 1, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+                    ),
+                    {"identity": identity},
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO story_matches (article_id, other_id, reason) VALUES "
+                    "(1, 2, 'same URL'), (2, 1, 'same URL'), (3, 1, 'related entry of it')"
+                )
+            )
+            connection.execute(text("UPDATE articles SET duplicate_of_id = CASE id WHEN 1 THEN 2 ELSE 1 END"))
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT article_id, other_id, kind FROM story_matches ORDER BY 1")
+            ).all()
+            assert rows == [(1, 2, "duplicate"), (2, 1, "duplicate"), (3, 1, "covered")]
+            duplicate_of = connection.execute(
+                text("SELECT duplicate_of_id FROM articles ORDER BY id")
+            ).scalars()
+            assert duplicate_of.all() == [2, 1, None]
+        with db.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE story_matches SET kind = 'duplicate', reason = :reason WHERE article_id = 3"),
+                {"reason": "related entry of it, shared names (geoffrey, hinton), published 2 h apart"},
+            )
+        downgrade(revision="0016")
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT article_id, reason FROM story_matches ORDER BY 1")).all()
+            assert rows == [(1, "same URL"), (2, "same URL"), (3, "related entry of it")]
+            duplicate_of = connection.execute(
+                text("SELECT duplicate_of_id FROM articles ORDER BY id")
+            ).scalars()
+            assert duplicate_of.all() == [2, 1, 1]
+        upgrade()
+        db.engine.dispose()

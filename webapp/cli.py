@@ -168,7 +168,7 @@ def reindex_command():
     report = reindex()
     click.echo(
         f"reindexed {report.articles} articles: {report.suggestions} duplicate suggestions, "
-        f"{report.matches} possible duplicates across the queue"
+        f"{report.matches} possible duplicates across the queue, {report.covered} links covered together"
     )
 
 

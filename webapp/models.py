@@ -339,14 +339,19 @@ class StoryKey(db.Model):
 
 
 class StoryMatch(db.Model):
-    """`article_id` may be a duplicate of `other_id`, for `reason`."""
+    """`article_id` may be a duplicate of `other_id` (kind 'duplicate'), or is only covered together
+    with it (kind 'covered': an entry of its related list, formats/stories.py), for `reason`."""
 
     __tablename__ = "story_matches"
-    __table_args__ = (Index("ix_story_matches_other_id", "other_id"),)
+    __table_args__ = (
+        Index("ix_story_matches_other_id", "other_id"),
+        CheckConstraint("kind IN ('duplicate', 'covered')", name="kind"),
+    )
 
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     other_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
-    reason: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10), default="duplicate", server_default="duplicate")
 
 
 class AuditEvent(db.Model):

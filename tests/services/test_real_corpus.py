@@ -1,11 +1,13 @@
 """Every seed of the real corpus in ../shared/real-seeds imports (read in place, never copied here)."""
 
 from datetime import UTC, datetime
+from itertools import combinations
 
 from sqlalchemy import func, select
 
 from webapp.formats.seeds import parse, split_front_matter
-from webapp.models import Article, RelatedLink, db
+from webapp.formats.stories import COVERED, DUPLICATE
+from webapp.models import Article, RelatedLink, StoryMatch, db
 from webapp.services.seed_import import import_paths
 
 
@@ -79,3 +81,41 @@ def test_older_layouts_without_moderation_fields_import(app, shared):
         select(Article).where(Article.provider_extra.is_not(None))
     ).all()
     assert len(with_provider_images) == 12 and all("images" in a.provider_extra for a in with_provider_images)
+
+
+def story_links() -> dict[frozenset[str], set[str]]:
+    """Each linked pair of headlines -> the kinds of its links."""
+    title = dict(db.session.execute(select(Article.id, Article.title)).all())
+    links: dict[frozenset[str], set[str]] = {}
+    for match in db.session.scalars(select(StoryMatch)):
+        links.setdefault(frozenset((title[match.article_id], title[match.other_id])), set()).add(match.kind)
+    return links
+
+
+def test_the_real_corpus_flags_the_same_story_not_the_same_topic(app, shared):
+    """Issue 16: the examples of related coverage are only covered together; the same stories are flagged."""
+    import_paths([str(shared / "real-seeds")], max_bytes=2 * 1024 * 1024)
+    links = story_links()
+    login = "Login.gov to add facial recognition tech"
+    police = [
+        t
+        for pair in links
+        for t in pair
+        if t.casefold().startswith(("met police", "essex police", "scotland yard"))
+    ]
+    assert len(set(police)) == 9
+    for other in set(police):
+        assert links[frozenset((login, other))] == {COVERED}, other
+    stores = "How stores are spying on you using creepy facial recognition technology without your consent"
+    scotland_yard = "Scotland Yard to use facial recognition tech to nab shoplifters in UK"
+    assert links[frozenset((stores, scotland_yard))] == {COVERED}
+
+    leukemia = (
+        "Artificial intelligence tracks down leukemia",
+        "Artificial Intelligence That Tracks Down Leukemia Discovered",
+    )
+    assert DUPLICATE in links[frozenset(leukemia)]
+    quitting = {t for pair in links for t in pair if "Hinton" in t and "uits" in t}
+    assert len(quitting) == 5
+    for pair in combinations(sorted(quitting), 2):
+        assert DUPLICATE in links[frozenset(pair)], pair

@@ -9,7 +9,7 @@ from tests.factories import HX, csrf_token
 from webapp.models import REJECTED, Article, StoryKey, StoryMatch, User, db
 from webapp.services import changes, moderation
 from webapp.services.seed_import import import_paths
-from webapp.services.story_index import RELATED_ENTRY, SAME_HEADLINE, SAME_URL
+from webapp.services.story_index import COVERED, DUPLICATE, RELATED_ENTRY, SAME_HEADLINE, SAME_URL
 from webapp.services.undo import undo
 
 
@@ -84,8 +84,24 @@ def test_a_syndicated_copy_matches_by_headline(app, tmp_path):
     assert matches() == {("nextgov", "govexec", SAME_HEADLINE), ("govexec", "nextgov", SAME_HEADLINE)}
 
 
+def load_in_order(folder, order: str, covering, entry) -> dict[str, Article]:
+    """Import the covering article and the entry in two imports, in the order given."""
+    first, second = (covering, entry) if order == "covering first" else (entry, covering)
+    first(folder / "1")
+    load(folder / "1")
+    second(folder / "2")
+    return load(folder / "2")
+
+
+def kinds() -> set[tuple[str, str, str]]:
+    identity = {article.id: article.identity for article in db.session.scalars(select(Article))}
+    return {
+        (identity[m.article_id], identity[m.other_id], m.kind) for m in db.session.scalars(select(StoryMatch))
+    }
+
+
 @pytest.mark.parametrize("order", ["covering first", "entry first"])
-def test_an_article_already_related_to_another_is_flagged_whichever_comes_first(app, tmp_path, order):
+def test_an_article_only_related_to_another_is_covered_together_whichever_comes_first(app, tmp_path, order):
     def covering(folder):
         seed(
             folder,
@@ -108,16 +124,38 @@ def test_an_article_already_related_to_another_is_flagged_whichever_comes_first(
             url="https://www-fox-example.cdn.ampproject.org/c/s/www.fox.example/tech/stores-spying.amp",
         )
 
-    first, second = (covering, entry) if order == "covering first" else (entry, covering)
-    first(tmp_path / "1")
-    load(tmp_path / "1")
-    second(tmp_path / "2")
-    articles = load(tmp_path / "2")
+    articles = load_in_order(tmp_path, order, covering, entry)
     assert matches() == {("entry", "covering", RELATED_ENTRY)}
-    assert (
-        articles["entry"].duplicate_of_id == articles["covering"].id
-        and articles["covering"].duplicate_of_id is None
-    )
+    assert kinds() == {("entry", "covering", COVERED)}
+    assert articles["entry"].duplicate_of_id is None and articles["covering"].duplicate_of_id is None
+
+
+@pytest.mark.parametrize("order", ["covering first", "entry first"])
+def test_a_related_entry_reporting_the_same_event_is_a_possible_duplicate(app, tmp_path, order):
+    def covering(folder):
+        seed(
+            folder,
+            "covering",
+            title="Geoffrey Hinton quits Google to warn of the dangers of AI",
+            url="https://news.example/hinton-quits",
+            related=[("Hinton leaves Google", "https://other.example/hinton")],
+        )
+
+    def entry(folder):
+        seed(
+            folder,
+            "entry",
+            title="AI pioneer Geoffrey Hinton leaves Google",
+            url="https://other.example/hinton/",
+        )
+
+    articles = load_in_order(tmp_path, order, covering, entry)
+    assert kinds() == {("entry", "covering", DUPLICATE)}
+    (reason,) = [m.reason for m in db.session.scalars(select(StoryMatch))]
+    signals = "shared names (geoffrey, google, hinton), 44% headline words, published 0 h apart"
+    assert reason == f"{RELATED_ENTRY}, {signals}"
+    assert articles["entry"].duplicate_of_id == articles["covering"].id
+    assert articles["covering"].duplicate_of_id is None
 
 
 def test_shared_related_entries_and_generic_headlines_flag_nothing(app, tmp_path):
@@ -293,3 +331,55 @@ def test_a_duplicates_related_links_are_added_undone_and_exported(client, login,
         exported.related[0].extra["mergedFrom"][0]["webUrl"]
         == "https://www.news.example/cyclists?utm_source=x"
     )
+
+
+def test_covered_together_shows_quietly_in_the_panel_and_neither_on_the_row_nor_in_the_filter(
+    client, login, tmp_path
+):
+    seed(
+        tmp_path,
+        "covering",
+        title="Met Police roll out facial recognition to tackle shoplifting",
+        url="https://bmmagazine.example/met-police",
+        related=[("Login.gov to add facial recognition tech", "https://nextgov.example/login-gov")],
+    )
+    seed(
+        tmp_path,
+        "entry",
+        title="Login.gov to add facial recognition tech",
+        url="https://nextgov.example/login-gov",
+    )
+    for name in ("first", "second"):
+        seed(
+            tmp_path,
+            name,
+            title="Council approves new cycle lanes for the city centre",
+            url=f"https://{name}.example/lanes",
+        )
+    articles = load(tmp_path)
+    entry, covering = articles["entry"], articles["covering"]
+    login()
+
+    queue = BeautifulSoup(client.get("/").get_data(as_text=True), "html.parser")
+    badges = {row["id"] for row in queue.select("tr.row") if row.find(class_="duplicate")}
+    assert badges == {f"article-{articles['first'].id}", f"article-{articles['second'].id}"}
+    filtered = BeautifulSoup(client.get("/?duplicates=1").get_data(as_text=True), "html.parser")
+    assert {row["id"] for row in filtered.select("tr.row")} == badges
+    assert "2 match these filters" in filtered.find(id="queue-counts").get_text(" ", strip=True)
+
+    panel = BeautifulSoup(
+        client.get(f"/articles/{entry.id}", headers=HX).get_data(as_text=True), "html.parser"
+    )
+    assert panel.find("section", class_="possible-duplicates") is None
+    assert panel.find("button", attrs={"data-action": "mark-duplicate"}) is None
+    covered = panel.find("section", class_="covered-together")
+    assert covered.get_text(" ", strip=True).startswith(f"Covered together with #{covering.id}")
+    assert covered.find("a")["href"] == f"/articles/{covering.id}"
+    assert covered.find("form") is None
+    page = BeautifulSoup(client.get(f"/articles/{entry.id}").get_data(as_text=True), "html.parser")
+    assert page.find("section", class_="covered-together") is not None  # without JavaScript too
+
+    other = BeautifulSoup(
+        client.get(f"/articles/{covering.id}", headers=HX).get_data(as_text=True), "html.parser"
+    )
+    assert other.find("section", class_="covered-together") is None

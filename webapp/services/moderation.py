@@ -118,22 +118,47 @@ class PossibleDuplicate:
         return self.status != REJECTED and not self.links_added_here
 
 
-def possible_duplicates(article_id: int) -> list[PossibleDuplicate]:
-    """The articles this one may duplicate, oldest first, each with what the pair has been through."""
-    return [
-        PossibleDuplicate(
-            id=match.id,
-            title=match.title,
-            status=match.status,
-            version=match.version,
-            provider_name=match.provider_name,
-            reason=match.reason,
-            duplicate_of_this=marked_duplicate_of(match.status, match.reject_reason) == article_id,
-            links_added_here=match.links_added_here,
-            links_added_there=match.links_added_there,
+class CoveredTogether(NamedTuple):
+    """An article whose related list holds this one, without a sign that both report one event."""
+
+    id: int
+    title: str
+    status: str
+    provider_name: str
+
+
+def story_links(article_id: int) -> tuple[list[PossibleDuplicate], list[CoveredTogether]]:
+    """The articles this one may duplicate (the same story), each with what the pair has been through,
+    and those it is only covered together with (story_index's two kinds), oldest first, in one query."""
+    duplicates, covered = [], []
+    for match in story_index.matches_for(article_id):
+        if match.kind == story_index.COVERED:
+            covered.append(CoveredTogether(match.id, match.title, match.status, match.provider_name))
+            continue
+        duplicates.append(
+            PossibleDuplicate(
+                id=match.id,
+                title=match.title,
+                status=match.status,
+                version=match.version,
+                provider_name=match.provider_name,
+                reason=match.reason,
+                duplicate_of_this=marked_duplicate_of(match.status, match.reject_reason) == article_id,
+                links_added_here=match.links_added_here,
+                links_added_there=match.links_added_there,
+            )
         )
-        for match in story_index.matches_for(article_id)
-    ]
+    return duplicates, covered
+
+
+def possible_duplicates(article_id: int) -> list[PossibleDuplicate]:
+    """The articles this one may duplicate, oldest first (see `story_links`)."""
+    return story_links(article_id)[0]
+
+
+def covered_together(article_id: int) -> list[CoveredTogether]:
+    """The articles this one is only covered together with, oldest first (see `story_links`)."""
+    return story_links(article_id)[1]
 
 
 def load_article(article_id: int) -> Article | None:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..formats.duplicates import LinkFields, related_suggestions, suggestion_rows
 from ..models import Article, DuplicateSuggestion, RelatedLink, StoryKey, StoryMatch, db
-from .story_index import OWN, KeySource, index_articles
+from .story_index import COVERED, DUPLICATE, OWN, KeySource, index_articles
 
 BATCH = 500
 
@@ -23,7 +23,8 @@ BATCH = 500
 class ReindexReport:
     articles: int = 0
     suggestions: int = 0
-    matches: int = 0
+    matches: int = 0  # possible duplicates
+    covered: int = 0  # links of articles only covered together
 
 
 def reindex(batch: int = BATCH) -> ReindexReport:
@@ -39,7 +40,8 @@ def reindex(batch: int = BATCH) -> ReindexReport:
         report.suggestions += _suggest(chunk)
         index_articles(_key_sources(chunk))
     report.articles = len(ids)
-    report.matches = db.session.scalar(select(db.func.count()).select_from(StoryMatch)) or 0
+    kinds = dict(db.session.execute(select(StoryMatch.kind, db.func.count()).group_by(StoryMatch.kind)).all())
+    report.matches, report.covered = kinds.get(DUPLICATE, 0), kinds.get(COVERED, 0)
     db.session.commit()
     return report
 

@@ -2,15 +2,18 @@
 
 Every article's own URLs and headline, and those of its related entries, are stored as
 64-bit keys (`story_keys`, indexed), so a new seed is matched with a few indexed lookups,
-never a rescan of the queue. An article is a possible duplicate of another when:
+never a rescan of the queue. Two articles are linked when:
 
-- its own URL (canonical form) or headline (same words, not generic) is the other's:
-  the same story arrived as two seeds ("same URL" / "same headline"); both are flagged;
-- it is one of the other's related entries (its URL or headline is that entry's):
-  the other already covers it ("related entry of it").
+- one's own URL (canonical form) or headline (same words, not generic) is the other's:
+  the same story arrived as two seeds ("same URL" / "same headline"); both are flagged as
+  possible duplicates;
+- one is an entry of the other's related list (its URL or headline is that entry's): the
+  outlet put both under one topic. That is a possible duplicate only with a second signal
+  that both report one event (formats/stories.py, read off both articles' stored headlines,
+  dates and the list's entries); else the two are only "covered together".
 
 Related entries of two articles that match each other say only that both cover one event,
-which is what related lists are for, and flag nothing.
+which is what related lists are for, and link nothing.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from ..formats.canonical_url import canonical_url
 from ..formats.duplicates import SAME_HEADLINE, SAME_URL
 from ..formats.headlines import headline_key
+from ..formats.stories import COVERED, DUPLICATE, RELATED_ENTRY, StoryFields, judge_related
 from ..models import Article, RelatedLink, StoryKey, StoryMatch, db
 
 OWN = -1  # the position of an article's own keys; related entries use theirs (0, 1, ...)
-RELATED_ENTRY = "related entry of it"  # beside duplicates' SAME_URL and SAME_HEADLINE
+__all__ = ["COVERED", "DUPLICATE", "OWN", "RELATED_ENTRY", "SAME_HEADLINE", "SAME_URL"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,7 @@ def index_articles(sources: dict[int, list[KeySource]], connection=None) -> None
     by_key: dict[int, list[tuple[int, int]]] = {}
     for key, article_id, position in found:
         by_key.setdefault(key, []).append((article_id, position))
-    _record(matches_among(keyed, by_key), execute)
+    _record(judged(matches_among(keyed, by_key), execute), execute)
 
 
 def article_keys(sources: dict[int, list[KeySource]]) -> dict[tuple[int, int, int], str]:
@@ -105,13 +109,53 @@ def matches_among(
             if other_id == article_id:
                 continue
             if position == OWN and other_position == OWN:
-                matches.setdefault((article_id, other_id), reason)
-                matches.setdefault((other_id, article_id), reason)
+                for pair in ((article_id, other_id), (other_id, article_id)):
+                    if matches.get(pair, RELATED_ENTRY) == RELATED_ENTRY:  # the own keys' reason wins
+                        matches[pair] = reason
             elif position == OWN:
                 matches.setdefault((article_id, other_id), RELATED_ENTRY)
             elif other_position == OWN:
                 matches.setdefault((other_id, article_id), RELATED_ENTRY)
     return matches
+
+
+def judged(matches: dict[tuple[int, int], str], execute) -> dict[tuple[int, int], tuple[str, str]]:
+    """(article, other) -> (kind, reason): a related-list link judged on both articles' stored
+    headlines and dates and the other's entries (formats/stories.py); own keys' links are duplicates."""
+    related = [pair for pair, reason in matches.items() if reason == RELATED_ENTRY]
+    fields, entry_titles = _story_fields(
+        {article_id for pair in related for article_id in pair},
+        {covering for _, covering in related},
+        execute,
+    )
+    kinds = {pair: (DUPLICATE, reason) for pair, reason in matches.items() if reason != RELATED_ENTRY}
+    for entry_id, covering_id in related:
+        verdict = judge_related(fields[entry_id], fields[covering_id], entry_titles.get(covering_id, ()))
+        kinds[(entry_id, covering_id)] = (verdict.kind, verdict.reason)
+    return kinds
+
+
+def _story_fields(
+    article_ids: set[int], covering_ids: set[int], execute
+) -> tuple[dict[int, StoryFields], dict[int, list[str]]]:
+    """The headline, date and excerpt of these articles, and the titles of the covering ones' entries."""
+    fields: dict[int, StoryFields] = {}
+    entry_titles: dict[int, list[str]] = {}
+    own = select(Article.id, Article.title, Article.published_at, Article.excerpt)
+    for chunk in _chunks(sorted(article_ids)):
+        for row in execute(own.where(Article.id.in_(chunk))):
+            fields[row.id] = StoryFields(row.title, row.published_at, row.excerpt)
+    titles = select(RelatedLink.article_id, RelatedLink.title).order_by(
+        RelatedLink.article_id, RelatedLink.position
+    )
+    for chunk in _chunks(sorted(covering_ids)):
+        for row in execute(titles.where(RelatedLink.article_id.in_(chunk))):
+            entry_titles.setdefault(row.article_id, []).append(row.title)
+    return fields, entry_titles
+
+
+def _chunks(ids: list[int], size: int = 500):
+    return (ids[start : start + size] for start in range(0, len(ids), size))
 
 
 def forget_articles(article_ids: Iterable[int]) -> None:
@@ -128,8 +172,9 @@ def forget_articles(article_ids: Iterable[int]) -> None:
 
 
 def matches_for(article_id: int) -> list:
-    """The articles this one may duplicate: id, title, status, reject reason and the reason they
-    match, oldest first; with whether either's related links were added to the other's."""
+    """The articles this one may duplicate or is covered together with: id, title, status, reject
+    reason, the reason they match and its kind, oldest first; with whether either's related links
+    were added to the other's."""
     return db.session.execute(
         select(
             Article.id,
@@ -139,6 +184,7 @@ def matches_for(article_id: int) -> list:
             Article.provider_name,
             Article.reject_reason,
             StoryMatch.reason,
+            StoryMatch.kind,
             _links_added(article_id, Article.id).label("links_added_here"),
             _links_added(Article.id, article_id).label("links_added_there"),
         )
@@ -163,7 +209,7 @@ def _lookup():
     )
 
 
-def _record(matches: dict[tuple[int, int], str], execute) -> None:
+def _record(matches: dict[tuple[int, int], tuple[str, str]], execute) -> None:
     if not matches:
         return
     pairs = list(matches)
@@ -178,7 +224,7 @@ def _record(matches: dict[tuple[int, int], str], execute) -> None:
             ).all()
         )
     fresh = [
-        {"article_id": a, "other_id": o, "reason": matches[(a, o)]}
+        {"article_id": a, "other_id": o, "kind": matches[(a, o)][0], "reason": matches[(a, o)][1]}
         for a, o in pairs
         if (a, o) not in existing
     ]
@@ -191,7 +237,11 @@ def _refresh_duplicate_of(article_ids: set[int], execute) -> None:
     """Each article's `duplicate_of_id`: the oldest article it may duplicate, or none."""
     if not article_ids:
         return
-    first = select(func.min(StoryMatch.other_id)).where(StoryMatch.article_id == Article.id).scalar_subquery()
+    first = (
+        select(func.min(StoryMatch.other_id))
+        .where(StoryMatch.article_id == Article.id, StoryMatch.kind == DUPLICATE)
+        .scalar_subquery()
+    )
     ids = list(article_ids)
     for start in range(0, len(ids), 500):
         execute(

@@ -58,11 +58,13 @@ def moderation_context(state, **extra) -> dict:
 def article_context(article: Article, page: dict | None = None, **extra) -> dict:
     """The panel's data; `page` says where its related block starts (see `related_page`)."""
     context = moderation_context(get_moderation_state(article.id), **extra)
+    matches, covered = moderation.story_links(article.id)
     return {
         **context,
         "article": article,
         "related": merging.related_view(article.id, **(page or {})),
-        "matches": moderation.possible_duplicates(article.id),
+        "matches": matches,
+        "covered": covered,
         "duplicate_of": moderation.marked_duplicate_of(article.status, article.reject_reason),
         "history": moderation.history(article.id),
         "stale_after": stale_after(),
