@@ -192,6 +192,8 @@ class Article(db.Model):
         Index("ix_articles_updated", "updated_at", "id"),
         # "you: 57 today" (counts.decided_today): a range over one moderator's decisions, not everyone's.
         Index("ix_articles_decider_day", "decided_by_id", "decided_at"),
+        # The stats' oldest pending article (stats.pending_figures), without visiting every pending row.
+        Index("ix_articles_status_imported", "status", "imported_at"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
     )
 
@@ -471,6 +473,8 @@ class StatsRollup(db.Model):
     """
 
     __tablename__ = "stats_rollups"
+    # SQLite keeps the rows in key order, so that a period's rows of a grain are read as one range.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     grain: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, false, func, insert, or_, select, text, tuple_
+from sqlalchemy import and_, delete, false, func, insert, or_, select, text, tuple_
 
 from ..formats import rollups as arithmetic
 from ..formats.rollups import (
@@ -379,24 +379,29 @@ class _Period:
             return {}
         where = [Rollup.provider_name.in_(list(ranks))]
         counts = self.decisions(Rollup.provider_name, Rollup.time_bucket, grain=BY_PROVIDER_TIME, where=where)
+        width = arithmetic.OUTLET_BUCKET
         histograms = defaultdict(list)
         for (name, bucket), count in counts.items():
-            histograms[name].append((bucket, count))
+            histograms[name].append((bucket // width if self.filtered else bucket, count))
         located = {name: arithmetic.locate(histograms[name], rank) for name, rank in ranks.items()}
         located = {name: spot for name, spot in located.items() if spot}
+        if not located:
+            return {}
         times = DecisionTime.__table__.c
+        in_bucket = [
+            and_(
+                times.provider_name == name,
+                times.time_bucket.between(spot[0] * width, spot[0] * width + width - 1),
+            )
+            for name, spot in located.items()
+        ]
         ranked = (
             select(
                 times.provider_name,
                 times.seconds,
                 func.row_number().over(partition_by=times.provider_name, order_by=times.seconds).label("n"),
             )
-            .where(
-                tuple_(times.provider_name, times.time_bucket).in_(
-                    [(name, spot[0]) for name, spot in located.items()]
-                ),
-                *self._time_conditions(),
-            )
+            .where(or_(*in_bucket), *self._time_conditions())
             .subquery()
         )
         wanted = [(name, spot[1] + 1) for name, spot in located.items()]

@@ -1,4 +1,4 @@
-"""stats rollups: daily counts of decisions, imports and merges, and each decision's exact time
+"""stats rollups: daily counts of decisions, imports and merges; decision times; pending by import time
 
 Revision ID: 0019
 Revises: 0016
@@ -44,6 +44,7 @@ def upgrade():
             "time_bucket",
             name=op.f("pk_stats_rollups"),
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "decision_times",
@@ -67,6 +68,7 @@ def upgrade():
     op.create_index(
         "ix_decision_times_provider", "decision_times", ["provider_name", "time_bucket", "day", "seconds"]
     )
+    op.create_index("ix_articles_status_imported", "articles", ["status", "imported_at"])
     builds = op.create_table(
         "rollup_builds",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -79,6 +81,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table("rollup_builds")
+    op.drop_index("ix_articles_status_imported", table_name="articles")
     op.drop_index("ix_decision_times_provider", table_name="decision_times")
     op.drop_index("ix_decision_times_bucket", table_name="decision_times")
     op.drop_table("decision_times")
