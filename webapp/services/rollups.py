@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import and_, delete, false, func, insert, or_, select, text, tuple_
+from sqlalchemy import and_, bindparam, delete, false, func, insert, or_, select, text, tuple_
 
 from ..formats import rollups as arithmetic
 from ..formats.rollups import (
@@ -56,21 +57,13 @@ REBUILD_BATCH = 5_000
 
 def _facts(ids) -> dict[int, tuple]:
     """(provider name, provider domain, imported_at, topic ids) of each article."""
-    ids = list(ids)
-    if not ids:
+    ids = {"ids": list(ids)}
+    if not ids["ids"]:
         return {}
     topics = defaultdict(list)
-    for article_id, topic_id in db.session.execute(
-        select(article_topics.c.article_id, article_topics.c.topic_id).where(
-            article_topics.c.article_id.in_(ids)
-        )
-    ):
+    for article_id, topic_id in db.session.execute(_STATEMENTS.topics(), ids):
         topics[article_id].append(topic_id)
-    rows = db.session.execute(
-        select(Article.id, Article.provider_name, Article.provider_domain, Article.imported_at).where(
-            Article.id.in_(ids)
-        )
-    )
+    rows = db.session.execute(_STATEMENTS.facts(), ids)
     return {row.id: (row.provider_name, row.provider_domain, row.imported_at, topics[row.id]) for row in rows}
 
 
@@ -151,29 +144,67 @@ def _import_keys(facts) -> list[tuple]:
 
 
 def _write(changes: list[tuple[tuple, int]]) -> None:
-    if not changes:
-        return
-    table = StatsRollup.__table__
-    statement = upsert(table, db.session.get_bind().dialect.name)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(KEY_COLUMNS), set_={"count": table.c.count + statement.excluded["count"]}
-    )
-    db.session.execute(
-        statement, [dict(zip(KEY_COLUMNS, key, strict=True)) | {"count": n} for key, n in changes]
-    )
+    if changes:
+        rows = [dict(zip(KEY_COLUMNS, key, strict=True)) | {"count": n} for key, n in changes]
+        db.session.execute(_STATEMENTS.add_counts(_dialect()), rows)
 
 
 def _write_times(rows: list[dict], undecided: list[int]) -> None:
-    table = DecisionTime.__table__
     if undecided:
-        db.session.execute(delete(table).where(table.c.article_id.in_(undecided)))
+        db.session.execute(_STATEMENTS.forget_times(), {"ids": undecided})
     if rows:
-        statement = upsert(table, db.session.get_bind().dialect.name)
-        statement = statement.on_conflict_do_update(
-            index_elements=["article_id"],
-            set_={name: statement.excluded[name] for name in rows[0] if name != "article_id"},
+        db.session.execute(_STATEMENTS.put_times(_dialect()), sorted(rows, key=lambda row: row["article_id"]))
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+class _STATEMENTS:
+    """The statements every decision runs, built once (as changes._STATEMENTS)."""
+
+    @staticmethod
+    @cache
+    def topics():
+        return select(article_topics.c.article_id, article_topics.c.topic_id).where(
+            article_topics.c.article_id.in_(bindparam("ids", expanding=True))
         )
-        db.session.execute(statement, sorted(rows, key=lambda row: row["article_id"]))
+
+    @staticmethod
+    @cache
+    def facts():
+        return select(Article.id, Article.provider_name, Article.provider_domain, Article.imported_at).where(
+            Article.id.in_(bindparam("ids", expanding=True))
+        )
+
+    @staticmethod
+    @cache
+    def add_counts(dialect: str):
+        table = StatsRollup.__table__
+        statement = upsert(table, dialect)
+        return statement.on_conflict_do_update(
+            index_elements=list(KEY_COLUMNS), set_={"count": table.c.count + statement.excluded["count"]}
+        )
+
+    @staticmethod
+    @cache
+    def put_times(dialect: str):
+        table = DecisionTime.__table__
+        statement = upsert(table, dialect)
+        return statement.on_conflict_do_update(
+            index_elements=["article_id"],
+            set_={
+                column.name: statement.excluded[column.name]
+                for column in table.c
+                if column.name != "article_id"
+            },
+        )
+
+    @staticmethod
+    @cache
+    def forget_times():
+        table = DecisionTime.__table__
+        return delete(table).where(table.c.article_id.in_(bindparam("ids", expanding=True)))
 
 
 def is_built() -> bool:
