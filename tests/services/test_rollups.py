@@ -1,5 +1,6 @@
-"""The rollups against the full aggregation: random histories of imports, re-imports, decisions,
-undos, reopenings, heat changes and merges across midnight UTC, then every figure both ways."""
+"""The rollups against the full aggregation: random histories of imports, re-imports, decisions
+(one and bulk), undos (one and of a batch), reopenings, heat changes and merges across midnight UTC,
+then every figure both ways, and the rollups kept change by change against the rollups rebuilt."""
 
 from datetime import UTC, datetime, timedelta
 from unittest import mock
@@ -11,12 +12,12 @@ from sqlalchemy import select
 
 from tests.factories import empty_tables, write_seed
 from webapp.formats import rollups as arithmetic
-from webapp.models import APPROVED, REJECTED, Article, AuditEvent, DecisionTime, StatsRollup, db
+from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, DecisionTime, StatsRollup, db
 from webapp.services import merging, moderation, rollups, stats
 from webapp.services.accounts import create_user
 from webapp.services.actions import UNDOABLE
 from webapp.services.seed_import import import_paths
-from webapp.services.undo import undo
+from webapp.services.undo import undo, undo_batch
 
 START = datetime(2026, 3, 8, 21, 0, tzinfo=UTC)
 STALE = timedelta(hours=48)
@@ -38,7 +39,7 @@ FILTERS = [
 
 operations = st.lists(
     st.tuples(
-        st.sampled_from(["import", "decide", "decide", "decide", "reopen", "undo", "heat", "merge"]),
+        st.sampled_from(["import", "decide", "decide", "bulk", "reopen", "undo", "heat", "merge"]),
         st.integers(0, 7),  # which article, or which seed name to (re)import
         st.integers(0, 2),  # which moderator, provider or verdict
         st.frozensets(st.sampled_from(TOPICS), max_size=2),
@@ -78,6 +79,13 @@ def play(history, folder, users, clock) -> None:
         try:
             if action == "decide" and article.status not in (APPROVED, REJECTED):
                 moderation.decide(article.id, user, (APPROVED, REJECTED, APPROVED)[choice], article.version)
+            elif action == "bulk":
+                pending = db.session.execute(
+                    select(Article.id, Article.version).where(Article.status == PENDING).limit(1 + choice)
+                ).all()
+                moderation.bulk_decide(
+                    [tuple(row) for row in pending], user, (REJECTED, APPROVED)[choice % 2]
+                )
             elif action == "reopen" and article.status in (APPROVED, REJECTED):
                 moderation.reopen(article.id, users[2], article.version)
             elif action == "heat":
@@ -92,7 +100,8 @@ def play(history, folder, users, clock) -> None:
                     .limit(1)
                 )
                 if event is not None:
-                    undo(event.id, user, window_seconds=10**9, now=clock.now)
+                    reverse = undo_batch if event.after.get("batch") else undo
+                    reverse(event.id, user, window_seconds=10**9, now=clock.now)
         except (moderation.changes.Conflict, moderation.changes.InvalidInput, LookupError):
             pass  # an operation this history makes impossible (merged twice, undone meanwhile...)
         db.session.rollback()
