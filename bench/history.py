@@ -97,6 +97,7 @@ from webapp.models import (
     article_topics,
     db,
 )
+from webapp.services import rollups
 
 from .generate import OUTLETS, yaml_double_quoted
 from .vocabulary import (
@@ -1174,6 +1175,13 @@ def write_history(
                 ]
             )
             dialect = connection.dialect.name
+        written = rollups.rebuild()
+        if dialect == "postgresql":
+            with db.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    text("VACUUM ANALYZE stats_rollups, decision_times")
+                )
+        log(f"  built {written['rollups']:,} rollups in {time.perf_counter() - migrated:.1f}s")
         db.session.remove()
         db.engine.dispose()
     finished = time.perf_counter()

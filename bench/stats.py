@@ -23,7 +23,10 @@ reading the whole body); every answer must be 200. Prints the median and p90 (ne
 rank) per route and database, the ratio of the medians to the bare route and the body
 size, or the same as JSON with --json.
 
-Target (from the issue): `/stats?period=30d`, the page, answers in a median under 300 ms
+Then the page once more with the rollups set aside (their build marker removed for the
+run, put back after): the full aggregation the dashboard used before the rollups ("before").
+
+Target (from the issue): `/stats?period=30d`, the page, answers with a p95 under 50 ms
 on each database. Exit status: 0 when it does on every database, 1 when not, 2 when the
 benchmark could not run (a database unreachable, a route answering 404: its name is
 printed, the login refused...). Writing the history takes about a minute per database
@@ -52,7 +55,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import bare_app, history
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-TARGET_MS = 300
+TARGET_MS = 50
 TARGET_ROUTE = "stats page"
 WARMUP = 2
 ROUTES = (  # name, path, headers
@@ -105,6 +108,7 @@ def time_requests(client, path: str, headers: dict, requests: int, name: str) ->
         "requests": requests,
         "median_ms": statistics.median(took),
         "p90_ms": nearest_rank(took, 0.9),
+        "p95_ms": nearest_rank(took, 0.95),
         "min_ms": min(took),
         "max_ms": max(took),
         "bytes": sizes[-1],
@@ -204,6 +208,8 @@ def measure_database(url: str, args, bare: dict) -> dict:
             problems += check(run)
             run["x_bare"] = run["median_ms"] / bare["median_ms"]
             runs.append(run)
+        log(f"  stats page, full aggregation: {WARMUP} + {args.requests} requests")
+        runs.append(time_full_aggregation(app, client, args.requests))
     finally:
         with app.app_context():
             db.engine.dispose()
@@ -216,11 +222,31 @@ def measure_database(url: str, args, bare: dict) -> dict:
         "problems": problems,
         "target": {
             "route": TARGET_ROUTE,
-            "max_median_ms": TARGET_MS,
-            "median_ms": target["median_ms"],
-            "pass": target["median_ms"] < TARGET_MS,
+            "max_p95_ms": TARGET_MS,
+            "p95_ms": target["p95_ms"],
+            "pass": target["p95_ms"] < TARGET_MS,
         },
     }
+
+
+def time_full_aggregation(app, client, requests: int) -> dict:
+    """The stats page as it was before the rollups: their build marker set aside for the run."""
+    from webapp.models import RollupBuild, db
+
+    with app.app_context():
+        built = db.session.get(RollupBuild, 1)
+        built_at = built.built_at
+        db.session.delete(built)
+        db.session.commit()
+    try:
+        path, headers = ROUTES[0][1], ROUTES[0][2]
+        run = time_requests(client, path, headers, requests, "before: full aggr.")
+        run.pop("body")
+        return run
+    finally:
+        with app.app_context():
+            db.session.add(RollupBuild(id=1, built_at=built_at))
+            db.session.commit()
 
 
 def format_table(report: dict) -> str:
@@ -236,7 +262,7 @@ def format_table(report: dict) -> str:
         lines += [
             "",
             f"{result['database']} ({result['url']}; history {how})",
-            f"{'':18}{'':31}{'median':>10}{'p90':>10}{'x bare':>9}{'bytes':>10}",
+            f"{'':18}{'':31}{'median':>10}{'p90':>10}{'p95':>10}{'x bare':>9}{'bytes':>10}",
         ]
         for run in [bare, *result["runs"]]:
             ratio = run["median_ms"] / bare["median_ms"]
@@ -246,12 +272,13 @@ def format_table(report: dict) -> str:
                 else "bare_app GET /"
             )
             lines.append(
-                f"{run['name']:18}{path:31}{run['median_ms']:8.1f}ms{run['p90_ms']:8.1f}ms{ratio:9.0f}{run['bytes']:10,}"
+                f"{run['name']:18}{path:31}{run['median_ms']:8.1f}ms{run['p90_ms']:8.1f}ms"
+                f"{run['p95_ms']:8.1f}ms{ratio:9.0f}{run['bytes']:10,}"
             )
         target = result["target"]
         lines.append(
-            f"target: {target['route']} median < {target['max_median_ms']} ms: "
-            f"{target['median_ms']:.1f} ms {'PASS' if target['pass'] else 'FAIL'}"
+            f"target: {target['route']} p95 < {target['max_p95_ms']} ms: "
+            f"{target['p95_ms']:.1f} ms {'PASS' if target['pass'] else 'FAIL'}"
         )
         lines += [f"WARNING: {problem}" for problem in result["problems"]]
     return "\n".join(lines)

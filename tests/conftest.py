@@ -12,7 +12,16 @@ import redis
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from tests.factories import PASSWORD, REDIS_URL, SEEDS, SHARED, FreshRequestClient, csrf_token, make_app
+from tests.factories import (
+    PASSWORD,
+    REDIS_URL,
+    SEEDS,
+    SHARED,
+    FreshRequestClient,
+    csrf_token,
+    empty_tables,
+    make_app,
+)
 from webapp.models import Article, db
 from webapp.services.accounts import create_user
 from webapp.services.seed_import import import_paths
@@ -53,20 +62,8 @@ def app(migrated):
     with app.app_context():
         yield app
         db.session.remove()
-        _empty_tables()
+        empty_tables()
         db.engine.dispose()
-
-
-def _empty_tables():
-    # The counters last: on SQLite, deleting articles fires the triggers that keep them.
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    tables.sort(key=lambda name: name == "article_counts")
-    with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from bs4 import BeautifulSoup
 from flask import g
 from flask.testing import FlaskClient
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 
 from webapp import create_app
-from webapp.models import Article, db
+from webapp.models import Article, RollupBuild, db, utcnow
 from webapp.services.seed_import import import_paths
 
 try:
@@ -77,6 +77,20 @@ def fresh(article_id: int) -> Article:
     """The article as the database now holds it."""
     db.session.expire_all()
     return db.session.get(Article, article_id)
+
+
+def empty_tables():
+    """Every table emptied, as migrated: the rollups of an empty database count everything there is."""
+    # The counters last: on SQLite, deleting articles fires the triggers that keep them.
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    tables.sort(key=lambda name: name == "article_counts")
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+        connection.execute(insert(RollupBuild.__table__).values(id=1, built_at=utcnow()))
 
 
 def seed_text(front_matter: str, body: str = "") -> str:
@@ -293,6 +307,8 @@ def write_seed(
     topics=(),
     provider="Example",
     excerpt="An excerpt",
+    domain="example.com",
+    related=1,
 ):
     """Write a small valid seed `name`.md into `folder`."""
     lines = [
@@ -305,13 +321,16 @@ def write_seed(
         f"heat: {heat}",
         "provider:",
         f"  name: {provider}",
-        "  domain: example.com",
+        f"  domain: {domain}",
     ]
     if quality is not None:
         lines.append(f"quality: {quality}")
     if topics:
         lines += ["topics:"] + [f"  - {topic}" for topic in topics]
-    lines += ["related:", "  - title: R", "    webUrl: https://r.example/1", "---", ""]
+    lines += ["related:"]
+    for number in range(1, related + 1):
+        lines += [f"  - title: R{number}", f"    webUrl: https://r.example/{number}"]
+    lines += ["---", ""]
     (folder / f"{name}.md").write_text("\n".join(lines), encoding="utf-8")
 
 

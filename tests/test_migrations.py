@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from webapp import MIGRATIONS
+from webapp.formats.rollups import IMPORTS
 from webapp.models import db
 
 
@@ -93,8 +94,12 @@ def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
                     )
                 )
         upgrade()
-        # Migrations make the schema only; the derived data of older articles comes from `seeds reindex`.
+        with db.engine.connect() as connection:  # rollups not built: the stats aggregate the articles
+            assert connection.execute(text("SELECT count(*) FROM rollup_builds")).scalar() == 0
+        # Migrations make the schema only; the derived data of older articles comes from `seeds reindex`
+        # and `stats rebuild-rollups`.
         assert app.test_cli_runner().invoke(args=["seeds", "reindex"]).exit_code == 0
+        assert app.test_cli_runner().invoke(args=["stats", "rebuild-rollups"]).exit_code == 0
         with db.engine.connect() as connection:
             assert (
                 connection.execute(
@@ -119,6 +124,9 @@ def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
                 connection.execute(text("SELECT decided_by_id FROM articles WHERE identity = 'a'")).scalar()
                 == 1
             )
+            assert connection.execute(text("SELECT count(*) FROM rollup_builds")).scalar() == 1
+            imported = text("SELECT sum(count) FROM stats_rollups WHERE grain = :grain")
+            assert connection.execute(imported, {"grain": IMPORTS}).scalar() == 2
             assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
         db.engine.dispose()
 

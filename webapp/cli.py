@@ -14,7 +14,7 @@ from flask import current_app
 from flask_migrate.cli import db as migrate_cli
 
 from .models import ROLES
-from .services import import_runs, seed_watch
+from .services import import_runs, rollups, seed_watch
 from .services.accounts import (
     AccountError,
     create_user,
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 seeds_cli = click.Group("seeds", help="Load seed files into the review queue.")
 users_cli = click.Group("users", help="Manage who can log in.")
+stats_cli = click.Group("stats", help="The stats dashboard's rollups.")
 # Flask-Migrate's `db` commands (upgrade, migrate...), and `db backup` beside them.
 db_cli = click.Group(
     "db",
@@ -51,6 +52,7 @@ def init_app(app) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(seeds_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(stats_cli)
     app.cli.add_command(export_command)
 
 
@@ -169,6 +171,15 @@ def reindex_command():
     click.echo(
         f"reindexed {report.articles} articles: {report.suggestions} duplicate suggestions, "
         f"{report.matches} possible duplicates across the queue, {report.covered} links covered together"
+    )
+
+
+@stats_cli.command("rebuild-rollups")
+def rebuild_rollups_command():
+    """Count every decision, import and merge into the stats' rollups again, from the articles."""
+    written = rollups.rebuild()
+    click.echo(
+        f"rebuilt the stats rollups: {written['rollups']} rows, {written['decision_times']} decision times"
     )
 
 

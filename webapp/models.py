@@ -15,11 +15,14 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -189,6 +192,8 @@ class Article(db.Model):
         Index("ix_articles_updated", "updated_at", "id"),
         # "you: 57 today" (counts.decided_today): a range over one moderator's decisions, not everyone's.
         Index("ix_articles_decider_day", "decided_by_id", "decided_at"),
+        # The stats' oldest pending article (stats.pending_figures), without visiting every pending row.
+        Index("ix_articles_status_imported", "status", "imported_at"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
     )
 
@@ -464,3 +469,55 @@ class ImportRefusal(db.Model):
     outcome: Mapped[str] = mapped_column(String(10))
     file: Mapped[str] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
+
+
+class StatsRollup(db.Model):
+    """A day's count of decisions, imports or merges along some dimensions (formats.rollups' grains).
+
+    Kept by services.rollups in the same transaction as each change it counts, never by triggers.
+    """
+
+    __tablename__ = "stats_rollups"
+    # SQLite keeps the rows in key order, so that a period's rows of a grain are read as one range.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    grain: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    moderator_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), primary_key=True)
+    topics: Mapped[str] = mapped_column(Text, primary_key=True)
+    provider_name: Mapped[str] = mapped_column(Text, primary_key=True)
+    provider_domain: Mapped[str] = mapped_column(Text, primary_key=True)
+    heat_bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time_bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class DecisionTime(db.Model):
+    """A decided article's exact time to decision, beside its rollup dimensions: where a percentile
+    located in the rollups' time buckets is read exactly."""
+
+    __tablename__ = "decision_times"
+    __table_args__ = (
+        Index("ix_decision_times_bucket", "time_bucket", "day", "seconds"),
+        Index("ix_decision_times_provider", "provider_name", "time_bucket", "day", "seconds"),
+    )
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    seconds: Mapped[float] = mapped_column(Float)
+    time_bucket: Mapped[int] = mapped_column(Integer)
+    moderator_id: Mapped[int] = mapped_column(Integer)
+    topics: Mapped[str] = mapped_column(Text)
+    provider_name: Mapped[str] = mapped_column(Text)
+    provider_domain: Mapped[str] = mapped_column(Text)
+
+
+class RollupBuild(db.Model):
+    """When the rollups were last built from the articles and audit events; none: not built yet,
+    so the stats aggregate the articles instead (services.rollups.dashboard)."""
+
+    __tablename__ = "rollup_builds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,7 +16,7 @@ from functools import cache
 from sqlalchemy import bindparam, insert, select, update
 
 from ..models import Article, AuditEvent, User, db, utcnow
-from . import claims, metrics
+from . import claims, metrics, rollups
 
 STATE = (Article.status, Article.heat, Article.decided_by_id, Article.decided_at, Article.reject_reason)
 
@@ -82,7 +82,7 @@ def apply_each(items: list[tuple[int, int, Change]], user: User) -> Outcome:
     ids = [article_id for article_id, _, _ in items]
     current = {row.id: row for row in db.session.execute(_STATEMENTS.current_state(), {"ids": ids})}
     outcome = Outcome()
-    released, conflicts = [], []
+    released, conflicts, counted, merges = [], [], [], []
     for article_id, seen_version, change in items:
         row = current.get(article_id)
         if row is None:
@@ -95,10 +95,14 @@ def apply_each(items: list[tuple[int, int, Change]], user: User) -> Outcome:
         if change.apply_extra is not None:
             change.apply_extra()
         outcome.events.append(_event(change, user, article_id, row, seen_version, now))
+        counted.append((article_id, row._mapping, {**row._mapping, **change.columns}))
+        if change.action == "merge":
+            merges.append((article_id, user.id, now))
         if change.release_claims:
             released.append(article_id)
     if released:
         claims.release_all(released)
+    rollups.record_changes(counted, merges)
     if len(outcome.events) > 1:
         for event in outcome.events:
             event["after"]["batch"] = len(outcome.events)

@@ -467,12 +467,20 @@ def filter_choices() -> dict[str, list[str]]:
 def provider_suggestions() -> list[str]:
     """Every provider name and domain there is, sorted: the provider field's suggestions.
 
-    Each half of the union reads its own index (ix_articles_provider_name, _domain) alone.
+    Each half of the union skips through its own index (ix_articles_provider_name, _domain) from
+    one value to the next, a few hundred lookups instead of reading every article's entry.
     """
-    names = select(Article.provider_name.label("value"))
-    domains = select(Article.provider_domain).where(Article.provider_domain.is_not(None))
-    both = union(names, domains).subquery()
-    return db.session.scalars(select(both.c.value).order_by(both.c.value)).all()
+    both = union(_distinct(Article.provider_name, "names"), _distinct(Article.provider_domain, "domains"))
+    ordered = both.subquery()
+    return db.session.scalars(select(ordered.c.value).order_by(ordered.c.value)).all()
+
+
+def _distinct(column, name: str):
+    """The distinct non-null values of an indexed column, each found as the least one above the last."""
+    values = select(func.min(column).label("value")).cte(name, recursive=True)
+    following = select(select(func.min(column)).where(column > values.c.value).scalar_subquery())
+    values = values.union_all(following.where(values.c.value.is_not(None)))
+    return select(values.c.value).where(values.c.value.is_not(None))
 
 
 def topic_names() -> list[str]:

@@ -34,7 +34,7 @@ from ..models import (
     db,
     utcnow,
 )
-from . import metrics
+from . import metrics, rollups
 from .story_index import OWN, KeySource, forget_articles, index_articles
 
 SEED_SUFFIXES = (".md", ".txt")
@@ -297,6 +297,7 @@ class _Importer:
 
     def _write(self, fresh: list[_SeedFile], changed: list[_SeedFile]) -> None:
         now = utcnow()
+        counted_before = rollups.import_facts(f.article_id for f in changed)
         updated = [f for f in changed if self._update_article(f, now)]
         if fresh:
             rows = [article_row(f, now) for f in fresh]
@@ -306,6 +307,10 @@ class _Importer:
             for seed_file, article_id in zip(fresh, ids, strict=True):
                 seed_file.article_id = article_id
         self._insert_children(fresh + updated)
+        rollups.record_imports(
+            {f.article_id: counted_before[f.article_id] for f in updated},
+            rollups.import_facts(f.article_id for f in fresh + updated),
+        )
         index_articles({f.article_id: key_sources(f.seed) for f in fresh + updated})
         db.session.commit()
         self.report.imported += len(fresh)

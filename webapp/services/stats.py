@@ -1,4 +1,7 @@
-"""Team-lead statistics: how the desk is doing over a period, aggregated in the database.
+"""Team-lead statistics aggregated from the articles themselves: the figures' definition.
+
+The dashboard reads them summed from daily rollups (services.rollups); this full aggregation is
+what it falls back to before the rollups are built, and what the tests hold the rollups to.
 
 Decisions are read from the articles' current state (who decided, when, approved or
 rejected): a decision later reopened and made again counts once, as it now stands. Times to
@@ -37,7 +40,8 @@ from sqlalchemy import (
     tuple_,
 )
 
-from ..formats.seeds import HEAT_UNSET, heat_label
+from ..formats.rollups import HEAT_BUCKET, TIME_BUCKETS, heat_chart
+from ..formats.seeds import HEAT_UNSET
 from ..models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, User, article_topics, db
 from .filtering import (
     contains_pattern,
@@ -53,19 +57,6 @@ PERIODS = {"today": "Today", "7d": "Last 7 days", "30d": "Last 30 days", "custom
 TOP_TOPICS = TOP_PROVIDERS = 10
 TOP_OUTLETS = 20
 MAX_DAYS = 366
-TIME_BUCKETS = (  # upper bounds in seconds, and labels short enough for the chart's axis
-    (600, "< 10 min"),
-    (1800, "10–30 min"),
-    (3600, "30–60 min"),
-    (7200, "1–2 h"),
-    (21600, "2–6 h"),
-    (43200, "6–12 h"),
-    (86400, "12–24 h"),
-    (172800, "1–2 d"),
-    (604800, "2–7 d"),
-    (None, "> 7 d"),
-)
-HEAT_BUCKET = 20
 
 
 @dataclass(frozen=True)
@@ -146,13 +137,13 @@ def dashboard(filters: StatsFilters, now: datetime, stale_after: timedelta) -> D
         board.per_day = _per_day(window, start, end)
         approved = sum(row["approved"] for row in board.per_day)
         rejected = sum(row["rejected"] for row in board.per_day)
-        pending = _pending_figures(filters, now, stale_after)
+        pending = pending_figures(filters, now, stale_after)
         median, p90 = _percentiles(window, (0.5, 0.9), approved + rejected)
         board.figures = {
             "decided": approved + rejected,
             "approved": approved,
             "rejected": rejected,
-            "approval_rate": _rate(approved, approved + rejected),
+            "approval_rate": rate(approved, approved + rejected),
             **pending,
             "median_seconds_to_decision": median,
             "p90_seconds_to_decision": p90,
@@ -162,8 +153,8 @@ def dashboard(filters: StatsFilters, now: datetime, stale_after: timedelta) -> D
         board.backlog = _backlog(filters, start, end, now, pending["pending_now"], board.per_day)
         board.time_to_decision = _time_histogram(window)
         board.heat = _heat_histogram(window)
-        board.by_topic = _top(_approved_by_topic(window), TOP_TOPICS)
-        board.by_provider = _top(_approved_by_provider(window), TOP_PROVIDERS)
+        board.by_topic = top(_approved_by_topic(window), TOP_TOPICS)
+        board.by_provider = top(_approved_by_provider(window), TOP_PROVIDERS)
         board.per_outlet = _per_outlet(window)
     return board
 
@@ -222,16 +213,16 @@ def _article_conditions(filters: StatsFilters) -> list:
     return conditions
 
 
-def _pending_figures(filters: StatsFilters, now: datetime, stale_after: timedelta) -> dict:
+def pending_figures(filters: StatsFilters, now: datetime, stale_after: timedelta) -> dict:
     conditions = [Article.status == PENDING, *_article_conditions(filters)]
+    # Counted from the (status, published_at) index, the oldest from a partial index of the pending:
+    # one query reading both would visit every pending row.
     row = db.session.execute(
-        select(
-            func.count(),
-            func.count(case((Article.published_at < now - stale_after, 1))),
-            func.min(Article.imported_at),
-        ).where(*conditions)
+        select(func.count(), func.count(case((Article.published_at < now - stale_after, 1)))).where(
+            *conditions
+        )
     ).one()
-    oldest = row[2]
+    oldest = db.session.scalar(select(func.min(Article.imported_at)).where(*conditions))
     return {
         "pending_now": row[0],
         "stale_pending_now": row[1],
@@ -242,7 +233,15 @@ def _pending_figures(filters: StatsFilters, now: datetime, stale_after: timedelt
 def seconds_to_decision():
     """Seconds from import to decision, in the database's own arithmetic."""
     if db.session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(Article.decided_at) - func.julianday(Article.imported_at)) * 86400.0
+        # Whole seconds and microseconds apart: julianday()'s floats put 3600 s at 3599.99999, a bar
+        # too low. The stored text always ends in six digits of microseconds.
+        whole = cast(func.strftime("%s", Article.decided_at), Integer) - cast(
+            func.strftime("%s", Article.imported_at), Integer
+        )
+        micros = cast(func.substr(Article.decided_at, 21, 6), Integer) - cast(
+            func.substr(Article.imported_at, 21, 6), Integer
+        )
+        return whole + micros / 1_000_000.0
     return func.extract("epoch", Article.decided_at - Article.imported_at)
 
 
@@ -290,7 +289,12 @@ def _per_day(window, start: datetime, end: datetime) -> list[dict]:
     rows = db.session.execute(
         select(window.c.day, window.c.status, func.count()).group_by(window.c.day, window.c.status)
     ).all()
-    counts = {(row[0], row[1]): row[2] for row in rows}
+    return per_day_rows({(row[0], row[1]): row[2] for row in rows}, start, end)
+
+
+def per_day_rows(counts: dict[tuple[str, str], int], start: datetime, end: datetime) -> list[dict]:
+    """Approved and rejected on each day of the period, from counts per (ISO day, status)."""
+    counts = {(str(day), status): count for (day, status), count in counts.items()}
     return [
         {
             "day": each,
@@ -322,7 +326,7 @@ def _per_moderator(window) -> list[dict]:
             "approved": approved,
             "rejected": total - approved,
             "decided": total,
-            "approval_rate": _rate(approved, total),
+            "approval_rate": rate(approved, total),
         }
         for name, approved, total in rows
     ]
@@ -357,6 +361,14 @@ def _backlog(
         )
     else:  # the period runs to now for everyone: its decisions per day are the ones needed
         decisions = {row["day"]: row["approved"] + row["rejected"] for row in per_day}
+    return backlog_rows(start, end, now, pending_now, decisions, imports)
+
+
+def backlog_rows(
+    start: datetime, end: datetime, now: datetime, pending_now: int, decisions: dict, imports: dict
+) -> list[dict]:
+    """Pending at the end of each day shown, worked back from now by the decisions and imports
+    per ISO day since the period's start."""
     backlog, pending = [], pending_now
     shown = set(_days(start, end))
     for each in reversed(_days(start, now)):
@@ -382,13 +394,7 @@ def _heat_histogram(window) -> list[dict]:
     rows = db.session.execute(
         select(bucket, func.count()).where(window.c.status == APPROVED).group_by(bucket)
     ).all()
-    counts = {int(row[0]): row[1] for row in rows}
-    top = max((key for key in counts if key != HEAT_UNSET), default=9)
-    histogram = [{"bucket": heat_label(HEAT_UNSET), "count": counts.get(HEAT_UNSET, 0)}]
-    for index in range(max(top, 9) + 1):
-        low = index * HEAT_BUCKET
-        histogram.append({"bucket": f"{low}–{low + HEAT_BUCKET - 1}", "count": counts.get(index, 0)})
-    return histogram
+    return heat_chart({int(row[0]): row[1] for row in rows})
 
 
 def _approved_by_topic(window) -> list[tuple[str, int]]:
@@ -412,7 +418,7 @@ def _approved_by_provider(window) -> list[tuple[str, int]]:
     ).all()
 
 
-def _top(rows: list[tuple[str, int]], limit: int) -> list[dict]:
+def top(rows: list[tuple[str, int]], limit: int) -> list[dict]:
     top = [{"name": name, "count": count} for name, count in rows[:limit]]
     rest = sum(count for _, count in rows[limit:])
     if rest:
@@ -465,7 +471,7 @@ def _outlet_rows(volume: list, median_of: dict) -> list[dict]:
         {
             "outlet": provider,
             "decided": decided,
-            "approval_rate": _rate(approved, decided),
+            "approval_rate": rate(approved, decided),
             "median_seconds_to_decision": None
             if median_of.get(provider) is None
             else round(median_of[provider]),
@@ -479,7 +485,7 @@ def _has_percentile_disc() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _rate(part: int, whole: int) -> float | None:
+def rate(part: int, whole: int) -> float | None:
     return None if not whole else round(part / whole, 4)
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, jsonify, make_response, request
 
 from ..formats import charts
 from ..models import utcnow
-from ..services import accounts, audit_log, listing, stats
+from ..services import accounts, audit_log, listing, rollups, stats
 from ..services.filtering import InvalidCursor
 from .auth import role_required
 from .queue import stale_after
@@ -18,7 +18,7 @@ bp = Blueprint("reports", __name__)
 
 def _dashboard():
     filters, errors = stats.parse_filters(request.args)
-    return stats.dashboard(filters, utcnow(), stale_after()), errors
+    return rollups.dashboard(filters, utcnow(), stale_after()), errors
 
 
 def _choices() -> dict:
