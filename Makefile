@@ -6,13 +6,20 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run serve lint test bench setup setup-dev clean
+.PHONY: run demo serve lint test bench setup setup-dev clean
 
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seeds import seeds/
 	$(BIN)/flask users ensure-admin
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# A new instance/demo.db each time: 2,000 generated seeds in the queue, 90 days of history, and the users
+# demo-moderator, demo-lead and admin with passwords printed once (bench/demo.py).
+DEMO_DB := instance/demo.db
+demo: setup
+	$(BIN)/python -m bench.demo --database $(DEMO_DB) --port $(PORT)
+	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # gunicorn.conf.py on DATABASE_URL; it never migrates (`.venv/bin/copydesk db upgrade` does, beforehand).
 serve: setup
