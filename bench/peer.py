@@ -13,6 +13,8 @@ log off); wrk (`-t2 -c8 --latency`, 127.0.0.1 only) drives each page in turn:
 - Flask-Admin (bench/peer_admin.py): `GET /admin/article/?page=N`, its list view of the pending
   articles, newest first, 50 to a page: page 0 and page `deep page - 1` (its pages count from 0).
 
+Both apps are up during a round, and each page is measured on one and straight after on the other
+(which goes first alternates by round), so that a pair sees the same load on the machine.
 Each page is checked once beforehand to hold 50 article rows, and the deep pages to start at the
 same article. Target: on both pages Copydesk serves at least 8 times Flask-Admin's requests/s, in
 every round (`--repeat`, ratios printed min / median / max). Flask-Admin is the `bench` extra
@@ -102,38 +104,33 @@ def title_of(db_path: Path | str, article_id: int) -> str:
         engine.dispose()
 
 
-def run_copydesk(db_path: Path, paths: list[str], first_id: int, args, scratch: Path) -> list[wrk.WrkResult]:
-    env = {
-        "DATABASE_URL": queue_db.sqlite_url(db_path),
-        "SECRET_KEY": secrets.token_hex(32),
-        "COPYDESK_ENV": "development",
-    }
-    with serve("webapp:create_app()", env, scratch, ready_path="/login") as url:
-        session = log_in(url, queue_db.USERNAME, queue_db.PASSWORD)
-        headers = {"HX-Request": "true", "Cookie": session.cookie_header()}
-        check_copydesk_page(session, paths[0], headers, None)
-        check_copydesk_page(session, paths[1], headers, first_id)
-        script = wrk.get_script(headers)
-        return [
-            measure_get(
-                f"Copydesk queue fragment, {page}", url + path, script, args.seconds, args.warmup, scratch
-            )
-            for page, path in zip(PAGES, paths, strict=True)
-        ]
-
-
-def run_admin(db_path: Path, paths: list[str], first_title: str, args, scratch: Path) -> list[wrk.WrkResult]:
+def run_round(db_path: Path, pages: dict, args, scratch: Path, number: int) -> tuple[list, list]:
+    """Both apps served at once; each page measured on one, then at once on the other (which goes first
+    alternates by round), so that the two figures of a pair see the same load on the machine."""
     env = {"DATABASE_URL": queue_db.sqlite_url(db_path), "SECRET_KEY": secrets.token_hex(32)}
-    with serve("bench.peer_admin:create_app()", env, scratch, ready_path=LIST_PATH) as url:
-        check_admin_page(url, paths[0], None)
-        check_admin_page(url, paths[1], first_title)
-        script = wrk.get_script({})
-        return [
-            measure_get(
-                f"Flask-Admin list view, {page}", url + path, script, args.seconds, args.warmup, scratch
-            )
-            for page, path in zip(PAGES, paths, strict=True)
+    with (
+        serve("webapp:create_app()", env | {"COPYDESK_ENV": "development"}, scratch, "/login") as ours,
+        serve("bench.peer_admin:create_app()", env, scratch, ready_path=LIST_PATH) as theirs,
+    ):
+        session = log_in(ours, queue_db.USERNAME, queue_db.PASSWORD)
+        headers = {"HX-Request": "true", "Cookie": session.cookie_header()}
+        check_copydesk_page(session, pages["copydesk"][0], headers, None)
+        check_copydesk_page(session, pages["copydesk"][1], headers, pages["first_id"])
+        check_admin_page(theirs, pages["admin"][0], None)
+        check_admin_page(theirs, pages["admin"][1], pages["first_title"])
+        sides = [
+            ("Copydesk queue fragment", ours, pages["copydesk"], wrk.get_script(headers)),
+            ("Flask-Admin list view", theirs, pages["admin"], wrk.get_script({})),
         ]
+        measured: dict[str, list[wrk.WrkResult]] = {name: [] for name, *_ in sides}
+        for index, page in enumerate(PAGES):
+            for name, url, paths, script in sides if number % 2 else sides[::-1]:
+                measured[name].append(
+                    measure_get(
+                        f"{name}, {page}", url + paths[index], script, args.seconds, args.warmup, scratch
+                    )
+                )
+    return measured["Copydesk queue fragment"], measured["Flask-Admin list view"]
 
 
 def figures(rounds: list[tuple[list[wrk.WrkResult], list[wrk.WrkResult]]], deep_page: int) -> list[dict]:
@@ -218,13 +215,16 @@ def run(args, scratch: Path) -> dict:
     cursor, first_id = deep_page_start(db_path, args.deep_page)
     copydesk_paths = [FRAGMENT_PATH, f"{FRAGMENT_PATH}&after={quote(cursor)}"]
     admin_paths = [f"{LIST_PATH}?page=0", f"{LIST_PATH}?page={args.deep_page - 1}"]
-    first_title = title_of(db_path, first_id)
+    pages = {
+        "copydesk": copydesk_paths,
+        "admin": admin_paths,
+        "first_id": first_id,
+        "first_title": title_of(db_path, first_id),
+    }
     rounds = []
     for number in range(1, args.repeat + 1):
         log(f"round {number} of {args.repeat}")
-        copydesk = run_copydesk(db_path, copydesk_paths, first_id, args, scratch)
-        admin = run_admin(db_path, admin_paths, first_title, args, scratch)
-        rounds.append((copydesk, admin))
+        rounds.append(run_round(db_path, pages, args, scratch, number))
     return {
         "articles": args.n,
         "deep_page": args.deep_page,
