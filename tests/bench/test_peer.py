@@ -11,6 +11,7 @@ from bench.peer import PAGES, deep_page_start, figures, format_table
 from bench.peer_admin import LIST_PATH, PAGE_SIZE
 from bench.wrk import WrkResult
 from tests.factories import csrf_token
+from webapp.models import Article, db
 
 pytest.importorskip("flask_admin", reason="Flask-Admin is the bench extra: pip install -e '.[dev,bench]'")
 
@@ -36,13 +37,17 @@ def admin_client(app, migrated, monkeypatch):
 
     assert queue_db.prepare(migrated, 3 * PAGE_SIZE, PAGE_SIZE, 1, "secret", log=lambda _message: None)
     monkeypatch.setenv("DATABASE_URL", migrated)
-    return create_app().test_client()
+    admin = create_app()
+    yield admin.test_client()
+    with admin.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_flask_admin_and_the_queue_list_the_same_pending_articles_on_both_pages(
     app, client, migrated, admin_client
 ):
-    from webapp.models import Article, db
+    from webapp.models import db
 
     form = {"username": queue_db.USERNAME, "password": queue_db.PASSWORD, "csrf_token": csrf_token(client)}
     assert client.post("/login", data=form).status_code == 302
