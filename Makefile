@@ -53,8 +53,8 @@ bench: setup-dev
 	$(BIN)/python -m bench.scale $(SCALE_PG) $(BENCH_SCALE_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.results --results $(BENCH_RESULTS) --check
 
-# Every benchmark above at small sizes, through the same code, in about two minutes: CI runs it to keep
-# them working. Targets are printed, not enforced (small sizes on a busy machine say little).
+# Every benchmark above at small sizes, through the same code, in two to three minutes: it fails only
+# when one cannot run. Targets are printed, not enforced (small sizes on a busy machine say little).
 BENCH_QUICK_RESULTS ?= bench/results-quick.json
 bench-quick: setup-dev
 	rm -f $(BENCH_QUICK_RESULTS)
