@@ -6,13 +6,20 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run serve lint test bench setup setup-dev clean
+.PHONY: run demo serve lint test bench bench-quick setup setup-dev clean
 
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seeds import seeds/
 	$(BIN)/flask users ensure-admin
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# A new instance/demo.db each time: 2,000 generated seeds in the queue, 90 days of history, and the users
+# demo-moderator, demo-lead and admin with passwords printed once (bench/demo.py).
+DEMO_DB := instance/demo.db
+demo: setup
+	$(BIN)/python -m bench.demo --database $(DEMO_DB) --port $(PORT)
+	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # gunicorn.conf.py on DATABASE_URL; it never migrates (`.venv/bin/copydesk db upgrade` does, beforehand).
 serve: setup
@@ -26,14 +33,42 @@ lint: setup-dev
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Each benchmark prints its figures and goes on past a missed target (exit 1; 2, could not run, stops
+# make); load_queue and peer also write theirs into BENCH_RESULTS, printed as one table at the end, whose
+# --check fails on a missed target. bench/README.md says how to rerun each by hand.
+# BENCH_POSTGRES_URL: the PostgreSQL database for stats and scale (default: theirs, test and copydesk_scale).
+BENCH_RESULTS ?= bench/results.json
+BENCH_POSTGRES_URL ?=
+GO_ON = || [ $$? -eq 1 ]
+STATS_PG = $(if $(BENCH_POSTGRES_URL),--postgres-url $(BENCH_POSTGRES_URL))
+SCALE_PG = $(if $(BENCH_POSTGRES_URL),--database-url $(BENCH_POSTGRES_URL))
 bench: setup-dev
-	$(BIN)/python -m bench.import_seeds $(BENCH_ARGS)
-	$(BIN)/python -m bench.load_queue $(BENCH_ARGS)
-	$(BIN)/python -m bench.export $(BENCH_EXPORT_ARGS)
-	$(BIN)/python -m bench.duplicates $(BENCH_DUPLICATES_ARGS)
-	$(BIN)/python -m bench.big_seed $(BENCH_BIG_SEED_ARGS)
-	$(BIN)/python -m bench.stats $(BENCH_STATS_ARGS)
-	$(BIN)/python -m bench.scale $(BENCH_SCALE_ARGS)
+	$(BIN)/python -m bench.import_seeds $(BENCH_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.load_queue --results $(BENCH_RESULTS) $(BENCH_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.peer --results $(BENCH_RESULTS) $(BENCH_PEER_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.export $(BENCH_EXPORT_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.duplicates $(BENCH_DUPLICATES_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.big_seed $(BENCH_BIG_SEED_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.stats $(STATS_PG) $(BENCH_STATS_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.scale $(SCALE_PG) $(BENCH_SCALE_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.results --results $(BENCH_RESULTS) --check
+
+# Every benchmark above at small sizes, through the same code, in two to three minutes: it fails only
+# when one cannot run. Targets are printed, not enforced (small sizes on a busy machine say little).
+BENCH_QUICK_RESULTS ?= bench/results-quick.json
+bench-quick: setup-dev
+	rm -f $(BENCH_QUICK_RESULTS)
+	$(BIN)/python -m bench.import_seeds --n 300 --repeat 1 $(GO_ON)
+	$(BIN)/python -m bench.load_queue --n 2000 --unique 500 --seconds 1 --warmup 0 \
+		--results $(BENCH_QUICK_RESULTS) $(GO_ON)
+	$(BIN)/python -m bench.peer --n 2500 --unique 500 --deep-page 40 --seconds 1 --warmup 0 --repeat 1 \
+		--results $(BENCH_QUICK_RESULTS) $(GO_ON)
+	$(BIN)/python -m bench.export --n 2000 --unique 500 $(GO_ON)
+	$(BIN)/python -m bench.duplicates --links 20000 --lookups 50 $(GO_ON)
+	$(BIN)/python -m bench.big_seed --entries 500 $(GO_ON)
+	$(BIN)/python -m bench.stats $(STATS_PG) --articles 2000 --events 10000 --requests 3 $(GO_ON)
+	$(BIN)/python -m bench.scale $(SCALE_PG) --fresh --n 1500 --unique 300 --seconds 1 --warmup 0 $(GO_ON)
+	$(BIN)/python -m bench.results --results $(BENCH_QUICK_RESULTS)
 
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev
@@ -46,7 +81,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed tests/readers/package-lock.json
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@# gray-matter, the front-matter reader of static-site and CMS tools, reads our exports in a test.
 	if command -v npm >/dev/null; then npm ci --prefix tests/readers --no-audit --no-fund --silent; \
 	else echo "npm not found: the gray-matter export test will skip"; fi

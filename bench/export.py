@@ -221,9 +221,9 @@ def measure_export(db_path: Path, fmt: str, scratch: Path, profile: bool) -> dic
     log(f"export: format {fmt}" + (", under cProfile" if profile else ""))
     out = scratch / ("export" if fmt == "dir" else f"export.{fmt}")
     figures, peak_rss_mb = run_child("export", "export", db_path, fmt, out, "profile" if profile else "plain")
-    if out.is_dir():
+    if out.is_dir() and not out.is_symlink():
         shutil.rmtree(out)
-    else:
+    else:  # a file, or the dir format's link to its version (which goes with the scratch folder)
         out.unlink()
     return {"name": f"export ({fmt})", "format": fmt, **figures, "peak_rss_mb": peak_rss_mb}
 

@@ -1,7 +1,7 @@
 """Queue load benchmark: real HTTP through gunicorn, driven by wrk, against a bare Flask route.
 
     python -m bench.load_queue [--n 100000] [--unique 10000] [--db PATH] [--seconds 10]
-                               [--warmup 2] [--repeat 1] [--json]
+                               [--warmup 2] [--repeat 1] [--json] [--results PATH]
 
 With N articles in a SQLite database (WAL), under the same gunicorn settings for both
 apps (`-w 2 --worker-class sync -b 127.0.0.1:PORT`, access log off), wrk
@@ -26,7 +26,8 @@ approve + next panel at least 0.08 each, and approve + next panel answers 99% wi
 Prints requests/s, the ratio to bare, p50 and p99 latency (wrk's --latency)
 and responses that were not 2xx (a 409 is a version conflict: there should be none), or
 the same as JSON with --json. gunicorn (pip) and wrk (apt-get) are installed when
-missing. Exit status: 0 when every target passes, 1 when one fails,
+missing. With --results the figures also go into that file (bench/results.py), each round's
+beside the same round's bare route. Exit status: 0 when every target passes, 1 when one fails,
 2 when the benchmark could not run (e.g. the queue routes are not there).
 
 The database (see bench/queue_db.py) is built in a scratch folder and deleted afterwards,
@@ -54,7 +55,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import queue_db, wrk
+from . import queue_db, results, wrk
 from .http_session import Session, SessionError, csrf_token, log_in
 from .servers import GUNICORN_ARGS, ServerError, serve
 
@@ -278,14 +279,7 @@ def format_table(report: dict) -> str:
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.load_queue", description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100_000, help="articles in the database (default 100,000)")
-    parser.add_argument(
-        "--unique", type=int, default=10_000, help="seeds imported before copying up to N (default 10,000)"
-    )
-    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    parser.add_argument(
-        "--db", type=Path, help="SQLite file to build, or to reuse when it already holds N articles"
-    )
+    queue_db.add_arguments(parser)
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run (default 10)")
     parser.add_argument(
         "--warmup", type=int, default=2, help="unmeasured wrk seconds before each GET run (default 2)"
@@ -294,6 +288,7 @@ def parse_args(argv):
         "--repeat", type=int, default=1, help="rounds of the three runs; medians are printed (default 1)"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    results.add_argument(parser)
     args = parser.parse_args(argv)
     if args.n < ROWS + 1000 or args.unique < 1 or args.seconds < 1 or args.warmup < 0 or args.repeat < 1:
         parser.error(
@@ -323,16 +318,55 @@ def run(args, scratch: Path) -> dict:
     return summary(rounds, approved, args, took)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def run_and_print(name: str, args, run, format_table) -> dict | None:
+    """`run(args, scratch)` in a scratch folder, its report printed (JSON with --json); None when it could
+    not run (the reason logged)."""
     try:
-        with tempfile.TemporaryDirectory(prefix="copydesk-load-") as scratch:
+        with tempfile.TemporaryDirectory(prefix=f"copydesk-{name}-") as scratch:
             report = run(args, Path(scratch))
     except (BenchmarkError, SessionError, ServerError, queue_db.DatabaseError) as error:
-        log(f"load_queue: {error}")
-        return 2
+        log(f"{name}: {error}")
+        return None
     print(json.dumps(report, indent=1) if args.json else format_table(report))
+    return report
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    report = run_and_print("load_queue", args, run, format_table)
+    if report is None:
+        return 2
+    if args.results:
+        settings = {key: report[key] for key in ("articles", "gunicorn", "wrk", "rounds")}
+        written = results.record("load_queue", result_figures(report), settings, args.results)
+        log(f"figures written to {written}")
     return 0 if all(t["pass"] for t in report["targets"].values()) else 1
+
+
+def result_figures(report: dict) -> list[dict]:
+    """The report's figures for bench/results.py: each measured path over the rounds, the bare route's
+    requests/s of the same rounds as its baseline."""
+    runs = {run["name"]: run for run in report["runs"]}
+    bare = [r["requests_per_second"] for r in runs["bare route"]["rounds"]]
+    built = []
+    for name in NAMES[1:]:
+        run = runs[name]
+        entry = results.figure(
+            name,
+            "requests/s",
+            [r["requests_per_second"] for r in run["rounds"]],
+            "bare route",
+            bare,
+            min_ratio=TARGETS.get(name),
+            p50_ms=run["p50_ms"],
+            p99_ms=run["p99_ms"],
+            non_2xx=run["non_2xx"],
+        )
+        if name in P99_TARGETS_MS:
+            entry["target"]["max_p99_ms"] = P99_TARGETS_MS[name]
+            entry["pass"] = entry["pass"] and run["p99_ms"] < P99_TARGETS_MS[name]
+        built.append(entry)
+    return built
 
 
 if __name__ == "__main__":

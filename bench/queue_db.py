@@ -15,6 +15,7 @@ statistics taken (ANALYZE), once the rows are in.
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -34,6 +35,18 @@ USERNAME, PASSWORD, ROLE = "bench", "bench-password", "moderator"
 
 class DatabaseError(RuntimeError):
     """The database cannot be used for the benchmark."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--n, --unique, --seed and --db, as the load benchmarks on this database take them."""
+    parser.add_argument("--n", type=int, default=100_000, help="articles in the database (default 100,000)")
+    parser.add_argument(
+        "--unique", type=int, default=10_000, help="seeds imported before copying up to N (default 10,000)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    parser.add_argument(
+        "--db", type=Path, help="SQLite file to build, or to reuse when it already holds N articles"
+    )
 
 
 def sqlite_url(path: Path) -> str:
