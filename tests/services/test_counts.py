@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, event, func, select, text
 
 from tests.factories import HX, post, write_seed
-from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, db
-from webapp.services import counts, moderation
+from webapp.models import APPROVED, PENDING, REJECTED, Article, AuditEvent, RollupBuild, db, utcnow
+from webapp.services import counts, moderation, rollups
 from webapp.services.listing import QueueFilters
 from webapp.services.seed_import import import_paths
 from webapp.services.undo import undo
@@ -271,3 +271,21 @@ def test_a_decision_in_a_view_this_process_never_counted_counts_it_once(client, 
         second = post(client, f"/articles/{ids[1]}/approve", HX, version=1, answer="row", **view)
     assert "2 match these filters" in counts_line(first) and "1 match these filters" in counts_line(second)
     assert len(match_counts_in(seen)) == 1
+
+
+def test_a_moderators_count_today_reads_the_rollups_once_built_and_the_articles_before(tmp_path, make_user):
+    """The same figure both ways, through decisions, a bulk decision and undos."""
+    maria, lee = make_user("maria"), make_user("lee")
+    ids = import_stories(tmp_path, 5)
+    first = moderation.decide(ids[0], maria, APPROVED, 1)
+    moderation.decide(ids[1], maria, REJECTED, 1)
+    moderation.decide(ids[2], lee, APPROVED, 1)
+    moderation.bulk_decide([(article_id, 1) for article_id in ids[3:]], maria, APPROVED)
+    undo(first["id"], maria)
+    now = utcnow()
+    assert rollups.is_built()
+    from_rollups = {user.id: counts.decided_today(user.id, now) for user in (maria, lee)}
+    db.session.execute(delete(RollupBuild))
+    from_articles = {user.id: counts.decided_today(user.id, now) for user in (maria, lee)}
+    assert from_rollups == from_articles == {maria.id: 3, lee.id: 1}
+    db.session.rollback()

@@ -1,13 +1,15 @@
 """The queue's counts: "411 pending · 38 match these filters · you: 57 today".
 
 Cheap enough to send with every decision: the articles per status are counters the database
-keeps (`ArticleCount`, by triggers), and a moderator's decisions today are a range of their own in
-`ix_articles_decider_day`. Only a filtered view's matches cost a count over the table (as its listing
-query scans, until full-text search), so `MatchCounts` keeps them for a while, in the database where
-every process sees the same: counted when the queue's first page is rendered, adjusted exactly after
-each decision made in that view by checking its article against the filters before and after (by
-primary key), and counted again by a poll at most once every `MATCH_TTL_SECONDS`. A decision made
-in another view that also changes this one is missed for at most that long.
+keeps (`ArticleCount`, by triggers), and a moderator's decisions today are the day's two
+`BY_MODERATOR` rollup rows (approved, rejected) the stats keep in each decision's transaction; until
+the rollups are built, a range of their own in `ix_articles_decider_day`. Only a filtered view's
+matches cost a count over the table (as its listing query scans, until full-text search), so
+`MatchCounts` keeps them for a while, in the database where every process sees the same: counted
+when the queue's first page is rendered, adjusted exactly after each decision made in that view by
+checking its article against the filters before and after (by primary key), and counted again by a
+poll at most once every `MATCH_TTL_SECONDS`. A decision made in another view that also changes
+this one is missed for at most that long.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from urllib.parse import urlencode
 
 from sqlalchemy import bindparam, case, delete, func, select, update
 
-from ..models import PENDING, Article, ArticleCount, MatchCount, db, upsert, utcnow
+from ..formats.rollups import BY_MODERATOR
+from ..models import PENDING, Article, ArticleCount, MatchCount, RollupBuild, StatsRollup, db, upsert, utcnow
 from .filtering import start_of_day
 from .listing import QueueFilters, count_matching
 
@@ -116,14 +119,32 @@ def status_counts() -> dict[str, int]:
 def decided_today(user_id: int, now: datetime) -> int:
     """Articles `user_id` approved or rejected since midnight UTC and still decided by them.
 
-    Read from the article, not the audit trail, so an undone or reopened decision no longer counts.
+    As the articles stand, not the audit trail, so an undone or reopened decision no longer counts:
+    the rollups count them so. Their two rows cost the same after 15,000 decisions as after one.
     """
+    counted, built = db.session.execute(
+        _rollup_decided_query(), {"day": now.date(), "user_id": user_id}
+    ).one()
+    if built:
+        return counted
     return db.session.scalar(_decided_query(), {"since": start_of_day(now.date()), "user_id": user_id})
 
 
 @cache
 def _status_query():
     return select(ArticleCount.status, ArticleCount.count)
+
+
+@cache
+def _rollup_decided_query():
+    return select(
+        func.coalesce(func.sum(StatsRollup.count), 0),
+        select(RollupBuild.id).scalar_subquery().is_not(None),
+    ).where(
+        StatsRollup.grain == BY_MODERATOR,
+        StatsRollup.day == bindparam("day", type_=StatsRollup.day.type),
+        StatsRollup.moderator_id == bindparam("user_id"),
+    )
 
 
 @cache
