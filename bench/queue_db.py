@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, func, make_url, select, text
 
 from webapp import create_app
 from webapp.models import PENDING, Article, AuditEvent, RelatedLink, User, article_topics, db
+from webapp.services import rollups
 from webapp.services.accounts import create_user
 from webapp.services.seed_import import import_paths
 
@@ -70,6 +71,9 @@ def prepare(where: Path | str, n: int, unique: int, seed: int, secret: str, log=
             )
         if not existing:
             _build(app, n, min(unique, n), seed, log)
+        if not rollups.is_built():  # as a deployment does after upgrading (`stats rebuild-rollups`)
+            built = rollups.rebuild()
+            log(f"  rollups built: {built}")
         if db.session.scalar(select(User.id).where(User.username == USERNAME)) is None:
             create_user(USERNAME, PASSWORD, ROLE)
         if db.engine.dialect.name == "sqlite":
