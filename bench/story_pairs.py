@@ -9,7 +9,9 @@ labelled pair is scored per signal (the own keys' "same URL" and "same headline"
 a related list each signal of formats/stories.py alone, and the old rule: the link alone) and by the
 rule as imported, on the whole set, on the tuning half (even data lines) and on the held-out half
 (odd lines). It then sweeps the rule's constants on the tuning half, chooses the highest recall at
-precision 100 % (ties: the shorter window, then the higher overlap), and shows it on both halves.
+precision >= 97 % that flags none of the issue's own examples of related coverage in the tuning half
+(ISSUE_EXAMPLES; ties: the higher precision, the shorter window, then the higher overlap), and shows
+it on both halves.
 
 `--list` prints each labelled pair's links with their verdict and reason; `--candidates` prints
 every pair the index links in both corpora that the labelled set lacks (to label new ones by hand).
@@ -35,10 +37,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT / "tests" / "data" / "story_pairs.tsv"
 REAL = Path(os.environ.get("COPYDESK_SHARED") or ROOT.parent / "shared") / "real-seeds"
 GENERATED = {"n": 600, "seed": 7}
-PRECISION_FLOOR = 1.0  # on the tuning half: a false flag invites rejecting a distinct story
+# On the tuning half, above the issue's 95 %: a false flag invites rejecting a distinct story.
+PRECISION_FLOOR = 0.97
 WINDOWS_HOURS = (24, 48, 72, 96, 120, 168, None)
 OVERLAPS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 TOPIC_SHARES = (0.6, 0.8, 1.01)  # 1.01: no name is ever the list's topic
+# Issue 16's examples of related coverage that must not be flagged (its "done means"), by seed stem:
+# Login.gov against every Met Police, Scotland Yard and Essex Police story; the stores piece against
+# Scotland Yard.
+ISSUE_EXAMPLES = (
+    ("logingov-to-add-facial-recognition-tech", ("met-police-", "scotland-yard-", "essex-police-")),
+    ("how-stores-are-spying-on-you", ("scotland-yard-",)),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +202,9 @@ def signal_predicates(window: timedelta, overlap: float) -> dict[str, Callable[[
         f"related + shared names in excerpts, within {hours}": lambda p: _related(
             p, lambda s: bool(s.excerpt_names) and s.within(window)
         ),
+        f"related + a headline's names in the other's excerpt, within {hours}": lambda p: _related(
+            p, lambda s: bool(s.cross_names) and s.within(window)
+        ),
         f"related + >= {overlap:.0%} headline words, within {hours}": lambda p: _related(
             p, lambda s: s.word_overlap >= overlap and s.within(window)
         ),
@@ -225,9 +238,20 @@ def rule_predicate(window_hours: int | None, overlap: float, topic_share: float)
     return predicate
 
 
-def sweep(pairs: list[Pair]) -> list[tuple[tuple, Measure, Measure]]:
-    """(window h, overlap, topic share) -> tuning and held-out measures, for every setting."""
+def is_issue_example(pair: Pair) -> bool:
+    """One of the issue's own examples of related coverage (ISSUE_EXAMPLES)."""
+    for one, others in ISSUE_EXAMPLES:
+        for first, second in ((pair.id_a, pair.id_b), (pair.id_b, pair.id_a)):
+            if one in first and any(other in second for other in others):
+                return True
+    return False
+
+
+def sweep(pairs: list[Pair]) -> list[tuple[tuple, Measure, Measure, int]]:
+    """(window h, overlap, topic share) -> tuning and held-out measures, and how many of the issue's
+    examples in the tuning half the setting flags, for every setting."""
     parts = halves(pairs)
+    examples = [p for p in parts["tuning (even)"] if is_issue_example(p)]
     results = []
     for window, overlap, share in product(WINDOWS_HOURS, OVERLAPS, TOPIC_SHARES):
         predicate = rule_predicate(window, overlap, share)
@@ -236,16 +260,22 @@ def sweep(pairs: list[Pair]) -> list[tuple[tuple, Measure, Measure]]:
                 (window, overlap, share),
                 score(parts["tuning (even)"], predicate),
                 score(parts["held out (odd)"], predicate),
+                sum(map(predicate, examples)),
             )
         )
     return results
 
 
+def eligible(results):
+    """The settings at precision >= the floor on the tuning half that flag none of its issue examples."""
+    return [r for r in results if r[1].precision >= PRECISION_FLOOR and not r[3]]
+
+
 def choose(results):
-    """The highest tuning recall at precision >= the floor; ties: shorter window, higher overlap."""
-    eligible = [r for r in results if r[1].precision >= PRECISION_FLOOR]
+    """The highest tuning recall of the eligible settings; ties: the higher precision, the shorter
+    window, the higher overlap."""
     return max(
-        eligible,
+        eligible(results),
         key=lambda r: (r[1].recall, r[1].precision, -(r[0][0] or 10**6), r[0][1], r[0][2]),
     )
 
@@ -292,14 +322,13 @@ def main(argv=None) -> int:
 
     results = sweep(pairs)
     chosen = choose(results)
-    floor = f"precision >= {PRECISION_FLOOR:.0%}"
+    floor = f"precision >= {PRECISION_FLOOR:.0%}, no issue example flagged"
     print(f"\nsweep on the tuning half ({len(results)} settings), the best recalls at {floor}:")
-    eligible = [r for r in results if r[1].precision >= PRECISION_FLOOR]
-    for result in sorted(eligible, key=lambda r: (-r[1].recall, r[0][0] or 10**6))[:10]:
+    for result in sorted(eligible(results), key=lambda r: (-r[1].recall, r[0][0] or 10**6))[:10]:
         print("  " + _setting(result))
     print("the best at each window:")
     for window in WINDOWS_HOURS:
-        at_window = [r for r in eligible if r[0][0] == window]
+        at_window = [r for r in eligible(results) if r[0][0] == window]
         if at_window:
             print("  " + _setting(choose(at_window)))
     print("chosen: " + _setting(chosen))
@@ -332,7 +361,7 @@ def _summary(pairs: list[Pair]) -> str:
 
 
 def _setting(result) -> str:
-    (window, overlap, share), tuning, held_out = result
+    (window, overlap, share), tuning, held_out, _ = result
     topic = f"{share:.0%}" if share <= 1 else "none"
     hours = f"{window} h" if window else "none"
     return f"window {hours}, overlap {overlap:.0%}, topic {topic}: tuning {tuning} | held out {held_out}"

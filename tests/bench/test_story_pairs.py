@@ -2,14 +2,14 @@
 
 import pytest
 
-from bench.story_pairs import PAIRS, choose, evaluate, halves, read_pairs, score, sweep
+from bench import story_pairs
+from bench.story_pairs import PAIRS, choose, evaluate, halves, is_issue_example, read_pairs, score, sweep
 from tests.factories import SHARED
 from webapp.formats import stories
 
-# The floors the rule keeps on the labelled pairs (python -m bench.story_pairs prints the figures).
-# Issue 16 asks for precision >= 95 % at recall >= 90 %; the recall reached is 84.9 % (see the
-# closing note: the pairs missed tell one event in other words, "Scotland Yard" for "Met Police").
-PRECISION_FLOOR, RECALL_FLOOR = 0.95, 0.83
+# Issue 16's targets, kept on the whole set and on each half (python -m bench.story_pairs prints
+# the figures).
+PRECISION_FLOOR, RECALL_FLOOR = 0.95, 0.90
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +56,30 @@ def test_possible_duplicate_keeps_its_floors_on_both_halves(evaluated):
 
 
 def test_the_modules_constants_are_the_setting_the_sweep_chooses(evaluated):
-    (window, overlap, share), tuning, _ = choose(sweep(evaluated.pairs))
+    (window, overlap, share), tuning, _, examples_flagged = choose(sweep(evaluated.pairs))
     assert (window, overlap, share) == (
         stories.STORY_WINDOW.total_seconds() / 3600,
         stories.MIN_WORD_OVERLAP,
         stories.TOPIC_SHARE,
     )
-    assert tuning.precision == 1.0
+    assert tuning.precision >= story_pairs.PRECISION_FLOOR and examples_flagged == 0
+
+
+def test_the_issues_examples_are_login_gov_against_the_police_and_the_stores_piece_against_scotland_yard():
+    examples = [p for p in read_pairs() if is_issue_example(p)]
+    assert len(examples) == 19
+    assert all(not p.same for p in examples)
+    assert {p.tuning for p in examples} == {True, False}
+
+
+def test_a_setting_that_flags_an_issue_example_is_never_chosen(evaluated):
+    results = sweep(evaluated.pairs)
+    flagging = [r for r in results if r[3]]
+    assert flagging  # a loose setting flags them: the constraint decides something
+    chosen = choose(results)
+    assert chosen not in flagging
+    better_but_flagging = [r for r in flagging if r[1].recall > chosen[1].recall and r[1].precision >= 0.97]
+    assert better_but_flagging  # what the constraint excludes: overlap 25 % flags Login.gov, Scotland Yard
 
 
 def test_score_counts_flags_against_labels():

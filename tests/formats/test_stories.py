@@ -16,6 +16,7 @@ from webapp.formats.stories import (
     judge,
     judge_related,
     measure,
+    same_name,
     shared_names,
     topic_words,
     word_overlap,
@@ -135,6 +136,50 @@ def test_names_shared_by_the_excerpts_count_too():
     signals = measure(entry, covering)
     assert signals.excerpt_names == ("metropolitan", "police") and signals.shared_names == ()
     assert judge(signals).kind == DUPLICATE
+
+
+def test_a_name_matches_its_truncation_but_not_a_shorter_stub_or_another_name():
+    assert same_name("met", "metropolitan") and same_name("massachusetts", "mass")
+    assert same_name("geoff", "geoffrey") and same_name("police", "police")
+    assert not same_name("me", "metropolitan")  # under three letters
+    assert not same_name("met", "essex") and not same_name("u.s", "us")
+    assert shared_names(
+        "Met Police roll out cameras in London", "The Metropolitan Police asked retailers for images."
+    ) == {"metropolitan", "police"}
+    # Still two different runs: "Met Police" is not "Essex Police".
+    assert (
+        shared_names("Met Police roll out cameras", "For the first time Essex Police will use them.") == set()
+    )
+
+
+def test_days_and_months_are_no_names():
+    assert headline_names("Lumora Group to ban free school meals by January")[1].keys() == {"lumora", "group"}
+    assert shared_names("Wexlyx AI will pause by January", "Lumora Group acts in January") == set()
+
+
+def test_a_name_in_one_headline_and_the_others_excerpt_counts():
+    entry = fields(
+        "Scotland Yard to use cameras to nab shoplifters",
+        0,
+        "Scotland Yard announced plans; the city's Metropolitan Police force said so.",
+    )
+    covering = fields("Met Police reveal a crackdown on thieves", 1, "Hundreds of thieves are identified.")
+    signals = measure(entry, covering)
+    assert signals.shared_names == () and signals.excerpt_names == ()
+    assert signals.cross_names == ("metropolitan", "police")
+    verdict = judge(signals)
+    assert verdict.kind == DUPLICATE and "shared names (metropolitan, police)" in verdict.reason
+    # Beyond the window the names alone say nothing.
+    later = fields(covering.title, STORY_WINDOW.total_seconds() / 3600 + 1, covering.excerpt)
+    assert judge(measure(entry, later)).kind == COVERED
+
+
+def test_a_crossed_name_of_the_lists_topic_or_its_truncation_does_not_count():
+    entries = ["Met Police act", "Met Police again", "Met Police said", "The Met Police's plan"]
+    entry = fields("Scotland Yard acts", 0, "The Metropolitan Police said so.")
+    covering = fields("Met Police reveal a crackdown on thieves", 1)
+    assert measure(entry, covering).cross_names == ("metropolitan", "police")
+    assert measure(entry, covering, entries).cross_names == ()
 
 
 @pytest.mark.parametrize("hours", [0, 500])

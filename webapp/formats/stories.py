@@ -7,8 +7,10 @@ list (one article is an entry of the other's list) says only that the outlet put
 
 - "similar headline (NN%)": the headlines are one article's lightly reworded (headlines.py), or
 - published within STORY_WINDOW of each other, and either
-  - "shared names (…)": capitalised words (people, places, organisations) in both headlines, or
-    in both excerpts, but for the list's topic: words in TOPIC_SHARE of the list's headlines, or
+  - "shared names (…)": capitalised words (people, places, organisations) in both headlines, in
+    both excerpts, or in one's headline and the other's excerpt, but for the list's topic: words in
+    TOPIC_SHARE of the list's headlines. A name matches its truncation ("Met" and "Metropolitan",
+    "Geoff" and "Geoffrey"); days and months are not names. Or
   - "NN% headline words": at least MIN_WORD_OVERLAP of their content words (stems) are shared.
 
 Anything else linked through a related list is "covered together". The constants were tuned on
@@ -23,6 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import product
 
 from .headlines import GENERIC_WORDS, STOPWORDS, headline_profile, headline_similarity
 
@@ -38,7 +41,12 @@ MAX_REASON = 200  # characters of a match's reason, as stored
 _TOKEN = re.compile(r"[^\W_](?:[\w.'\u2019-]*[^\W_])?")
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
 _SENTENCE_END = re.compile(r"[:|.?!;\u2013\u2014\"\u201c\u2018]\s*$|\s[-\u2013\u2014]\s*$")
-_NOT_NAMES = STOPWORDS | GENERIC_WORDS
+_DATE_WORDS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june "
+    "july august september october november december".split()
+)
+_NOT_NAMES = STOPWORDS | GENERIC_WORDS | _DATE_WORDS
+MIN_TRUNCATION = 3  # letters of a name's truncated form ("Met" for "Metropolitan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,7 @@ class Signals:
     excerpt_names: tuple[str, ...]  # in both excerpts, the same way
     word_overlap: float  # 0-1
     hours_apart: float | None  # None when either date is unknown
+    cross_names: tuple[str, ...] = ()  # in one's headline and the other's excerpt, the same way
 
     def within(self, window: timedelta) -> bool:
         return self.hours_apart is not None and self.hours_apart <= window.total_seconds() / 3600
@@ -100,20 +109,34 @@ def headline_names(title: str) -> tuple[bool, dict[str, tuple[str, ...]]]:
 
 
 def shared_names(title_a: str, title_b: str) -> frozenset[str]:
-    """The names of one headline that the other has: as names in both (but for parts of two different
-    runs, as "police" in "Met Police" and "Essex Police"), or as words of the other in Title Case."""
+    """The names of one headline that the other has: as names in both, one maybe the other's
+    truncation (but for parts of two different runs, as "police" in "Met Police" and "Essex
+    Police"), or as words of the other in Title Case. Each is given in its longer form."""
     cased_a, names_a = headline_names(title_a)
     cased_b, names_b = headline_names(title_b)
     if cased_a and cased_b:
         return frozenset(
-            name
-            for name in names_a.keys() & names_b.keys()
-            if set(names_a[name]) <= set(names_b[name]) or set(names_b[name]) <= set(names_a[name])
+            max(name, other, key=len)
+            for name, other in product(names_a, names_b)
+            if same_name(name, other) and _runs_agree(names_a[name], names_b[other])
         )
     if cased_a or cased_b:
         names, other = (names_a, title_b) if cased_a else (names_b, title_a)
         return frozenset(names.keys() & _folded_words(other))
     return frozenset()
+
+
+def same_name(name: str, other: str) -> bool:
+    """The same name, or one its truncation ("met" and "metropolitan", "mass" and "massachusetts")."""
+    shorter, longer = sorted((name, other), key=len)
+    if shorter == longer:
+        return True
+    return (
+        len(shorter) >= MIN_TRUNCATION
+        and shorter.isalpha()
+        and longer.isalpha()
+        and longer.startswith(shorter)
+    )
 
 
 def topic_words(entry_titles: Sequence[str], share: float = TOPIC_SHARE) -> frozenset[str]:
@@ -144,8 +167,12 @@ def measure(
 ) -> Signals:
     """The signals for `entry`, linked to `covering` as one of its related list's `entry_titles`."""
     topic = topic_words(entry_titles, topic_share)
-    shared = shared_names(entry.title, covering.title) - topic
-    in_excerpts = shared_names(entry.excerpt or "", covering.excerpt or "") - topic
+    shared = _off_topic(shared_names(entry.title, covering.title), topic)
+    in_excerpts = _off_topic(shared_names(entry.excerpt or "", covering.excerpt or ""), topic)
+    crossed = _off_topic(
+        shared_names(entry.title, covering.excerpt or "") | shared_names(entry.excerpt or "", covering.title),
+        topic,
+    )
     hours = None
     if entry.published_at is not None and covering.published_at is not None:
         hours = abs((entry.published_at - covering.published_at).total_seconds()) / 3600
@@ -155,6 +182,7 @@ def measure(
         excerpt_names=tuple(sorted(in_excerpts)),
         word_overlap=word_overlap(entry.title, covering.title),
         hours_apart=hours,
+        cross_names=tuple(sorted(crossed)),
     )
 
 
@@ -166,7 +194,7 @@ def judge(
     if signals.near_headline is not None:
         found.append(f"similar headline ({signals.near_headline}%)")
     if signals.within(window):
-        names = sorted(set(signals.shared_names) | set(signals.excerpt_names))
+        names = sorted({*signals.shared_names, *signals.excerpt_names, *signals.cross_names})
         if names:
             found.append(f"shared names ({', '.join(names)})")
         if signals.word_overlap >= min_overlap:
@@ -185,6 +213,17 @@ def judge_related(entry: StoryFields, covering: StoryFields, entry_titles: Seque
 
 def _apart(hours: float | None) -> str:
     return f"{round(hours)} h" if hours is not None and hours < 48 else f"{round((hours or 0) / 24)} days"
+
+
+def _runs_agree(run: Sequence[str], other: Sequence[str]) -> bool:
+    """Each name of the shorter run is one of the longer's: "Met Police" and "Metropolitan Police"
+    agree, "Met Police" and "Essex Police" do not."""
+    shorter, longer = sorted((run, other), key=len)
+    return all(any(same_name(name, word) for word in longer) for name in shorter)
+
+
+def _off_topic(names: frozenset[str], topic: frozenset[str]) -> frozenset[str]:
+    return frozenset(name for name in names if not any(same_name(name, word) for word in topic))
 
 
 def _folded(token: str) -> str:
