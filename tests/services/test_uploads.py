@@ -3,12 +3,13 @@
 import stat
 import struct
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.factories import Uploaded, zipped
-from webapp.services import uploads
+from webapp.services import jobs, uploads
 from webapp.services.uploads import Limits, UploadReport
 
 LIMITS = Limits(max_files=10, max_uncompressed=100_000, max_seed_bytes=2**21)
@@ -111,3 +112,13 @@ def test_a_file_that_is_not_a_zip_is_refused(tmp_path):
 def test_an_upload_without_files_is_refused(tmp_path):
     with pytest.raises(uploads.UploadError, match="Choose one or more"):
         uploads.stage([Uploaded("", b"")], tmp_path)
+
+
+def test_uploads_no_job_will_read_are_deleted_once_old(app, tmp_path):
+    waiting = uploads.stage([Uploaded("a.md", b"A")], tmp_path)
+    jobs.create("upload", waiting, requested_by="lena")
+    cancelled = uploads.stage([Uploaded("b.md", b"B")], tmp_path)
+    jobs.request_cancel(jobs.create("upload", cancelled, requested_by="lena").id)
+    assert uploads.delete_leftovers(tmp_path) == []  # both too new: a request may still be storing
+    assert uploads.delete_leftovers(tmp_path, older_than=timedelta(0)) == [Path(cancelled["folder"])]
+    assert Path(waiting["folder"]).is_dir() and not Path(cancelled["folder"]).exists()

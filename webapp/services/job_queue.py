@@ -78,11 +78,14 @@ def _register(huey, app: Flask) -> dict:
 
 
 def housekeeping() -> None:
-    """Jobs whose worker died marked failed; export files past EXPORT_KEEP_DAYS deleted."""
+    """Jobs whose worker died marked failed; export files past EXPORT_KEEP_DAYS deleted, and uploads no
+    job will read."""
     for job_id in jobs.expire_leases():
         logger.warning("job %s: its lease ran out, marked failed", job_id)
     for job_id in export_jobs.delete_expired():
         logger.info("job %s: its export file was kept long enough, deleted", job_id)
+    for folder in uploads.delete_leftovers(jobs_folder(current_app) / "uploads"):
+        logger.info("deleted %s: uploaded files no job will import", folder)
 
 
 def _perform(app: Flask, job_id: int, work) -> None:

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import shutil
 import stat
+import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 
-from ..models import Job, db
+from sqlalchemy import select
+
+from ..models import ACTIVE_JOB_STATUSES, Job, db
 from . import import_runs, jobs
 from .seed_import import SEED_SUFFIXES, ImportReport
 
@@ -114,6 +118,26 @@ def run(job_id: int, limits: Limits, *, lease_seconds: int) -> None:
         jobs.finish(job_id, done=len(paths), total=len(paths))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def delete_leftovers(folder: Path, older_than: timedelta = timedelta(hours=1)) -> list[Path]:
+    """Delete the upload folders under `folder` that no waiting or running job will read (a job
+    cancelled before it started, a worker killed mid-way): those untouched for `older_than`."""
+    if not folder.is_dir():
+        return []
+    wanted = {
+        job.params.get("folder")
+        for job in db.session.scalars(
+            select(Job).where(Job.kind == "upload", Job.status.in_(ACTIVE_JOB_STATUSES))
+        )
+    }
+    cutoff = time.time() - older_than.total_seconds()
+    gone = []
+    for entry in folder.iterdir():
+        if str(entry) not in wanted and entry.is_dir() and entry.stat().st_mtime < cutoff:
+            shutil.rmtree(entry, ignore_errors=True)
+            gone.append(entry)
+    return gone
 
 
 def unpack(files: list[dict], staging: Path, report: UploadReport, limits: Limits) -> list[Path]:
