@@ -42,9 +42,9 @@ def queue(request, app, migrated, tmp_path):
             connection.close()
         url = REDIS_JOBS_URL
     queued = make_app(migrated, JOBS_URL=url, JOBS_IMMEDIATE=False, JOBS_FOLDER=app.config["JOBS_FOLDER"])
+    consumer = job_queue.consumer(queued, workers=2, max_delay=0.2, periodic=False)
     huey = queued.extensions["huey"]
     huey.flush()
-    consumer = job_queue.consumer(queued, workers=2, max_delay=0.2, periodic=False)
     consumer.scheduler.start()
     for _worker, thread in consumer.worker_threads:
         thread.start()
@@ -156,3 +156,20 @@ def test_housekeeping_fails_lapsed_jobs_and_deletes_exports_kept_long_enough(que
     assert not expired_path.exists() and Path(kept.result_path).exists()
     assert jobs.get(expired.id).result_path is None
     assert jobs.get(stuck).status == FAILED
+
+
+def test_a_queue_that_cannot_be_opened_breaks_no_page_and_fails_the_job_with_why(migrated, tmp_path):
+    unwritable = tmp_path / "not-a-folder"
+    unwritable.write_text("a file where the queue's folder goes")
+    queued = make_app(
+        migrated,
+        JOBS_URL=f"sqlite:///{unwritable}/jobs.sqlite",
+        JOBS_IMMEDIATE=False,
+        JOBS_FOLDER=str(tmp_path),
+    )
+    with queued.app_context():
+        params = {"format": "zip", "filters": {}}
+        job = job_queue.start("export", params, requested_by="lena", requested_by_id=None)
+        assert job.status == FAILED
+        assert job.message.startswith("the job queue could not be reached")
+        db.session.remove()

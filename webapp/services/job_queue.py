@@ -31,13 +31,24 @@ def init_app(app: Flask) -> None:
 
 
 def make_huey(url: str, *, immediate: bool = False):
-    """Huey on Redis (redis://, rediss://, unix://) or on a SQLite file (sqlite:///PATH)."""
+    """Huey on Redis (redis://, rediss://, unix://) or on a SQLite file (sqlite:///PATH).
+
+    Neither is reached before a job is queued or worked: a process that runs none (a command, a web
+    process nobody exports from) never opens the queue, so a file it could not write breaks nothing."""
     if url.startswith(REDIS_SCHEMES):
         return RedisHuey(NAME, url=url, results=False, immediate=immediate)
     filename = url.removeprefix("sqlite:///")
-    if not immediate:
-        Path(filename).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(NAME, filename=filename, results=False, immediate=immediate)
+    return SqliteHuey(NAME, filename=filename, results=False, immediate=immediate, create_tables=False)
+
+
+def _open(huey) -> None:
+    """Make a SQLite queue's file and tables if they are not there yet (each process, once)."""
+    storage = huey.storage
+    if getattr(storage, "filename", None) is None or getattr(storage, "copydesk_opened", False):
+        return
+    Path(storage.filename).parent.mkdir(parents=True, exist_ok=True)
+    storage.initialize_schema()
+    storage.copydesk_opened = True
 
 
 def jobs_folder(app: Flask) -> Path:
@@ -120,6 +131,7 @@ def start(kind: str, params: dict, *, requested_by: str, requested_by_id: int | 
     job = jobs.create(kind, params, requested_by=requested_by, requested_by_id=requested_by_id)
     job_id = job.id
     try:
+        _open(current_app.extensions["huey"])
         current_app.extensions["copydesk_tasks"][kind](job_id)
     except Exception as error:
         logger.exception("job %s could not be queued", job_id)
@@ -132,4 +144,6 @@ def consumer(app: Flask, workers: int, **options) -> Consumer:
 
     An idle worker looks at a SQLite queue at least every second (Redis tells it at once)."""
     options = {"max_delay": 1.0, "periodic": True} | options
-    return app.extensions["huey"].create_consumer(workers=workers, worker_type="thread", **options)
+    huey = app.extensions["huey"]
+    _open(huey)
+    return huey.create_consumer(workers=workers, worker_type="thread", **options)
