@@ -56,7 +56,7 @@ def upload_zip(folder: Path) -> Path:
     write_corpus(UPLOADED, 7, seeds)
     archive = folder / "seeds.zip"
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as out:
-        for path in sorted(seeds.glob("*.md")):
+        for path in sorted([*seeds.glob("*.md"), *seeds.glob("*.txt")]):
             out.write(path, f"batch/{path.name}")
         out.writestr("batch/notes.pdf", b"%PDF-1.4")
         out.writestr("../../escape.md", b"---\ntitle: out\n---\n")
