@@ -111,6 +111,27 @@ def live_server(server_env, tmp_path_factory):
         yield base_url
 
 
+@pytest.fixture(scope="session")
+def serve():
+    """Factory: serve(env, folder, worker=False) serves the app under gunicorn with `env` (and runs
+    `jobs worker` beside it) until the session ends; its base URL. Logs go to `folder`."""
+    with contextlib.ExitStack() as stack:
+
+        def start(env, folder: Path, worker: bool = False) -> str:
+            if worker:
+                command = [sys.executable, "-m", "flask", "--app", "webapp", "jobs", "worker"]
+                stack.enter_context(running(command, env, folder / "worker.log"))
+            return stack.enter_context(serving(env, folder))
+
+        yield start
+
+
+@pytest.fixture(scope="session")
+def cli_with():
+    """Factory: cli_with(env, ARGS..., stdin=None) runs `flask --app webapp ARGS` with `env`."""
+    return flask_cli
+
+
 @contextlib.contextmanager
 def serving(env, log_folder: Path):
     """The app under gunicorn with `env`, on a free port: its base URL while the block runs."""
@@ -299,6 +320,12 @@ def _watch(page, errors):
 def page(new_page):
     """A fresh page in its own browser context; console errors and CSP violations fail the test."""
     return new_page()
+
+
+@pytest.fixture
+def logged_in_on(page_on):
+    """Factory: logged_in_on(base_url, username) logs in on a fresh page of the server at `base_url`."""
+    return lambda base_url, username: log_in(functools.partial(page_on, base_url), username)
 
 
 @pytest.fixture

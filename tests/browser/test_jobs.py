@@ -8,7 +8,6 @@ benchmark's own builder (500 generated seeds imported, copied in SQL up to 20,00
 
 import os
 import stat
-import sys
 import zipfile
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import pytest
 
 from bench.export import prepare_database
 from bench.generate import write_corpus
-from tests.browser.conftest import USERS, flask_cli, log_in, running, serving
 from tests.factories import PASSWORD, expect
 
 APPROVED = 20_000
@@ -25,7 +23,7 @@ DONE_SECONDS = 240
 
 
 @pytest.fixture(scope="module")
-def jobs_server(tmp_path_factory):
+def jobs_server(tmp_path_factory, serve, cli_with):
     """gunicorn and `jobs worker` on a database of APPROVED approved articles; the base URL."""
     folder = tmp_path_factory.mktemp("jobs-server")
     database = folder / "copydesk.db"
@@ -37,16 +35,13 @@ def jobs_server(tmp_path_factory):
         "COPYDESK_ENV": "development",
         "JOBS_FOLDER": str(folder / "jobs"),
     }
-    password = PASSWORD + "\n"
-    flask_cli(env, "users", "create", "lee", "--role", USERS["lee"], "--password-stdin", stdin=password)
-    worker = [str(Path(sys.executable).parent / "flask"), "--app", "webapp", "jobs", "worker"]
-    with running(worker, env, folder / "worker.log"), serving(env, folder) as base_url:
-        yield base_url
+    cli_with(env, "users", "create", "lee", "--role", "lead", "--password-stdin", stdin=PASSWORD + "\n")
+    return serve(env, folder, worker=True)
 
 
 @pytest.fixture
-def lead(page_on, jobs_server):
-    return log_in(lambda: page_on(jobs_server), "lee")
+def lead(logged_in_on, jobs_server):
+    return logged_in_on(jobs_server, "lee")
 
 
 def upload_zip(folder: Path) -> Path:
