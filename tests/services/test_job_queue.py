@@ -173,6 +173,7 @@ def test_a_queue_that_cannot_be_opened_breaks_no_page_and_fails_the_job_with_why
         assert job.status == FAILED
         assert job.message.startswith("the job queue could not be reached")
         db.session.remove()
+        db.engine.dispose()
 
 
 def test_the_worker_command_refuses_to_run_where_jobs_run_in_the_request(runner):
