@@ -8,10 +8,12 @@ export FLASK_APP := webapp
 
 .PHONY: run demo serve lint test bench bench-quick setup setup-dev clean
 
+# The job worker (exports and uploads started in the browser) runs beside the server and stops with it.
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seeds import seeds/
 	$(BIN)/flask users ensure-admin
+	$(BIN)/flask jobs worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # A new instance/demo.db each time: 2,000 generated seeds in the queue, 90 days of history, and the users
@@ -22,8 +24,10 @@ demo: setup
 	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # gunicorn.conf.py on DATABASE_URL; it never migrates (`.venv/bin/copydesk db upgrade` does, beforehand).
+# The job worker is a process of its own there (docs/deploy.md): `.venv/bin/copydesk jobs worker`.
 serve: setup
 	@echo "Serving DATABASE_URL with gunicorn; after an update, run $(BIN)/copydesk db upgrade first."
+	@echo "Exports and uploads need the job worker beside it: $(BIN)/copydesk jobs worker"
 	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: setup-dev

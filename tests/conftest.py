@@ -57,8 +57,8 @@ def migrated(database_url):
 
 
 @pytest.fixture
-def app(migrated):
-    app = make_app(migrated)
+def app(migrated, tmp_path):
+    app = make_app(migrated, JOBS_FOLDER=str(tmp_path / "jobs"))
     with app.app_context():
         yield app
         db.session.remove()

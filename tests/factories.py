@@ -1,7 +1,9 @@
 """Plain helpers and constants shared by the tests (fixtures live in the conftest.py files)."""
 
+import io
 import os
 import re
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,7 +42,8 @@ def make_app(database_url, **config):
     """The app on `database_url` with test settings."""
     # No checkpoint thread per test app: tests/web/test_wal_checkpoints.py turns it on where it is tested.
     settings = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret", "TESTING": True}
-    return create_app(settings | {"SQLITE_CHECKPOINT_SECONDS": 0} | config)
+    # Jobs run inside the request that starts them; tests/services/test_job_queue.py runs a real worker.
+    return create_app(settings | {"SQLITE_CHECKPOINT_SECONDS": 0, "JOBS_IMMEDIATE": True} | config)
 
 
 class FreshRequestClient(FlaskClient):
@@ -400,3 +403,30 @@ def reject_by_keyboard(page, reason: str = ""):
         page.keyboard.type(reason)
     expect(page.locator('#panel [data-action="reject"]')).to_be_enabled()
     page.keyboard.press("Enter")
+
+
+def seed_bytes(name: str) -> bytes:
+    """A small valid seed `name`, as a file's bytes."""
+    return (
+        f'---\ncategory: news\ntitle: "Story {name}"\nexcerpt: "E"\npublishedDateTime: 2023-10-19T13:22:00Z\n'
+        f'webUrl: "https://example.com/{name}"\nprovider:\n  name: Example\nrelated: []\n---\n'
+    ).encode()
+
+
+def zipped(entries: dict) -> bytes:
+    """A zip of `entries`: a name (or a ZipInfo) -> its bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+class Uploaded:
+    """An uploaded file as the request hands it to services/uploads.py (werkzeug's FileStorage)."""
+
+    def __init__(self, filename: str, data: bytes):
+        self.filename, self.data = filename, data
+
+    def save(self, path) -> None:
+        Path(path).write_bytes(self.data)

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from . import cli
 from .config import from_environment, instance_path
 from .models import db
+from .services import job_queue
 from .services.wal_checkpoints import WalCheckpointer
 from .web import (
     account,
@@ -21,6 +22,7 @@ from .web import (
     exports,
     health,
     imports,
+    jobs,
     metrics,
     notices,
     queue,
@@ -66,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     notices.init_app(app)
     answers.init_app(app)
     metrics.init_app(app)
+    job_queue.init_app(app)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)
@@ -73,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(notices.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(jobs.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(account.bp)

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_migrate.cli import db as migrate_cli
 
 from .models import ROLES
-from .services import import_runs, rollups, seed_watch
+from .services import import_runs, job_queue, rollups, seed_watch
 from .services.accounts import (
     AccountError,
     create_user,
@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 seeds_cli = click.Group("seeds", help="Load seed files into the review queue.")
 users_cli = click.Group("users", help="Manage who can log in.")
 stats_cli = click.Group("stats", help="The stats dashboard's rollups.")
+jobs_cli = click.Group("jobs", help="The background jobs started in the browser (exports, uploads).")
 # Flask-Migrate's `db` commands (upgrade, migrate...), and `db backup` beside them.
 db_cli = click.Group(
     "db",
@@ -54,6 +55,7 @@ def init_app(app) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(stats_cli)
     app.cli.add_command(export_command)
+    app.cli.add_command(jobs_cli)
 
 
 @db_cli.command("backup")
@@ -162,6 +164,18 @@ def watch_command(folder, interval, polling, batch_size):
         watcher.run(stop)
     except seed_watch.WatchError as error:
         raise click.ClickException(str(error)) from None
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Jobs run at the same time (threads).")
+def worker_command(workers):
+    """Run the jobs started in the browser; every minute, fail dead workers' jobs and delete old exports."""
+    if not current_app.config["LOG_FORMAT"]:
+        configure_logging("text", current_app.config["LOG_LEVEL"])
+    if current_app.config["JOBS_IMMEDIATE"]:
+        raise click.ClickException("JOBS_IMMEDIATE is set: jobs run in the web process, not here")
+    job_queue.housekeeping()
+    job_queue.consumer(current_app._get_current_object(), workers).run()
 
 
 @seeds_cli.command("reindex")

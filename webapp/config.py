@@ -9,6 +9,8 @@ from pathlib import Path
 from limits import parse_many
 
 DEFAULT_SEED_MAX_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+JOBS_URL_SCHEMES = ("sqlite:///", "redis://", "rediss://", "unix://")
 DEFAULT_LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"
 DEFAULT_REJECT_REASONS = "off-topic; duplicate; paywalled; low quality; outdated; wrong category"
 # Picked with the keys 1 to 9 after `r`; a listed reason leaves room for a note in the 500 characters.
@@ -28,6 +30,7 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
     production = overrides.get("COPYDESK_ENV", os.environ.get("COPYDESK_ENV", "development")) == "production"
     url = overrides.get("SQLALCHEMY_DATABASE_URI") or database_url(instance_path)
     max_hours = positive_int("SESSION_MAX_HOURS", 7 * 24)
+    max_upload = positive_int("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
     return {
         "COPYDESK_ENV": "production" if production else "development",
         "SQLALCHEMY_DATABASE_URI": url,
@@ -64,6 +67,19 @@ def from_environment(instance_path: str, overrides: dict) -> dict:
         "LOG_LEVEL": choice("LOG_LEVEL", LOG_LEVELS, "INFO"),
         "METRICS_TOKEN": token("METRICS_TOKEN", MIN_METRICS_TOKEN_LENGTH),
         "METRICS_ALLOW": networks("METRICS_ALLOW"),
+        "JOBS_URL": jobs_url(url, instance_path),
+        "JOBS_IMMEDIATE": False,
+        # Exports to download and uploads to import: the web processes and the worker must share it.
+        "JOBS_FOLDER": os.environ.get("JOBS_FOLDER", "").strip() or str(Path(instance_path) / "jobs"),
+        "JOB_LEASE_SECONDS": positive_int("JOB_LEASE_SECONDS", 60),
+        "EXPORT_KEEP_DAYS": positive_int("EXPORT_KEEP_DAYS", 7),
+        "MAX_UPLOAD_BYTES": max_upload,
+        # Flask answers 413 to a request larger than this, before the view reads any of it.
+        "MAX_CONTENT_LENGTH": max_upload,
+        # Each file of a multi-file upload is one part of the form; werkzeug's default is 1,000.
+        "MAX_FORM_PARTS": positive_int("UPLOAD_MAX_FILES", 1000) + 10,
+        "ZIP_MAX_FILES": positive_int("ZIP_MAX_FILES", 50_000),
+        "ZIP_MAX_UNCOMPRESSED_BYTES": positive_int("ZIP_MAX_UNCOMPRESSED_BYTES", 1024 * 1024 * 1024),
     }
 
 
@@ -108,6 +124,21 @@ def database_url(instance_path: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def jobs_url(database: str, instance_path: str) -> str:
+    """`JOBS_URL` (redis://... or sqlite:///PATH); else a SQLite file beside the app's SQLite database,
+    or in the instance folder."""
+    url = os.environ.get("JOBS_URL", "").strip()
+    if url:
+        if not url.startswith(JOBS_URL_SCHEMES):
+            schemes = ", ".join(JOBS_URL_SCHEMES)
+            raise ConfigError(f"JOBS_URL must start with one of {schemes}; got {url!r}")
+        return url
+    if database.startswith("sqlite:///") and not database.endswith(":memory:"):
+        path = Path(database.removeprefix("sqlite:///"))
+        return f"sqlite:///{path.with_name(path.stem + '-jobs.sqlite')}"
+    return f"sqlite:///{Path(instance_path) / 'jobs.sqlite'}"
 
 
 def secret_key(instance_path: str, production: bool) -> str:

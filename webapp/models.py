@@ -521,3 +521,42 @@ class RollupBuild(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Long work done by the job queue's worker (services/job_queue.py). The state the pages show is kept
+# here, so that any app process can render a job's progress whatever queue runs it.
+JOB_KINDS = ("export", "upload")
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+JOB_STATUSES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
+ACTIVE_JOB_STATUSES = (QUEUED, RUNNING)
+
+
+class Job(db.Model):
+    """One background job: who asked, how far it is, and how it ended (with its file, for an export)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint("kind IN ('export', 'upload')", name="kind"),
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed', 'cancelled')", name="status"),
+        Index("ix_jobs_status_lease", "status", "lease_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_by: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=QUEUED)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A running job's worker renews this as it makes progress; past it, the worker is taken for dead.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result_path: Mapped[str | None] = mapped_column(Text)
+    result_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    export_run_id: Mapped[int | None] = mapped_column(ForeignKey("export_runs.id", ondelete="SET NULL"))
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id", ondelete="SET NULL"))

@@ -1,6 +1,7 @@
 """Real-browser fixtures: the app under gunicorn on a fresh SQLite database, driven by Debian's Chromium."""
 
 import base64
+import contextlib
 import functools
 import json
 import os
@@ -92,6 +93,7 @@ def server_env(tmp_path_factory):
         "SECRET_KEY": "browser-tests-secret",
         "COPYDESK_ENV": "development",
         "POLL_SECONDS": "1",
+        "JOBS_FOLDER": str(database.parent / "jobs"),
     }
 
 
@@ -105,39 +107,58 @@ def live_server(server_env, tmp_path_factory):
             server_env, "users", "create", username, "--role", role, "--password-stdin", stdin=PASSWORD + "\n"
         )
 
+    with serving(server_env, tmp_path_factory.mktemp("gunicorn")) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def serve():
+    """Factory: serve(env, folder, worker=False) serves the app under gunicorn with `env` (and runs
+    `jobs worker` beside it) until the session ends; its base URL. Logs go to `folder`."""
+    with contextlib.ExitStack() as stack:
+
+        def start(env, folder: Path, worker: bool = False) -> str:
+            if worker:
+                command = [sys.executable, "-m", "flask", "--app", "webapp", "jobs", "worker"]
+                stack.enter_context(running(command, env, folder / "worker.log"))
+            return stack.enter_context(serving(env, folder))
+
+        yield start
+
+
+@pytest.fixture(scope="session")
+def cli_with():
+    """Factory: cli_with(env, ARGS..., stdin=None) runs `flask --app webapp ARGS` with `env`."""
+    return flask_cli
+
+
+@contextlib.contextmanager
+def serving(env, log_folder: Path):
+    """The app under gunicorn with `env`, on a free port: its base URL while the block runs."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    with open(log_path, "w") as log:
-        # A file, not a pipe: nobody reads gunicorn's output while the tests run, and a full pipe blocks it.
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-w",
-                "2",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--graceful-timeout",
-                "5",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=server_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    log_path = log_folder / "gunicorn.log"
+    command = ["-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5", "wsgi:app"]
+    with running([sys.executable, *command], env, log_path) as server:
         _wait_until_serving(server, f"{base_url}/login", log_path)
         yield base_url
+
+
+@contextlib.contextmanager
+def running(command: list[str], env, log_path: Path):
+    """A process of the app's (gunicorn, the job worker) from the checkout, stopped after the block."""
+    with open(log_path, "w") as log:
+        # A file, not a pipe: nobody reads its output while the tests run, and a full pipe blocks it.
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield process
     finally:
-        server.terminate()
+        process.terminate()
         try:
-            server.wait(timeout=10)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            process.kill()
+            process.wait()
 
 
 def _free_port() -> int:
@@ -239,12 +260,13 @@ def console_errors():
 
 
 @pytest.fixture
-def new_page(browser, live_server, console_errors):
-    """Factory: a page in a fresh browser context (own cookies) on the live server, closed after the test."""
+def page_on(browser, console_errors):
+    """Factory: page_on(base_url) is a page in a fresh browser context (own cookies) on that server,
+    closed after the test."""
     contexts = []
 
-    def open_page():
-        context = browser.new_context(base_url=live_server)
+    def open_page(base_url: str):
+        context = browser.new_context(base_url=base_url, accept_downloads=True)
         context.route(THIRD_PARTY, _placeholder_image)
         contexts.append(context)
         context.on("page", lambda page: _watch(page, console_errors))
@@ -253,6 +275,12 @@ def new_page(browser, live_server, console_errors):
     yield open_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def new_page(page_on, live_server):
+    """Factory: a page in a fresh browser context (own cookies) on the live server, closed after the test."""
+    return functools.partial(page_on, live_server)
 
 
 def _placeholder_image(route):
@@ -295,24 +323,31 @@ def page(new_page):
 
 
 @pytest.fixture
+def logged_in_on(page_on):
+    """Factory: logged_in_on(base_url, username) logs in on a fresh page of the server at `base_url`."""
+    return lambda base_url, username: log_in(functools.partial(page_on, base_url), username)
+
+
+@pytest.fixture
 def logged_in_page(new_page):
     """Factory: logged_in_page(username) logs in through the real login form on a fresh page, returned."""
+    return functools.partial(log_in, new_page)
 
-    def log_in(username: str, password: str = PASSWORD):
-        page = new_page()
-        page.goto("/login")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        try:
-            page.wait_for_url(lambda url: urlsplit(url).path != "/login", timeout=5000)
-        except PlaywrightError:
-            alert = page.get_by_role("alert")
-            why = alert.inner_text() if alert.count() else "no error shown"
-            pytest.fail(f"logging in as {username!r} failed: {why}", pytrace=False)
-        return page
 
-    return log_in
+def log_in(new_page, username: str, password: str = PASSWORD):
+    """Log in through the real login form on a fresh page of `new_page()`; the page."""
+    page = new_page()
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    try:
+        page.wait_for_url(lambda url: urlsplit(url).path != "/login", timeout=5000)
+    except PlaywrightError:
+        alert = page.get_by_role("alert")
+        why = alert.inner_text() if alert.count() else "no error shown"
+        pytest.fail(f"logging in as {username!r} failed: {why}", pytrace=False)
+    return page
 
 
 @pytest.fixture

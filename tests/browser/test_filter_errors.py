@@ -157,6 +157,6 @@ def test_export_without_javascript_names_the_bad_field(no_js_page):
     page.get_by_label("Approved from", exact=True).fill("2024-02-01")
     page.get_by_label("Approved to", exact=True).fill("2024-01-01")
     with page.expect_response(lambda response: response.request.method == "POST") as answer:
-        page.get_by_role("button", name="Download zip").click()
+        page.get_by_role("button", name="Export as zip").click()
     assert answer.value.status == 422
     _beside(page, "approved_to", "Approved to: must be on or after Approved from.")

@@ -14,7 +14,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from tests.factories import PASSWORD, REAL_SEED, csrf_token, fresh, write_seed
 from webapp.models import Article, AuditEvent, db
-from webapp.services import import_runs, moderation
+from webapp.services import import_runs, jobs, moderation
 from webapp.services.seed_import import ImportReport, import_paths
 
 HOSTILE = (
@@ -107,6 +107,10 @@ PARAMETERS: dict[str, Route] = {
     "exports.download": Route(form=EXPORTS | {"format": Param()}),
     "imports.index": Route(query={"before": Param()}),
     "imports.show": Route(query={"after": Param()}),
+    "imports.upload": Route(form={"files": Param()}),
+    "jobs.show": Route(),
+    "jobs.cancel": Route(),
+    "jobs.download": Route(),
     "reports.dashboard": Route(query=STATS),
     "reports.dashboard_json": Route(query=STATS),
     "reports.dashboard_csv": Route(query=STATS),
@@ -200,6 +204,7 @@ def walker(app, client, make_user, tmp_path):
         "event_id": event,
         "run_id": run.id,
         "user_id": target.id,
+        "job_id": jobs.create("export", {"format": "zip", "filters": {}}, requested_by="t").id,
     }
     return client, path_values, first
 

@@ -20,8 +20,8 @@ from tests.factories import (
     soup,
     write_seed,
 )
-from webapp.models import APPROVED, PENDING, Article, AuditEvent, User, db, role_at_least
-from webapp.services import claims, moderation
+from webapp.models import APPROVED, PENDING, Article, AuditEvent, User, db, role_at_least, utcnow
+from webapp.services import claims, jobs, moderation
 from webapp.services import undo as undo_module
 from webapp.services.seed_import import import_paths
 
@@ -50,8 +50,14 @@ ROUTES = [
     ("POST", "/admin/users/{user}/enable", "admin", 303),
     ("POST", "/admin/users/{user}/reset-password", "admin", 200),  # the page, with the password
     ("POST", "/admin/users/{user}/end-sessions", "admin", 303),
+    ("POST", "/exports", "lead", 303),  # the export's job page follows
+    ("GET", "/jobs/{job}", "lead", 200),
+    ("POST", "/jobs/{job}/cancel", "lead", 303),
+    ("GET", "/jobs/{job}/download", "lead", 200),
+    ("POST", "/imports/upload", "lead", 422),  # sent without files: refused, with the message
 ]
 FORMS = {
+    "/exports": {"format": "zip"},
     "/admin/users": {"username": "newcomer", "role": "moderator"},
     "/admin/users/{user}/role": {"role": "lead"},
 }
@@ -59,17 +65,20 @@ FORMS = {
 
 @pytest.mark.parametrize("role", [None, "moderator", "lead", "admin"])
 @pytest.mark.parametrize("method, path, least, answer", ROUTES)
-def test_route_by_role(client, login, make_user, article, method, path, least, answer, role):
+def test_route_by_role(client, login, make_user, article, method, path, least, answer, role, tmp_path):
     if role:
         login("someone", role)
     target = make_user("target", "moderator")
-    url = path.format(id=article.id, user=target.id)
+    url = path.format(id=article.id, user=target.id, job=finished_export(tmp_path))
     valid_token = token(client) if role else csrf_token(client, "/login")
     response = (
         client.get(url, headers=HX)
         if method == "GET"
         else client.post(url, data=FORMS.get(path, {}), headers={"X-CSRFToken": valid_token})
     )
+    if response.mimetype == "application/zip":
+        response.get_data()
+        response.close()  # a download holds its file open
     if role is None:
         # htmx asked: a 401 with a banner linking to the login form, never the login page itself.
         expected = 401 if method == "GET" else 302
@@ -83,6 +92,16 @@ def test_route_by_role(client, login, make_user, article, method, path, least, a
         db.session.expire_all()
         assert (target.role, target.active, target.must_change_password) == ("moderator", True, False)
         assert db.session.scalar(select(func.count(User.id))) == (2 if role else 1)
+
+
+def finished_export(folder) -> int:
+    """A done export job, its file kept for a day."""
+    job_id = jobs.create("export", {"format": "zip", "filters": {}}, requested_by="lena").id
+    jobs.claim(job_id)
+    (folder / "export.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    kept = utcnow() + timedelta(days=1)
+    jobs.finish(job_id, result_path=str(folder / "export.zip"), result_expires_at=kept)
+    return job_id
 
 
 # The CSRF check runs before the login check: a form without a token is refused (400) whoever sends it;

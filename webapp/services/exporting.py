@@ -37,7 +37,7 @@ import tempfile
 import zipfile
 from array import array
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -103,6 +103,12 @@ class ExportFilters:
             for key, value in asdict(self).items()
             if value not in (None, False)
         }
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ExportFilters:
+        """The filters `as_dict` gave (a job's parameters)."""
+        times = {key: datetime.fromisoformat(values[key]) for key in ("since", "until") if values.get(key)}
+        return cls(**(values | times))
 
 
 def parse_time(text: str, name: str) -> datetime:
@@ -170,11 +176,14 @@ def export(
     *,
     requested_by: str,
     requested_by_id: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ExportRun:
     """Write the approved articles `filters` choose to `out` and record the run.
 
     `out` is a path (a folder for `dir`), or a binary stream for `yaml`. On any failure
-    nothing is left under the output's name and the run is recorded as failed.
+    nothing is left under the output's name and the run is recorded as failed. `on_progress(n)`
+    is called with the number of articles written so far, every BATCH_SIZE articles; what it
+    raises stops the export as a failure would.
     """
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -184,13 +193,18 @@ def export(
         out = Path(os.path.abspath(out))  # not resolve(): a `dir` output is a link to follow no further
         sweep([out])
     with metrics.timed(metrics.EXPORT_SECONDS, format=fmt):
-        run = _run(out, fmt, filters, requested_by, requested_by_id)
+        run = _run(out, fmt, filters, requested_by, requested_by_id, on_progress)
     metrics.EXPORTED_ARTICLES.labels(fmt).inc(run.count)
     return run
 
 
 def _run(
-    out: Path | BinaryIO, fmt: str, filters: ExportFilters, requested_by: str, requested_by_id: int | None
+    out: Path | BinaryIO,
+    fmt: str,
+    filters: ExportFilters,
+    requested_by: str,
+    requested_by_id: int | None,
+    on_progress: Callable[[int], None] | None,
 ) -> ExportRun:
     """Record the run, write the articles, and record how it ended (see `export`)."""
     host, pid, process_start = this_process()
@@ -219,6 +233,8 @@ def _run(
             )
             written_ids.append(row.id)
             written_versions.append(row.version)
+            if on_progress and len(written_ids) % BATCH_SIZE == 0:
+                on_progress(len(written_ids))
         digest = writer.finish()
         # Recorded only now, in one short write: SQLite would otherwise hold its write lock,
         # and keep moderators waiting, for the whole export.

@@ -9,7 +9,7 @@ from flask import abort, current_app, g, render_template, request
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from ..services.filtering import INT_MAX, InvalidParameter
@@ -31,6 +31,7 @@ def init_app(app) -> None:
     app.url_map.converters["int"] = IdConverter
     app.before_request(_refuse_nul)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InvalidParameter, _bad_parameter)
     app.register_error_handler(OperationalError, _database_unavailable)
@@ -51,6 +52,15 @@ def _csrf_error(error: CSRFError):
         return session_ended(400)
     message = "The form had expired or did not come from this site. Reload the page and try again."
     return render_template("errors/error.html", code=400, title="Form expired", message=message), 400
+
+
+def _too_large(error: RequestEntityTooLarge):
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    message = (
+        f"The upload is larger than {limit:,} bytes (MAX_UPLOAD_BYTES), or has too many files: "
+        "send fewer files at a time, or a zip of them."
+    )
+    return render_template("errors/error.html", code=413, title="Upload too large", message=message), 413
 
 
 def _http_error(error: HTTPException):

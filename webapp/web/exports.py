@@ -1,19 +1,13 @@
-"""The Export page: leads and admins choose approved articles, see how many, and download them."""
+"""The Export page: leads and admins choose approved articles, see how many, and start an export job."""
 
-import shutil
-import tempfile
-from pathlib import Path
-
-from flask import Blueprint, make_response, render_template, request, send_file, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..services import exporting
+from ..services import export_jobs, exporting, job_queue, jobs
 from ..services.listing import filter_choices
 from .auth import role_required
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
-
-DOWNLOADS = {"zip": ("zip", "application/zip"), "yaml": ("yaml", "application/yaml")}
 
 
 @bp.get("")
@@ -42,36 +36,20 @@ def count():
 @bp.post("")
 @role_required("lead")
 def download():
-    """Export what the filters choose into a zip or a YAML stream, record the run, send the file."""
+    """Start a job exporting what the filters choose into a zip or a YAML stream; its page follows it."""
     filters, errors = exporting.parse_filters(request.form)
     fmt = request.form.get("format", "")
-    if fmt not in DOWNLOADS:
+    if fmt not in export_jobs.EXTENSIONS:
         errors["format"] = f"Format: choose zip or yaml, not {fmt!r}"
     if errors:
         return _page(filters, errors, request.form, status=422)
-    folder = Path(tempfile.mkdtemp(prefix="copydesk-export-"))
-    try:
-        extension, mimetype = DOWNLOADS[fmt]
-        run = exporting.export(
-            folder / f"export.{extension}",
-            fmt,
-            filters,
-            requested_by=current_user.username,
-            requested_by_id=current_user.id,
-        )
-        response = send_file(
-            folder / f"export.{extension}",
-            mimetype=mimetype,
-            as_attachment=True,
-            download_name=f"copydesk-export-{run.id}.{extension}",
-            max_age=0,
-        )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    response.headers["X-Copydesk-Export-Sha256"] = run.sha256
-    response.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
-    return response
+    job = job_queue.start(
+        "export",
+        export_jobs.params(filters, fmt),
+        requested_by=current_user.username,
+        requested_by_id=current_user.id,
+    )
+    return redirect(url_for("jobs.show", job_id=job.id), 303)
 
 
 def _page(filters, errors, values, status=200):
@@ -81,5 +59,6 @@ def _page(filters, errors, values, status=200):
         "count": None if errors else exporting.count(filters),
         "choices": filter_choices(),
         "runs": exporting.recent_runs(),
+        "jobs": jobs.recent("export"),
     }
     return render_template("exports/index.html", **context), status

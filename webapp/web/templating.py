@@ -38,6 +38,14 @@ def duration(seconds: int) -> str:
     return f"{seconds} s"
 
 
+def filesize(size: int) -> str:
+    """2 MiB, 1 GiB, 512 bytes."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:,.3g} {unit}"
+    return f"{size:,} bytes"
+
+
 def visible(text: str) -> str:
     """`text` with its invisible characters spelled out: a file name's control characters, bidi overrides
     and zero-width spaces as `\\u202e`, so that it reads as it is rather than as it would like to look."""
@@ -64,6 +72,8 @@ def sentence(text: str) -> str:
 def init_app(app) -> None:
     app.add_template_filter(ago)
     app.add_template_filter(stat)
+    app.add_template_filter(duration)
+    app.add_template_filter(filesize)
     app.add_template_filter(utc)
     app.add_template_filter(visible)
     app.add_template_filter(heat_label)
