@@ -185,6 +185,8 @@ class Article(db.Model):
             "imported_at",
             "id",
         ),
+        # A search's few matches sorted by any queue sort without reading their rows (services/search.py).
+        Index("ix_articles_sort_keys", "id", "status", "published_at", "quality", "heat"),
         # The queue's poll: what changed since it last asked (listing.changed_since).
         Index("ix_articles_updated", "updated_at", "id"),
         # "you: 57 today" (counts.decided_today): a range over one moderator's decisions, not everyone's.

@@ -115,8 +115,11 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(word.lower() for word in _WORD.findall(text))
 
 
+@lru_cache(maxsize=65536)
 def _folded(word: str) -> str:
     """The word as both databases compare it to a lowercase query word, accents dropped for highlighting."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 

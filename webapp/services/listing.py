@@ -35,8 +35,6 @@ from .filtering import (
     has_topic,
     parse_cursor,
     parse_days,
-    provider_matches,
-    provider_pattern,
     start_of_day,
 )
 
@@ -171,16 +169,13 @@ def queue_page(
     now = datetime.now(UTC)
     in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
     params = {"now": now, **_filter_values(filters, in_use, now - stale_after)}
-    plan = None
-    if filters.q:
-        plan, values = search.search_filter(search_query.parse(filters.q))
-        params |= values
+    plans = _plans(filters, params, "page")
     if filters.sort == RELEVANCE and filters.q:
-        return _relevance_page(filters, in_use, params, after, stale_after, limit, viewer_id, href)
+        return _relevance_page(filters, in_use, plans, params, after, stale_after, limit, viewer_id, href)
     sort = "newest" if filters.sort == RELEVANCE else filters.sort
     if after:
         params["after_key"], params["after_id"] = parse_cursor(after, _cursor_kind(sort))
-    query = _page_query(sort, in_use, bool(after), limit + 1, plan)
+    query = _page_query(sort, in_use, bool(after), limit + 1, plans)
     # Core statements on the session's connection: the ORM layer has nothing to add to plain rows.
     results = db.session.connection().execute(query, params).all()
     rows = results[:limit]
@@ -188,30 +183,50 @@ def queue_page(
     return QueuePage(_row_views(rows, now, stale_after, viewer_id, href, filters.q), next_cursor)
 
 
-def _relevance_page(filters, in_use, params, after, stale_after, limit, viewer_id, href) -> QueuePage:
+def _plans(filters: QueueFilters, params: dict, reads: str) -> tuple[str, ...]:
+    """The search's and provider filter's plans (`search`), their values added to `params`."""
+    plans = []
+    if filters.q:
+        plan, values = search.search_filter(search_query.parse(filters.q), reads)
+        plans.append(plan)
+        params |= values
+    if filters.provider:
+        plan, values = search.provider_filter(filters.provider, reads)
+        plans.append(plan)
+        params |= values
+    return tuple(plans)
+
+
+def _relevance_page(filters, in_use, plans, params, after, stale_after, limit, viewer_id, href) -> QueuePage:
     """A page of the search's best matches; the cursor is how many of them the pages before showed."""
     now = params["now"]
     shown = parse_cursor(after, int)[0] if after else 0
     if shown < 0:
         raise InvalidCursor(after)
     params |= {"shown": shown}
-    results = db.session.connection().execute(_relevance_query(in_use, limit + 1), params).all()
+    provider_plans = tuple(plan for plan in plans if plan.startswith("provider"))
+    results = (
+        db.session.connection().execute(_relevance_query(in_use, provider_plans, limit + 1), params).all()
+    )
     rows = results[:limit]
     next_cursor = format_cursor(shown + limit, rows[-1].id) if len(results) > limit else None
     return QueuePage(_row_views(rows, now, stale_after, viewer_id, href, filters.q), next_cursor)
 
 
 @lru_cache(maxsize=256)
-def _relevance_query(filters_in_use: tuple[str, ...], limit: int):
+def _relevance_query(filters_in_use: tuple[str, ...], provider_plans: tuple[str, ...], limit: int):
     conditions = [FILTERS[name].condition() for name in filters_in_use]
+    conditions += search.conditions(provider_plans, driven=False)
     ranked = search.relevance_candidates(conditions)
-    return (
-        _rows_query()
-        .join(ranked, ranked.c.id == Article.id)
-        .order_by(ranked.c.score, Article.id.desc())
+    # The page's ids first, then their rows: the rows' subqueries run for 50 rows, not every candidate.
+    page = (
+        select(ranked.c.id, ranked.c.score)
+        .order_by(ranked.c.score, ranked.c.id.desc())
         .limit(limit)
         .offset(bindparam("shown"))
+        .subquery("page")
     )
+    return _rows_query(page).order_by(page.c.score, Article.id.desc())
 
 
 def queue_rows(
@@ -286,7 +301,8 @@ def _rows_by_id_query():
 
 
 @cache
-def _rows_query():
+def _rows_query(ids=None):
+    """The rows' query: from `articles`, or from each of `ids` (a subquery) first (`search.driven_by`)."""
     # Rows rather than ORM objects, and the decider, related count and live claim in the same
     # query, built once: the list is the hottest page of the app.
     decider = aliased(User)
@@ -315,6 +331,7 @@ def _rows_query():
             StoryMatch.reason.label("duplicate_reason"),
             Article.image_url,
         )
+        .select_from(Article.__table__ if ids is None else search.driven_by(ids, Article.__table__))
         .outerjoin(decider, decider.id == Article.decided_by_id)
         .outerjoin(original, original.id == Article.duplicate_of_id)
         .outerjoin(
@@ -346,11 +363,6 @@ FILTERS = {
         in_use=lambda f: bool(f.topic),
         condition=lambda: has_topic(bindparam("topic")),
         values=lambda f, _: {"topic": f.topic},
-    ),
-    "provider": _Filter(
-        in_use=lambda f: bool(f.provider),
-        condition=lambda: provider_matches(bindparam("provider")),
-        values=lambda f, _: {"provider": provider_pattern(f.provider)},
     ),
     "category": _Filter(
         in_use=lambda f: bool(f.category),
@@ -391,26 +403,35 @@ def _filter_values(filters: QueueFilters, in_use: tuple[str, ...], stale_before:
     return values
 
 
-def _conditions(filters_in_use: tuple[str, ...], search_plan: str | None) -> list[ColumnElement[bool]]:
-    conditions = [FILTERS[name].condition() for name in filters_in_use]
-    if search_plan:
-        conditions.append(search.condition(search_plan))
-    return conditions
+def _conditions(filters_in_use: tuple[str, ...], plans: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    return [FILTERS[name].condition() for name in filters_in_use] + search.conditions(plans)
 
 
 @lru_cache(maxsize=512)
 def _page_query(
-    sort: str, filters_in_use: tuple[str, ...], with_cursor: bool, limit: int, search_plan: str | None
+    sort: str, filters_in_use: tuple[str, ...], with_cursor: bool, limit: int, plans: tuple[str, ...]
 ):
     key, direction = SORTS[sort]
-    conditions = _conditions(filters_in_use, search_plan)
+    conditions = _conditions(filters_in_use, plans)
     if with_cursor:
         position = tuple_(bindparam("after_key", type_=key.type), bindparam("after_id"))
         conditions.append(
             tuple_(key, Article.id) < position if direction == "desc" else tuple_(key, Article.id) > position
         )
     order = (key.desc(), Article.id.desc()) if direction == "desc" else (key.asc(), Article.id.asc())
-    return _rows_query().where(*conditions).order_by(*order).limit(limit)
+    ids = search.source(plans)
+    if ids is None:
+        return _rows_query().where(*conditions).order_by(*order).limit(limit)
+    # A page of the few matching ids first, sorted, then their rows (whose subqueries run for 50 rows).
+    page = (
+        select(Article.id)
+        .select_from(search.driven_by(ids, Article.__table__, sort_keys=True))
+        .where(*conditions)
+        .order_by(*order)
+        .limit(limit)
+        .subquery("page")
+    )
+    return _rows_query(page).order_by(*order)
 
 
 def count_matching(filters: QueueFilters, stale_after: timedelta, cap: int) -> int:
@@ -422,16 +443,16 @@ def count_matching(filters: QueueFilters, stale_after: timedelta, cap: int) -> i
     now = datetime.now(UTC)
     in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
     params = {"cap": cap, **_filter_values(filters, in_use, now - stale_after)}
-    plan = None
-    if filters.q:
-        plan, values = search.search_filter(search_query.parse(filters.q), reads="count")
-        params |= values
-    return db.session.connection().execute(_count_query(in_use, plan), params).scalar_one()
+    plans = _plans(filters, params, "count")
+    return db.session.connection().execute(_count_query(in_use, plans), params).scalar_one()
 
 
 @lru_cache(maxsize=256)
-def _count_query(filters_in_use: tuple[str, ...], search_plan: str | None):
-    matching = select(Article.id).where(*_conditions(filters_in_use, search_plan))
+def _count_query(filters_in_use: tuple[str, ...], plans: tuple[str, ...]):
+    ids = search.source(plans)
+    matching = select(Article.id).where(*_conditions(filters_in_use, plans))
+    if ids is not None:
+        matching = matching.select_from(search.driven_by(ids, Article.__table__))
     return select(func.count()).select_from(matching.limit(bindparam("cap")).subquery())
 
 
@@ -439,16 +460,13 @@ def matches(filters: QueueFilters, stale_after: timedelta, article_id: int) -> b
     """Whether the filters match this one article as it stands (one read by primary key)."""
     in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
     params = {"article_id": article_id, **_filter_values(filters, in_use, datetime.now(UTC) - stale_after)}
-    plan = None
-    if filters.q:
-        plan, values = search.search_filter(search_query.parse(filters.q), reads="one")
-        params |= values
-    return db.session.connection().execute(_match_query(in_use, plan), params).first() is not None
+    plans = _plans(filters, params, "one")
+    return db.session.connection().execute(_match_query(in_use, plans), params).first() is not None
 
 
 @lru_cache(maxsize=256)
-def _match_query(filters_in_use: tuple[str, ...], search_plan: str | None):
-    conditions = _conditions(filters_in_use, search_plan)
+def _match_query(filters_in_use: tuple[str, ...], plans: tuple[str, ...]):
+    conditions = _conditions(filters_in_use, plans)
     return select(Article.id).where(Article.id == bindparam("article_id"), *conditions)
 
 

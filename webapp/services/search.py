@@ -27,16 +27,32 @@ import math
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, bindparam, column, func, literal_column, select, table, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Join,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    union,
+    update,
+)
+from sqlalchemy.ext.compiler import compiles
 
 from ..formats.search_query import SearchQuery
-from ..models import Article, ArticleCount, RelatedLink, db
+from ..models import Article, ArticleCount, Provider, RelatedLink, db
+from .filtering import provider_matches, provider_pattern
 
 RELEVANCE_CANDIDATES = 1000
-# Fetch-all-then-sort costs about one unit per match; walking the sort index costs about
-# PROBE_COST units per row read, and a page needs 50 matches: rows read ≈ 50 × total / matches.
-# Equal at matches ≈ sqrt(50 × PROBE_COST × total). PROBE_COST measured with bench/search.py.
-PROBE_COST = 2
+# Fetch-all-then-sort costs about one unit per match (2-4 µs); walking the sort index costs about
+# PROBE_COST units per row read (an FTS5 probe: 8-70 µs), and a page needs 50 matches: rows read
+# ≈ 50 × total / matches. Equal at matches ≈ sqrt(50 × PROBE_COST × total): 12,600 at 100,000
+# articles, 40,000 at 1,000,000. Measured with bench/search.py.
+PROBE_COST = 16
 MIN_FETCH_ALL = 2000
 # Weights of title, excerpt, provider and related titles in the relevance score.
 FTS5_WEIGHTS = "10.0, 4.0, 2.0, 1.0"
@@ -65,9 +81,124 @@ def search_filter(query: SearchQuery, reads: str = "page") -> SearchFilter:
     return SearchFilter(plan, {"search": query.fts5()})
 
 
-def condition(plan: str) -> ColumnElement[bool]:
-    """The condition of a `search_filter`'s plan, its value bound as "search": built once per plan."""
-    return _tsvector_condition() if plan == "tsvector" else _fts5_condition(plan)
+def provider_filter(text: str, reads: str = "page") -> SearchFilter:
+    """The provider filter (part of a name or domain, any case) with the plan that suits how many it matches.
+
+    The names come from the providers table; on SQLite, a provider with few articles is read
+    through the articles' provider indexes ("provider-fetch"), one with many by walking the
+    sort's index and checking each row's provider against the names ("provider-probe").
+    """
+    values = {"provider": provider_pattern(text)}
+    if _dialect() == "postgresql":
+        return SearchFilter("provider", values)
+    if reads == "page":
+        cap = _fetch_all_limit()
+        found = db.session.connection().execute(_provider_articles(), values | {"cap": cap}).scalar()
+        return SearchFilter("provider-probe" if found >= cap else "provider-fetch", values)
+    return SearchFilter("provider-probe" if reads == "one" else "provider-fetch", values)
+
+
+def conditions(plans: tuple[str, ...], *, driven: bool = True) -> list[ColumnElement[bool]]:
+    """The conditions of these plans' filters (values bound by name), but the one `source` reads from
+    when the statement is `driven` by it."""
+    driving = _driving(plans) if driven else None
+    return [_condition(plan) for plan in plans if plan != driving]
+
+
+def source(plans: tuple[str, ...]):
+    """The ids the first "fetch" plan reads first (a subquery with an `id` column), or None."""
+    driving = _driving(plans)
+    if driving is None:
+        return None
+    return _fts5_matches() if driving == "fetch" else _provider_ids()
+
+
+def _driving(plans: tuple[str, ...]) -> str | None:
+    return next((plan for plan in plans if plan in ("fetch", "provider-fetch")), None)
+
+
+def _condition(plan: str) -> ColumnElement[bool]:
+    return {
+        "tsvector": _tsvector_condition,
+        "probe": _probe_condition,
+        "fetch": _probe_condition,
+        "provider": _provider_condition,
+        "provider-fetch": _provider_condition,
+        "provider-probe": _provider_probe_condition,
+    }[plan]()
+
+
+@lru_cache(maxsize=1)
+def _provider_condition() -> ColumnElement[bool]:
+    return provider_matches(bindparam("provider"))
+
+
+@lru_cache(maxsize=1)
+def _provider_probe_condition() -> ColumnElement[bool]:
+    # `|| ''` keeps SQLite from reading the provider indexes: it walks the sort's index instead.
+    return or_(
+        (Article.provider_name + "").in_(_provider_values(Provider.name, Provider.name_key)),
+        (Article.provider_domain + "").in_(_provider_values(Provider.domain, Provider.domain_key)),
+    )
+
+
+def _provider_values(value, key):
+    return select(value).where(key.like(bindparam("provider"), escape="\\"))
+
+
+@lru_cache(maxsize=1)
+def _provider_ids():
+    by_name = select(Article.id).where(
+        Article.provider_name.in_(_provider_values(Provider.name, Provider.name_key))
+    )
+    by_domain = select(Article.id).where(
+        Article.provider_domain.in_(_provider_values(Provider.domain, Provider.domain_key))
+    )
+    return union(by_name, by_domain).subquery("providers_matches")
+
+
+@lru_cache(maxsize=1)
+def _provider_articles():
+    ids = select(_provider_ids().c.id).limit(bindparam("cap")).subquery()
+    return select(func.count()).select_from(ids)
+
+
+def driven_by(ids, query_from, *, sort_keys: bool = False):
+    """`query_from` (a FROM clause starting at `articles`) read for each of `ids` (a subquery) in turn.
+
+    SQLite's planner, without statistics, takes `status = ?` for a rare value and would walk the
+    sort's index rather than the few ids; a CROSS JOIN keeps the order written (PostgreSQL
+    plans an ordinary join by its statistics). `sort_keys`: each article's status and sort
+    columns are read from ix_articles_sort_keys rather than from its row, which holds a whole seed.
+    """
+    join = SortKeysJoin if sort_keys else DrivingJoin
+    return join(ids, query_from, ids.c.id == Article.id)
+
+
+class DrivingJoin(Join):
+    """An inner join whose left side SQLite reads first (rendered CROSS JOIN there)."""
+
+    inherit_cache = True
+
+
+class SortKeysJoin(DrivingJoin):
+    """A DrivingJoin reading `articles` through ix_articles_sort_keys on SQLite."""
+
+    inherit_cache = True
+
+
+@compiles(DrivingJoin, "sqlite")
+def _cross_join(element, compiler, **kw):
+    # The left sides used here (a table, a subquery of ids) hold no join: the first is this one.
+    return compiler.visit_join(element, **kw).replace(" JOIN ", " CROSS JOIN ", 1)
+
+
+@compiles(SortKeysJoin, "sqlite")
+def _cross_join_by_sort_keys(element, compiler, **kw):
+    # SQLAlchemy renders no table hint on SQLite: the INDEXED BY clause goes in here.
+    joined = " CROSS JOIN articles "
+    rendered = _cross_join(element, compiler, **kw)
+    return rendered.replace(joined, joined + "INDEXED BY ix_articles_sort_keys ", 1)
 
 
 def relevance_candidates(conditions: list[ColumnElement[bool]]):
@@ -80,16 +211,21 @@ def relevance_candidates(conditions: list[ColumnElement[bool]]):
         score = -func.ts_rank(
             literal_column("articles.search_vector"), func.to_tsquery(text("'simple'"), bindparam("search"))
         )
-        match = _tsvector_condition()
-        source = select(Article.id.label("id"), score.label("score"))
-    else:
-        fts = table("articles_fts", column("rowid"))
-        score = literal_column(f"bm25(articles_fts, {FTS5_WEIGHTS})")
-        match = literal_column("articles_fts").op("MATCH")(bindparam("search"))
-        source = select(Article.id.label("id"), score.label("score")).join(fts, fts.c.rowid == Article.id)
+        return (
+            select(Article.id.label("id"), score.label("score"))
+            .where(_tsvector_condition(), *conditions)
+            .order_by(Article.id.desc())
+            .limit(RELEVANCE_CANDIDATES)
+            .subquery("ranked")
+        )
+    # FTS5 reads its matches newest (highest rowid) first by itself; bm25 is computed for those read.
+    fts = _fts_table()
+    score = literal_column(f"bm25(articles_fts, {FTS5_WEIGHTS})")
     return (
-        source.where(match, *conditions)
-        .order_by(Article.id.desc())
+        select(Article.id.label("id"), score.label("score"))
+        .select_from(DrivingJoin(fts, Article.__table__, fts.c.rowid == Article.id))
+        .where(_fts5_match(), *conditions)
+        .order_by(fts.c.rowid.desc())
         .limit(RELEVANCE_CANDIDATES)
         .subquery("ranked")
     )
@@ -104,14 +240,27 @@ def _tsvector_condition() -> ColumnElement[bool]:
     return text("articles.search_vector @@ to_tsquery('simple', :search)")
 
 
-@lru_cache(maxsize=2)
-def _fts5_condition(plan: str) -> ColumnElement[bool]:
-    if plan == "probe":
-        return text(
-            "EXISTS (SELECT 1 FROM articles_fts WHERE articles_fts.rowid = articles.id "
-            "AND articles_fts MATCH :search)"
-        )
-    return text("articles.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :search)")
+@lru_cache(maxsize=1)
+def _probe_condition() -> ColumnElement[bool]:
+    return text(
+        "EXISTS (SELECT 1 FROM articles_fts "
+        "WHERE articles_fts.rowid = articles.id AND articles_fts MATCH :search)"
+    )
+
+
+@lru_cache(maxsize=1)
+def _fts5_matches():
+    fts = _fts_table()
+    return select(fts.c.rowid.label("id")).where(_fts5_match()).subquery("matches")
+
+
+@lru_cache(maxsize=1)
+def _fts_table():
+    return table("articles_fts", column("rowid"))
+
+
+def _fts5_match() -> ColumnElement[bool]:
+    return literal_column("articles_fts").op("MATCH")(bindparam("search"))
 
 
 def _likely_matches(query: SearchQuery) -> int:

@@ -14,6 +14,8 @@ PostgreSQL: `articles.search_vector`, a generated tsvector of the same columns (
 configuration: no stemming, no stop words, like FTS5's unicode61), with a GIN index.
 
 Neither is in the models (test_migrations leaves them out by name: SEARCH_SCHEMA in models.py).
+`ix_articles_sort_keys` (id first, then every queue sort's column) sorts a search's few matches
+without reading their rows, which hold whole seeds.
 `providers` lists each provider name and domain pair the articles carry (kept by triggers on
 `articles`, whatever writes them), with lowercase keys (SQL's lower(): ASCII letters
 only on SQLite, as its LIKE folds them), so that the provider filter finds names without reading
@@ -104,6 +106,9 @@ def upgrade():
     )
     for statement in POSTGRESQL_SCHEMA if postgresql else SQLITE_SCHEMA:
         op.execute(statement)
+    op.create_index(
+        "ix_articles_sort_keys", "articles", ["id", "status", "published_at", "quality", "heat"], unique=False
+    )
     op.create_table(
         "providers",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -148,4 +153,5 @@ def downgrade():
     op.drop_index(op.f("ix_providers_domain_key"), table_name="providers")
     op.drop_index(op.f("ix_providers_name_key"), table_name="providers")
     op.drop_table("providers")
+    op.drop_index("ix_articles_sort_keys", table_name="articles")
     op.execute("ALTER TABLE articles DROP COLUMN related_titles")
