@@ -32,9 +32,9 @@ def test_a_query_that_cannot_run_is_a_422_naming_it(desk, q, message, headers):
 
 
 def test_matching_words_are_marked_and_the_title_stays_text(desk):
-    page = soup(desk.get("/", query_string={"q": "election night script", "status": "all"}))
+    page = soup(desk.get("/", query_string={"q": "election night", "status": "all"}))
     (link,) = [a for a in page.select("td.title a") if a.find("mark")]
-    assert [mark.get_text() for mark in link.find_all("mark")] == ["script", "script", "Election", "night"]
+    assert [mark.get_text() for mark in link.find_all("mark")] == ["Election", "night"]
     assert link.get_text() == "<script>alert(1)</script> Election & <b>night</b>"
     assert page.find("script", string="alert(1)") is None and page.find("b", string="night") is None
     assert len(page.select("td.title a")) == 1

@@ -12,9 +12,10 @@ articles the query is likely to match:
   and sorting hundreds of thousands of matches.
 
 On SQLite the estimate is the smallest document count of the query's words (prefixes: of all
-the words they start), read from `articles_fts_vocab`. PostgreSQL's planner makes the same
-choice from its statistics on `search_vector` (ANALYZE keeps the most common lexemes), so one
-condition serves there.
+the words they start), read from `articles_fts_vocab`; on PostgreSQL, its planner's estimate of
+the matches (EXPLAIN: ANALYZE keeps the most common lexemes of `search_vector`). Left alone, the
+planner walks the sort's index for a 1% word (60 ms at 100,000 articles, measured): the few
+matches are read first in a subquery it cannot merge (OFFSET 0).
 
 Sorting by relevance ranks a capped candidate set: the RELEVANCE_CANDIDATES newest imported
 matches (highest ids) that pass the other filters, so a very common word is ranked among its
@@ -45,7 +46,7 @@ from sqlalchemy.ext.compiler import compiles
 
 from ..formats.search_query import SearchQuery
 from ..models import Article, ArticleCount, Provider, RelatedLink, db
-from .filtering import provider_matches, provider_pattern
+from .filtering import provider_pattern
 
 RELEVANCE_CANDIDATES = 1000
 # Fetch-all-then-sort costs about one unit per match (2-4 µs); walking the sort index costs about
@@ -53,6 +54,9 @@ RELEVANCE_CANDIDATES = 1000
 # ≈ 50 × total / matches. Equal at matches ≈ sqrt(50 × PROBE_COST × total): 12,600 at 100,000
 # articles, 40,000 at 1,000,000. Measured with bench/search.py.
 PROBE_COST = 16
+# PostgreSQL: a row read along the sort's index costs about 12 µs (its search_vector read from the
+# row), a match read first about 5 µs: 3,900 at 100,000 articles, 12,000 at 1,000,000.
+POSTGRESQL_PROBE_COST = 3
 MIN_FETCH_ALL = 2000
 # Weights of title, excerpt, provider and related titles in the relevance score.
 FTS5_WEIGHTS = "10.0, 4.0, 2.0, 1.0"
@@ -73,7 +77,9 @@ def search_filter(query: SearchQuery, reads: str = "page") -> SearchFilter:
     "one": one article, by its id: probing it does.
     """
     if _dialect() == "postgresql":
-        return SearchFilter("tsvector", {"search": query.tsquery()})
+        values = {"search": query.tsquery()}
+        few = reads == "page" and _planner_rows(values) <= _fetch_all_limit()
+        return SearchFilter("tsvector-fetch" if few else "tsvector", values)
     if reads == "page":
         plan = "probe" if _likely_matches(query) > _fetch_all_limit() else "fetch"
     else:
@@ -89,8 +95,6 @@ def provider_filter(text: str, reads: str = "page") -> SearchFilter:
     sort's index and checking each row's provider against the names ("provider-probe").
     """
     values = {"provider": provider_pattern(text)}
-    if _dialect() == "postgresql":
-        return SearchFilter("provider", values)
     if reads == "page":
         cap = _fetch_all_limit()
         found = db.session.connection().execute(_provider_articles(), values | {"cap": cap}).scalar()
@@ -110,27 +114,24 @@ def source(plans: tuple[str, ...]):
     driving = _driving(plans)
     if driving is None:
         return None
-    return _fts5_matches() if driving == "fetch" else _provider_ids()
+    return {"fetch": _fts5_matches, "tsvector-fetch": _tsvector_matches, "provider-fetch": _provider_ids}[
+        driving
+    ]()
 
 
 def _driving(plans: tuple[str, ...]) -> str | None:
-    return next((plan for plan in plans if plan in ("fetch", "provider-fetch")), None)
+    return next((plan for plan in plans if plan.endswith("fetch")), None)
 
 
 def _condition(plan: str) -> ColumnElement[bool]:
     return {
         "tsvector": _tsvector_condition,
+        "tsvector-fetch": _tsvector_condition,
         "probe": _probe_condition,
         "fetch": _probe_condition,
-        "provider": _provider_condition,
-        "provider-fetch": _provider_condition,
+        "provider-fetch": _provider_probe_condition,
         "provider-probe": _provider_probe_condition,
     }[plan]()
-
-
-@lru_cache(maxsize=1)
-def _provider_condition() -> ColumnElement[bool]:
-    return provider_matches(bindparam("provider"))
 
 
 @lru_cache(maxsize=1)
@@ -249,6 +250,26 @@ def _probe_condition() -> ColumnElement[bool]:
 
 
 @lru_cache(maxsize=1)
+def _tsvector_matches():
+    # OFFSET 0 keeps PostgreSQL from merging the matches into the outer query: they are read first.
+    return select(Article.id.label("id")).where(_tsvector_condition()).offset(0).subquery("matches")
+
+
+def _planner_rows(values: dict) -> float:
+    """How many articles PostgreSQL's planner expects the search to match (from its statistics)."""
+    plan = db.session.connection().execute(_planner_estimate(), values).scalar()
+    return plan[0]["Plan"]["Plan Rows"]
+
+
+@lru_cache(maxsize=1)
+def _planner_estimate():
+    return text(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM articles "
+        "WHERE articles.search_vector @@ to_tsquery('simple', :search)"
+    )
+
+
+@lru_cache(maxsize=1)
 def _fts5_matches():
     fts = _fts_table()
     return select(fts.c.rowid.label("id")).where(_fts5_match()).subquery("matches")
@@ -290,7 +311,8 @@ def _prefix_documents():
 
 def _fetch_all_limit() -> int:
     total = db.session.connection().execute(_article_total()).scalar() or 0
-    return max(MIN_FETCH_ALL, int(math.sqrt(50 * PROBE_COST * total)))
+    cost = PROBE_COST if _dialect() == "sqlite" else POSTGRESQL_PROBE_COST
+    return max(MIN_FETCH_ALL, int(math.sqrt(50 * cost * total)))
 
 
 @lru_cache(maxsize=1)
