@@ -33,6 +33,7 @@ bench: setup-dev
 	$(BIN)/python -m bench.duplicates $(BENCH_DUPLICATES_ARGS)
 	$(BIN)/python -m bench.big_seed $(BENCH_BIG_SEED_ARGS)
 	$(BIN)/python -m bench.stats $(BENCH_STATS_ARGS)
+	$(BIN)/python -m bench.search $(BENCH_SEARCH_ARGS)
 	$(BIN)/python -m bench.scale $(BENCH_SCALE_ARGS)
 
 setup: $(VENV)/.installed

@@ -205,16 +205,18 @@ def _relevance_page(filters, in_use, plans, params, after, stale_after, limit, v
         raise InvalidCursor(after)
     params |= {"shown": shown}
     provider_plans = tuple(plan for plan in plans if plan.startswith("provider"))
-    results = (
-        db.session.connection().execute(_relevance_query(in_use, provider_plans, limit + 1), params).all()
-    )
+    dialect = db.session.get_bind().dialect.name  # the statement differs by database
+    query = _relevance_query(dialect, in_use, provider_plans, limit + 1)
+    results = db.session.connection().execute(query, params).all()
     rows = results[:limit]
     next_cursor = format_cursor(shown + limit, rows[-1].id) if len(results) > limit else None
     return QueuePage(_row_views(rows, now, stale_after, viewer_id, href, filters.q), next_cursor)
 
 
 @lru_cache(maxsize=256)
-def _relevance_query(filters_in_use: tuple[str, ...], provider_plans: tuple[str, ...], limit: int):
+def _relevance_query(
+    dialect: str, filters_in_use: tuple[str, ...], provider_plans: tuple[str, ...], limit: int
+):
     conditions = [FILTERS[name].condition() for name in filters_in_use]
     conditions += search.conditions(provider_plans, driven=False)
     ranked = search.relevance_candidates(conditions)
