@@ -297,7 +297,6 @@ SEARCH_SCHEMA = frozenset(
         "articles_fts_data",
         "articles_fts_docsize",
         "articles_fts_idx",
-        "articles_fts_vocab",
         "search_vector",
         "ix_articles_search",
     }

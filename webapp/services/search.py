@@ -11,8 +11,8 @@ articles the query is likely to match:
   page of 50 stops after about 50 / (the share of articles matching) rows, instead of fetching
   and sorting hundreds of thousands of matches.
 
-On SQLite the estimate is the smallest document count of the query's words (prefixes: of all
-the words they start), read from `articles_fts_vocab`; on PostgreSQL, its planner's estimate of
+On SQLite the estimate is the query's matches, counted up to that limit (FTS5 reads rowids
+fast); on PostgreSQL, its planner's estimate of
 the matches (EXPLAIN: ANALYZE keeps the most common lexemes of `search_vector`). Left alone, the
 planner walks the sort's index for a 1% word (60 ms at 100,000 articles, measured): the few
 matches are read first in a subquery it cannot merge (OFFSET 0).
@@ -49,11 +49,13 @@ from ..models import Article, ArticleCount, Provider, RelatedLink, db
 from .filtering import provider_pattern
 
 RELEVANCE_CANDIDATES = 1000
-# Fetch-all-then-sort costs about one unit per match (2-4 µs); walking the sort index costs about
-# PROBE_COST units per row read (an FTS5 probe: 8-70 µs), and a page needs 50 matches: rows read
-# ≈ 50 × total / matches. Equal at matches ≈ sqrt(50 × PROBE_COST × total): 12,600 at 100,000
-# articles, 40,000 at 1,000,000. Measured with bench/search.py.
-PROBE_COST = 16
+# Fetch-all-then-sort costs about one unit per match; walking the sort index costs about
+# PROBE_COST units per row read (an FTS5 probe), and a page needs 50 matches: rows read
+# ≈ 50 × total / matches. Equal at matches ≈ sqrt(50 × PROBE_COST × total). Measured with
+# bench/search.py at 1,000,000 articles (under load): a match read first and sorted 7-10 µs
+# (its sort keys looked up in ix_articles_sort_keys), a probe 7-21 µs: about one unit; so
+# 7,000 matches at 1,000,000 articles, 2,200 at 100,000.
+PROBE_COST = 1
 # PostgreSQL: a row read along the sort's index costs about 12 µs (its search_vector read from the
 # row), a match read first about 5 µs: 3,900 at 100,000 articles, 12,000 at 1,000,000.
 POSTGRESQL_PROBE_COST = 3
@@ -81,7 +83,7 @@ def search_filter(query: SearchQuery, reads: str = "page") -> SearchFilter:
         few = reads == "page" and _planner_rows(values) <= _fetch_all_limit()
         return SearchFilter("tsvector-fetch" if few else "tsvector", values)
     if reads == "page":
-        plan = "probe" if _likely_matches(query) > _fetch_all_limit() else "fetch"
+        plan = "probe" if _more_matches_than(query, _fetch_all_limit()) else "fetch"
     else:
         plan = "probe" if reads == "one" else "fetch"
     return SearchFilter(plan, {"search": query.fts5()})
@@ -284,29 +286,20 @@ def _fts5_match() -> ColumnElement[bool]:
     return literal_column("articles_fts").op("MATCH")(bindparam("search"))
 
 
-def _likely_matches(query: SearchQuery) -> int:
-    """At most how many articles match: the fewest documents any of the query's words is in."""
-    connection = db.session.connection()
-    fewest = math.inf
-    for term in query.terms:
-        for position, word in enumerate(term.words):
-            if term.prefix and position == len(term.words) - 1:
-                count = connection.execute(_prefix_documents(), {"low": word, "high": word + "\U0010ffff"})
-            else:
-                count = connection.execute(_word_documents(), {"word": word})
-            fewest = min(fewest, count.scalar() or 0)
-    return int(fewest)
+def _more_matches_than(query: SearchQuery, limit: int) -> bool:
+    """Whether the query matches more than `limit` articles: its matches counted up to limit + 1.
+
+    FTS5 reads its matching rowids at about 0.1 µs each (3 ms for 28,000 at 1,000,000 articles);
+    fts5vocab's document counts read a word's whole list instead (70 ms for a word in every article).
+    """
+    values = {"search": query.fts5(), "cap": limit + 1}
+    return db.session.connection().execute(_capped_count(), values).scalar() > limit
 
 
 @lru_cache(maxsize=1)
-def _word_documents():
-    return text("SELECT doc FROM articles_fts_vocab WHERE term = :word")
-
-
-@lru_cache(maxsize=1)
-def _prefix_documents():
-    # A sum over the words with this prefix: an upper bound of the articles holding any of them.
-    return text("SELECT sum(doc) FROM articles_fts_vocab WHERE term >= :low AND term < :high")
+def _capped_count():
+    capped = select(_fts_table().c.rowid).where(_fts5_match()).limit(bindparam("cap")).subquery()
+    return select(func.count()).select_from(capped)
 
 
 def _fetch_all_limit() -> int:

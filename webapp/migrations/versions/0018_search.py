@@ -9,7 +9,6 @@ one row carries everything a search reads (title, excerpt, provider, related tit
 
 SQLite: `articles_fts`, an FTS5 table over those four columns with `articles` as its external
 content, kept in step by triggers in the same transaction as every insert, update and delete;
-`articles_fts_vocab` reads its terms' document counts (services/search.py estimates from them).
 PostgreSQL: `articles.search_vector`, a generated tsvector of the same columns (the 'simple'
 configuration: no stemming, no stop words, like FTS5's unicode61), with a GIN index.
 
@@ -34,7 +33,6 @@ FTS_COLUMNS = "title, excerpt, provider_name, related_titles"
 SQLITE_SCHEMA = [
     f"CREATE VIRTUAL TABLE articles_fts USING fts5({FTS_COLUMNS}, content='articles', content_rowid='id', "
     "tokenize='unicode61 remove_diacritics 2')",
-    "CREATE VIRTUAL TABLE articles_fts_vocab USING fts5vocab(articles_fts, row)",
     "CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN "
     f"INSERT INTO articles_fts (rowid, {FTS_COLUMNS}) "
     "VALUES (NEW.id, NEW.title, NEW.excerpt, NEW.provider_name, NEW.related_titles); END",
@@ -147,7 +145,7 @@ def downgrade():
         statements = [
             f"DROP TRIGGER {name}" for name in (*triggers, "articles_fts_delete", "articles_fts_update")
         ]
-        statements += ["DROP TABLE articles_fts_vocab", "DROP TABLE articles_fts"]
+        statements.append("DROP TABLE articles_fts")
     for statement in statements:
         op.execute(statement)
     op.drop_index(op.f("ix_providers_domain_key"), table_name="providers")
