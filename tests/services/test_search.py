@@ -187,6 +187,8 @@ def test_the_plan_follows_the_words_frequency(many, monkeypatch):
     assert search.search_filter(parse("common")).plan == "probe"
     assert search.search_filter(parse("rare")).plan == "fetch"
     assert search.search_filter(parse("common rare")).plan == "fetch"  # the rarest word bounds the matches
+    assert search.search_filter(parse("comm*")).plan == "fetch"  # a prefix's probe costs far more
+    monkeypatch.setattr(search, "PREFIX_PROBE_COST", 1)
     assert search.search_filter(parse("comm*")).plan == "probe"
     assert search.search_filter(parse("common"), reads="count").plan == "fetch"
     assert search.search_filter(parse("rare"), reads="one").plan == "probe"
