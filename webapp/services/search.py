@@ -230,7 +230,7 @@ def relevance_candidates(conditions: list[ColumnElement[bool]]):
     score = literal_column(f"bm25(articles_fts, {FTS5_WEIGHTS})")
     return (
         select(Article.id.label("id"), score.label("score"))
-        .select_from(DrivingJoin(fts, Article.__table__, fts.c.rowid == Article.id))
+        .select_from(SortKeysJoin(fts, Article.__table__, fts.c.rowid == Article.id))
         .where(_fts5_match(), *conditions)
         .order_by(fts.c.rowid.desc())
         .limit(RELEVANCE_CANDIDATES)
