@@ -206,7 +206,7 @@ def _relevance_page(filters, in_use, plans, params, after, stale_after, limit, v
     params |= {"shown": shown}
     provider_plans = tuple(plan for plan in plans if plan.startswith("provider"))
     dialect = db.session.get_bind().dialect.name  # the statement differs by database
-    query = _relevance_query(dialect, in_use, provider_plans, limit + 1)
+    query = _relevance_query(dialect, plans[0], in_use, provider_plans, limit + 1)
     results = db.session.connection().execute(query, params).all()
     rows = results[:limit]
     next_cursor = format_cursor(shown + limit, rows[-1].id) if len(results) > limit else None
@@ -215,11 +215,15 @@ def _relevance_page(filters, in_use, plans, params, after, stale_after, limit, v
 
 @lru_cache(maxsize=256)
 def _relevance_query(
-    dialect: str, filters_in_use: tuple[str, ...], provider_plans: tuple[str, ...], limit: int
+    dialect: str,
+    search_plan: str,
+    filters_in_use: tuple[str, ...],
+    provider_plans: tuple[str, ...],
+    limit: int,
 ):
     conditions = [FILTERS[name].condition() for name in filters_in_use]
     conditions += search.conditions(provider_plans, driven=False)
-    ranked = search.relevance_candidates(conditions)
+    ranked = search.relevance_candidates(conditions, search_plan)
     # The page's ids first, then their rows: the rows' subqueries run for 50 rows, not every candidate.
     page = (
         select(ranked.c.id, ranked.c.score)

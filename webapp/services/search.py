@@ -208,19 +208,21 @@ def _cross_join_by_sort_keys(element, compiler, **kw):
     return rendered.replace(joined, joined + "INDEXED BY ix_articles_sort_keys ", 1)
 
 
-def relevance_candidates(conditions: list[ColumnElement[bool]]):
+def relevance_candidates(conditions: list[ColumnElement[bool]], plan: str):
     """A subquery of (id, score) for the RELEVANCE_CANDIDATES newest matches passing `conditions`.
 
     A lower score is a better match on both databases (FTS5's bm25 is negative; ts_rank negated).
-    The search's value is bound as "search", as by `search_filter`.
+    The search's value is bound as "search", and `plan` is its plan, as by `search_filter`.
     """
     if _dialect() == "postgresql":
         score = -func.ts_rank(
             literal_column("articles.search_vector"), func.to_tsquery(text("'simple'"), bindparam("search"))
         )
+        candidates = select(Article.id.label("id"), score.label("score"))
+        if plan == "tsvector-fetch":  # few matches: read them first, not along the primary key
+            candidates = candidates.select_from(driven_by(_tsvector_matches(), Article.__table__))
         return (
-            select(Article.id.label("id"), score.label("score"))
-            .where(_tsvector_condition(), *conditions)
+            candidates.where(_tsvector_condition(), *conditions)
             .order_by(Article.id.desc())
             .limit(RELEVANCE_CANDIDATES)
             .subquery("ranked")
