@@ -54,6 +54,7 @@ bench: setup-dev
 	$(BIN)/python -m bench.duplicates $(BENCH_DUPLICATES_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.big_seed $(BENCH_BIG_SEED_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.stats $(STATS_PG) $(BENCH_STATS_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.search $(BENCH_SEARCH_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.scale $(SCALE_PG) $(BENCH_SCALE_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.results --results $(BENCH_RESULTS) --check
 
@@ -71,6 +72,7 @@ bench-quick: setup-dev
 	$(BIN)/python -m bench.duplicates --links 20000 --lookups 50 $(GO_ON)
 	$(BIN)/python -m bench.big_seed --entries 500 $(GO_ON)
 	$(BIN)/python -m bench.stats $(STATS_PG) --articles 2000 --events 10000 --requests 3 $(GO_ON)
+	$(BIN)/python -m bench.search --n 2000 --unique 500 --runs 5 $(GO_ON)
 	$(BIN)/python -m bench.scale $(SCALE_PG) --fresh --n 1500 --unique 300 --seconds 1 --warmup 0 $(GO_ON)
 	$(BIN)/python -m bench.results --results $(BENCH_QUICK_RESULTS)
 

@@ -188,6 +188,8 @@ class Article(db.Model):
             "imported_at",
             "id",
         ),
+        # A search's few matches sorted by any queue sort without reading their rows (services/search.py).
+        Index("ix_articles_sort_keys", "id", "status", "published_at", "quality", "heat"),
         # The queue's poll: what changed since it last asked (listing.changed_since).
         Index("ix_articles_updated", "updated_at", "id"),
         # "you: 57 today" (counts.decided_today): a range over one moderator's decisions, not everyone's.
@@ -225,6 +227,8 @@ class Article(db.Model):
     extra: Mapped[dict | None] = mapped_column(SeedData)
     key_order: Mapped[list] = mapped_column(SeedData)
     body: Mapped[str] = mapped_column(Text, default="")
+    # The related entries' titles, one a line: what a search reads besides title, excerpt and provider.
+    related_titles: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Groups of duplicate related links suggested (duplicates.py), kept here for the queue's rows.
     suggestion_count: Mapped[int] = mapped_column(Integer, default=0)
     # The oldest article this one may duplicate (story_index.py), kept here for the queue's rows.
@@ -287,6 +291,37 @@ class Claim(db.Model):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The search schema outside the models (migration 0018): SQLite's FTS5 tables and PostgreSQL's
+# generated tsvector column and its index. Only the services' SQL names them.
+SEARCH_SCHEMA = frozenset(
+    {
+        "articles_fts",
+        "articles_fts_config",
+        "articles_fts_data",
+        "articles_fts_docsize",
+        "articles_fts_idx",
+        "search_vector",
+        "ix_articles_search",
+    }
+)
+
+
+class Provider(db.Model):
+    """A provider name and domain pair some article carries, with lowercase keys for the provider filter.
+
+    Kept by triggers on `articles` (migration 0018), never by the app.
+    """
+
+    __tablename__ = "providers"
+    __table_args__ = (UniqueConstraint("name", "domain", name="uq_providers_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    domain: Mapped[str] = mapped_column(Text)  # '' when the articles name none
+    name_key: Mapped[str] = mapped_column(Text, index=True)
+    domain_key: Mapped[str] = mapped_column(Text, index=True)
 
 
 class RelatedLink(db.Model):

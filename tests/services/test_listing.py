@@ -100,7 +100,8 @@ def test_filters_combine(app, tmp_path, make_user):
     assert listed(status="all", provider="Beta", topic="Computer Vision") == {ids["cv"], ids["both"]}
     assert listed(status="all", q="robots") == {ids["ai"], ids["both"]}
     assert listed(status="all", q="100%") == {ids["both"]}
-    assert listed(status="all", q="100%_wild") == set()  # % and _ are text, not LIKE wildcards
+    assert listed(status="all", q="100%_wild") == {ids["both"]}  # punctuation separates words, wildcards none
+    assert listed(status="all", q='"wild 100"') == set()  # a phrase keeps its order
     assert listed(status="all", published_to=date(2023, 10, 1)) == {ids["cv"]}
     assert listed(status="all", published_from=date(2023, 10, 2)) == {ids["ai"], ids["both"]}
     assert listed(category="sport") == set()

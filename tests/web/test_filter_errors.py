@@ -12,7 +12,15 @@ CASES = {
         "?published_from=2024-02-01&published_to=2024-01-01",
         "published_to",
         "To: must be on or after From.",
-        {"status", "sort", "published_from", "published_to"},
+        {"q", "status", "sort", "published_from", "published_to"},
+    ),
+    "queue search": (
+        "/",
+        '?q="election+night',
+        "q",
+        'Search: a double quote is not closed. Write words (all must match), "a phrase" in double quotes, '
+        "or a prefix like elect*.",
+        {"q", "status", "sort", "published_from", "published_to"},
     ),
     "stats": (
         "/stats",

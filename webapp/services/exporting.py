@@ -59,7 +59,7 @@ from ..models import (
     utcnow,
 )
 from . import metrics
-from .filtering import contains_pattern, end_of_day, has_topic, parse_days, provider_matches, start_of_day
+from .filtering import end_of_day, has_topic, parse_days, provider_matches, provider_pattern, start_of_day
 from .processes import process_alive, this_process
 
 FORMATS = ("dir", "zip", "yaml")
@@ -143,7 +143,7 @@ def _conditions(filters: ExportFilters) -> list:
     if filters.until:
         conditions.append(Article.decided_at < filters.until)
     if filters.provider:
-        conditions.append(provider_matches(contains_pattern(filters.provider)))
+        conditions.append(provider_matches(provider_pattern(filters.provider)))
     if filters.category:
         conditions.append(Article.category == filters.category)
     if filters.topic:

@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, tuple_, union
+from sqlalchemy import ColumnElement, bindparam, func, select, tuple_, union
 from sqlalchemy.orm import aliased
 
+from ..formats import search_query
 from ..formats.seeds import image_src
 from ..formats.times import ago
 from ..models import (
@@ -18,21 +19,22 @@ from ..models import (
     QUALITY_SORT_KEY,
     STATUSES,
     Article,
+    Provider,
     RelatedLink,
     StoryMatch,
     Topic,
     User,
     db,
 )
+from . import search
 from .claims import with_live_claim
 from .filtering import (
-    contains_pattern,
+    InvalidCursor,
     end_of_day,
     format_cursor,
     has_topic,
     parse_cursor,
     parse_days,
-    provider_matches,
     start_of_day,
 )
 
@@ -48,7 +50,14 @@ SORTS = {
     "quality": (QUALITY_SORT_KEY, "desc"),
     "heat": (Article.heat, "desc"),
 }
-SORT_LABELS = {"newest": "Newest first", "oldest": "Oldest first", "quality": "Quality", "heat": "Heat"}
+RELEVANCE = "relevance"  # the best matches of the search first (without a search: newest first)
+SORT_LABELS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "quality": "Quality",
+    "heat": "Heat",
+    RELEVANCE: "Relevance (with a search)",
+}
 STATUS_CHOICES = (*STATUSES, "all")
 
 
@@ -106,6 +115,8 @@ class RowView(NamedTuple):
     related_count: int
     suggestion_count: int
     image_url: str | None = None  # the article's own image, https only (`rendering.row_html` may drop it)
+    # The title cut into parts, each with whether it is a word the search matched (shown marked).
+    marked_title: tuple[tuple[str, bool], ...] | None = None
 
 
 @dataclass
@@ -119,16 +130,21 @@ def parse_filters(args) -> tuple[QueueFilters, dict[str, str]]:
     values, errors = {}, {}
     for name in ("q", "topic", "provider", "category"):
         values[name] = args.get(name, "").strip()[:200]
+    if values["q"]:
+        try:
+            search_query.parse(values["q"])
+        except search_query.SearchQueryError as error:
+            values["q"], errors["q"] = "", str(error)
     status = args.get("status", PENDING)
     if status in STATUS_CHOICES:
         values["status"] = status
     else:
         errors["status"] = f"Status must be one of {', '.join(STATUS_CHOICES)}."
     sort = args.get("sort", "newest")
-    if sort in SORTS:
+    if sort in SORTS or sort == RELEVANCE:
         values["sort"] = sort
     else:
-        errors["sort"] = f"Sort must be one of {', '.join(SORTS)}."
+        errors["sort"] = f"Sort must be one of {', '.join(SORT_LABELS)}."
     days, day_errors = parse_days(args, {"published_from": "From", "published_to": "To"})
     values |= days
     errors |= day_errors
@@ -153,14 +169,70 @@ def queue_page(
     now = datetime.now(UTC)
     in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
     params = {"now": now, **_filter_values(filters, in_use, now - stale_after)}
+    plans = _plans(filters, params, "page")
+    if filters.sort == RELEVANCE and filters.q:
+        return _relevance_page(filters, in_use, plans, params, after, stale_after, limit, viewer_id, href)
+    sort = "newest" if filters.sort == RELEVANCE else filters.sort
     if after:
-        params["after_key"], params["after_id"] = parse_cursor(after, _cursor_kind(filters.sort))
-    query = _page_query(filters.sort, in_use, bool(after), limit + 1)
+        params["after_key"], params["after_id"] = parse_cursor(after, _cursor_kind(sort))
+    query = _page_query(sort, in_use, bool(after), limit + 1, plans)
     # Core statements on the session's connection: the ORM layer has nothing to add to plain rows.
     results = db.session.connection().execute(query, params).all()
     rows = results[:limit]
-    next_cursor = _cursor(rows[-1], filters.sort) if len(results) > limit else None
-    return QueuePage(_row_views(rows, now, stale_after, viewer_id, href), next_cursor)
+    next_cursor = _cursor(rows[-1], sort) if len(results) > limit else None
+    return QueuePage(_row_views(rows, now, stale_after, viewer_id, href, filters.q), next_cursor)
+
+
+def _plans(filters: QueueFilters, params: dict, reads: str) -> tuple[str, ...]:
+    """The search's and provider filter's plans (`search`), their values added to `params`."""
+    plans = []
+    if filters.q:
+        plan, values = search.search_filter(search_query.parse(filters.q), reads)
+        plans.append(plan)
+        params |= values
+    if filters.provider:
+        plan, values = search.provider_filter(filters.provider, reads)
+        plans.append(plan)
+        params |= values
+    return tuple(plans)
+
+
+def _relevance_page(filters, in_use, plans, params, after, stale_after, limit, viewer_id, href) -> QueuePage:
+    """A page of the search's best matches; the cursor is how many of them the pages before showed."""
+    now = params["now"]
+    shown = parse_cursor(after, int)[0] if after else 0
+    if shown < 0:
+        raise InvalidCursor(after)
+    params |= {"shown": shown}
+    provider_plans = tuple(plan for plan in plans if plan.startswith("provider"))
+    dialect = db.session.get_bind().dialect.name  # the statement differs by database
+    query = _relevance_query(dialect, plans[0], in_use, provider_plans, limit + 1)
+    results = db.session.connection().execute(query, params).all()
+    rows = results[:limit]
+    next_cursor = format_cursor(shown + limit, rows[-1].id) if len(results) > limit else None
+    return QueuePage(_row_views(rows, now, stale_after, viewer_id, href, filters.q), next_cursor)
+
+
+@lru_cache(maxsize=256)
+def _relevance_query(
+    dialect: str,
+    search_plan: str,
+    filters_in_use: tuple[str, ...],
+    provider_plans: tuple[str, ...],
+    limit: int,
+):
+    conditions = [FILTERS[name].condition() for name in filters_in_use]
+    conditions += search.conditions(provider_plans, driven=False)
+    ranked = search.relevance_candidates(conditions, search_plan)
+    # The page's ids first, then their rows: the rows' subqueries run for 50 rows, not every candidate.
+    page = (
+        select(ranked.c.id, ranked.c.score)
+        .order_by(ranked.c.score, ranked.c.id.desc())
+        .limit(limit)
+        .offset(bindparam("shown"))
+        .subquery("page")
+    )
+    return _rows_query(page).order_by(page.c.score, Article.id.desc())
 
 
 def queue_rows(
@@ -176,8 +248,9 @@ def queue_rows(
     return _row_views(rows, now, stale_after, viewer_id, href)
 
 
-def _row_views(rows, now: datetime, stale_after: timedelta, viewer_id, href) -> list[RowView]:
+def _row_views(rows, now: datetime, stale_after: timedelta, viewer_id, href, q: str = "") -> list[RowView]:
     stale_before = now - stale_after
+    marked = search_query.parse(q).marked if q else None
     views = []
     # Unpacked by position, in `_rows_query`'s order: reading fifty rows' columns by name costs more
     # than all the rest of building their views.
@@ -222,6 +295,7 @@ def _row_views(rows, now: datetime, stale_after: timedelta, viewer_id, href) -> 
                 related_count=related_count,
                 suggestion_count=suggestion_count,
                 image_url=image_src(image_url),
+                marked_title=marked(title) if marked else None,
             )
         )
     return views
@@ -233,7 +307,8 @@ def _rows_by_id_query():
 
 
 @cache
-def _rows_query():
+def _rows_query(ids=None):
+    """The rows' query: from `articles`, or from each of `ids` (a subquery) first (`search.driven_by`)."""
     # Rows rather than ORM objects, and the decider, related count and live claim in the same
     # query, built once: the list is the hottest page of the app.
     decider = aliased(User)
@@ -262,6 +337,7 @@ def _rows_query():
             StoryMatch.reason.label("duplicate_reason"),
             Article.image_url,
         )
+        .select_from(Article.__table__ if ids is None else search.driven_by(ids, Article.__table__))
         .outerjoin(decider, decider.id == Article.decided_by_id)
         .outerjoin(original, original.id == Article.duplicate_of_id)
         .outerjoin(
@@ -289,23 +365,10 @@ FILTERS = {
         condition=lambda: Article.status == bindparam("status"),
         values=lambda f, _: {"status": f.status},
     ),
-    "q": _Filter(
-        in_use=lambda f: bool(f.q),
-        condition=lambda: or_(
-            Article.title.ilike(bindparam("q"), escape="\\"),
-            Article.excerpt.ilike(bindparam("q"), escape="\\"),
-        ),
-        values=lambda f, _: {"q": contains_pattern(f.q)},
-    ),
     "topic": _Filter(
         in_use=lambda f: bool(f.topic),
         condition=lambda: has_topic(bindparam("topic")),
         values=lambda f, _: {"topic": f.topic},
-    ),
-    "provider": _Filter(
-        in_use=lambda f: bool(f.provider),
-        condition=lambda: provider_matches(bindparam("provider")),
-        values=lambda f, _: {"provider": contains_pattern(f.provider)},
     ),
     "category": _Filter(
         in_use=lambda f: bool(f.category),
@@ -346,17 +409,35 @@ def _filter_values(filters: QueueFilters, in_use: tuple[str, ...], stale_before:
     return values
 
 
+def _conditions(filters_in_use: tuple[str, ...], plans: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    return [FILTERS[name].condition() for name in filters_in_use] + search.conditions(plans)
+
+
 @lru_cache(maxsize=512)
-def _page_query(sort: str, filters_in_use: tuple[str, ...], with_cursor: bool, limit: int):
+def _page_query(
+    sort: str, filters_in_use: tuple[str, ...], with_cursor: bool, limit: int, plans: tuple[str, ...]
+):
     key, direction = SORTS[sort]
-    conditions = [FILTERS[name].condition() for name in filters_in_use]
+    conditions = _conditions(filters_in_use, plans)
     if with_cursor:
         position = tuple_(bindparam("after_key", type_=key.type), bindparam("after_id"))
         conditions.append(
             tuple_(key, Article.id) < position if direction == "desc" else tuple_(key, Article.id) > position
         )
     order = (key.desc(), Article.id.desc()) if direction == "desc" else (key.asc(), Article.id.asc())
-    return _rows_query().where(*conditions).order_by(*order).limit(limit)
+    ids = search.source(plans)
+    if ids is None:
+        return _rows_query().where(*conditions).order_by(*order).limit(limit)
+    # A page of the few matching ids first, sorted, then their rows (whose subqueries run for 50 rows).
+    page = (
+        select(Article.id)
+        .select_from(search.driven_by(ids, Article.__table__, sort_keys=True))
+        .where(*conditions)
+        .order_by(*order)
+        .limit(limit)
+        .subquery("page")
+    )
+    return _rows_query(page).order_by(*order)
 
 
 def count_matching(filters: QueueFilters, stale_after: timedelta, cap: int) -> int:
@@ -368,12 +449,16 @@ def count_matching(filters: QueueFilters, stale_after: timedelta, cap: int) -> i
     now = datetime.now(UTC)
     in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
     params = {"cap": cap, **_filter_values(filters, in_use, now - stale_after)}
-    return db.session.connection().execute(_count_query(in_use), params).scalar_one()
+    plans = _plans(filters, params, "count")
+    return db.session.connection().execute(_count_query(in_use, plans), params).scalar_one()
 
 
 @lru_cache(maxsize=256)
-def _count_query(filters_in_use: tuple[str, ...]):
-    matching = select(Article.id).where(*(FILTERS[name].condition() for name in filters_in_use))
+def _count_query(filters_in_use: tuple[str, ...], plans: tuple[str, ...]):
+    ids = search.source(plans)
+    matching = select(Article.id).where(*_conditions(filters_in_use, plans))
+    if ids is not None:
+        matching = matching.select_from(search.driven_by(ids, Article.__table__))
     return select(func.count()).select_from(matching.limit(bindparam("cap")).subquery())
 
 
@@ -381,12 +466,13 @@ def matches(filters: QueueFilters, stale_after: timedelta, article_id: int) -> b
     """Whether the filters match this one article as it stands (one read by primary key)."""
     in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
     params = {"article_id": article_id, **_filter_values(filters, in_use, datetime.now(UTC) - stale_after)}
-    return db.session.connection().execute(_match_query(in_use), params).first() is not None
+    plans = _plans(filters, params, "one")
+    return db.session.connection().execute(_match_query(in_use, plans), params).first() is not None
 
 
 @lru_cache(maxsize=256)
-def _match_query(filters_in_use: tuple[str, ...]):
-    conditions = [FILTERS[name].condition() for name in filters_in_use]
+def _match_query(filters_in_use: tuple[str, ...], plans: tuple[str, ...]):
+    conditions = _conditions(filters_in_use, plans)
     return select(Article.id).where(Article.id == bindparam("article_id"), *conditions)
 
 
@@ -465,22 +551,11 @@ def filter_choices() -> dict[str, list[str]]:
 
 
 def provider_suggestions() -> list[str]:
-    """Every provider name and domain there is, sorted: the provider field's suggestions.
-
-    Each half of the union skips through its own index (ix_articles_provider_name, _domain) from
-    one value to the next, a few hundred lookups instead of reading every article's entry.
-    """
-    both = union(_distinct(Article.provider_name, "names"), _distinct(Article.provider_domain, "domains"))
-    ordered = both.subquery()
-    return db.session.scalars(select(ordered.c.value).order_by(ordered.c.value)).all()
-
-
-def _distinct(column, name: str):
-    """The distinct non-null values of an indexed column, each found as the least one above the last."""
-    values = select(func.min(column).label("value")).cte(name, recursive=True)
-    following = select(select(func.min(column)).where(column > values.c.value).scalar_subquery())
-    values = values.union_all(following.where(values.c.value.is_not(None)))
-    return select(values.c.value).where(values.c.value.is_not(None))
+    """Every provider name and domain there is, sorted: the provider field's suggestions."""
+    names = select(Provider.name.label("value"))
+    domains = select(Provider.domain).where(Provider.domain != "")
+    both = union(names, domains).subquery()
+    return db.session.scalars(select(both.c.value).order_by(both.c.value)).all()
 
 
 def topic_names() -> list[str]:

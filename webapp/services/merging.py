@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from ..formats.duplicates import LinkFields, related_suggestions, suggestion_rows
 from ..models import Article, DuplicateSuggestion, RelatedLink, StoryKey, User, db
-from . import changes
+from . import changes, search
 from .changes import InvalidInput
 from .story_index import KeySource, index_articles
 
@@ -390,4 +390,5 @@ def set_absorbed(article_id: int, current: dict | None, wanted: dict | None) -> 
                     ]
                 }
             )
+    search.refresh_related_titles(article_id)
     refresh_suggestions(article_id)

@@ -416,10 +416,16 @@ def article_row(seed_file: _SeedFile, now) -> dict:
         "extra": seed.extra or None,
         "key_order": seed.key_order,
         "body": seed.body,
+        "related_titles": related_titles(seed),
         "suggestion_count": len(seed_file.suggestions),
         "imported_at": now,
         "updated_at": now,
     }
+
+
+def related_titles(seed: Seed) -> str:
+    """What the search reads of a seed's related list: its titles, one a line."""
+    return "\n".join(entry.title for entry in seed.related or ())
 
 
 def related_rows(article_id: int, seed: Seed) -> Iterator[dict]:

@@ -44,12 +44,12 @@ from ..formats.rollups import HEAT_BUCKET, TIME_BUCKETS, heat_chart
 from ..formats.seeds import HEAT_UNSET
 from ..models import APPROVED, PENDING, REJECTED, Article, AuditEvent, Topic, User, article_topics, db
 from .filtering import (
-    contains_pattern,
     end_of_day,
     has_topic,
     moderator_id,
     parse_days,
     provider_matches,
+    provider_pattern,
     start_of_day,
 )
 
@@ -207,7 +207,7 @@ def _decided_conditions(filters: StatsFilters, start: datetime, end: datetime) -
 def _article_conditions(filters: StatsFilters) -> list:
     conditions = []
     if filters.provider:
-        conditions.append(provider_matches(contains_pattern(filters.provider)))
+        conditions.append(provider_matches(provider_pattern(filters.provider)))
     if filters.topic:
         conditions.append(has_topic(filters.topic))
     return conditions

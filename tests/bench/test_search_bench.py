@@ -1,0 +1,21 @@
+"""The search benchmark runs end to end on a small database (built as the load benchmarks build theirs)
+and prints every case, the searches' copies found through the full-text index."""
+
+import json
+
+from bench import search as search_bench
+
+
+def test_a_small_run_measures_every_case_on_sqlite(tmp_path, capsys):
+    status = search_bench.main(
+        ["--n", "40", "--unique", "20", "--runs", "2", "--sqlite", str(tmp_path / "s.db"), "--json"]
+    )
+    assert status in (0, 1)  # 1: a case over the target on a busy machine; 2 would be a failure to run
+    (result,) = json.loads(capsys.readouterr().out)
+    assert result["database"] == "sqlite" and result["n"] == 40
+    cases = result["cases"]
+    assert len(cases) == 13 and all(figure["p95_ms"] >= figure["p50_ms"] > 0 for figure in cases.values())
+    assert next(iter(cases.values()))["matches"] == 40  # the baseline: every pending article
+    rare = next(figure for name, figure in cases.items() if name.startswith("search rare"))
+    assert rare["matches"] > 0 and rare["matches"] % 2 == 0  # a word of one original is in each copy
+    assert next(figure for name, figure in cases.items() if name.startswith("search absent"))["matches"] == 0

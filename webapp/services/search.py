@@ -1,0 +1,329 @@
+"""Full-text search over articles: SQLite's FTS5 table, PostgreSQL's tsvector (migration 0018).
+
+The queue, its counts and the article pages' "matches these filters" all search through
+`search_filter`, which turns a parsed query into a condition on `articles`, chosen by how many
+articles the query is likely to match:
+
+- few (a rare word): every match is fetched from the full-text index, then sorted; reading a
+  few thousand matches costs less than walking the sort's index past rows that do not match;
+- many (a common word): the page's query walks its sort index (newest first, say) and asks the
+  full-text index about each row (FTS5 answers `rowid = ? AND MATCH ?` from its doclists), so a
+  page of 50 stops after about 50 / (the share of articles matching) rows, instead of fetching
+  and sorting hundreds of thousands of matches.
+
+On SQLite the estimate is the query's matches, counted up to that limit (FTS5 reads rowids
+fast); on PostgreSQL, its planner's estimate of
+the matches (EXPLAIN: ANALYZE keeps the most common lexemes of `search_vector`). Left alone, the
+planner walks the sort's index for a 1% word (60 ms at 100,000 articles, measured): the few
+matches are read first in a subquery it cannot merge (OFFSET 0).
+
+Sorting by relevance ranks a capped candidate set: the RELEVANCE_CANDIDATES newest imported
+matches (highest ids) that pass the other filters, so a very common word is ranked among its
+latest matches rather than all of them.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import NamedTuple
+
+from sqlalchemy import (
+    ColumnElement,
+    Join,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    union,
+    update,
+)
+from sqlalchemy.ext.compiler import compiles
+
+from ..formats.search_query import SearchQuery
+from ..models import Article, ArticleCount, Provider, RelatedLink, db
+from .filtering import provider_pattern
+
+RELEVANCE_CANDIDATES = 1000
+# Fetch-all-then-sort costs about one unit per match; walking the sort index costs about
+# PROBE_COST units per row read (an FTS5 probe), and a page needs 50 matches: rows read
+# ≈ 50 × total / matches. Equal at matches ≈ sqrt(50 × PROBE_COST × total). Measured with
+# bench/search.py at 1,000,000 articles (under load): a match read first and sorted 7-10 µs
+# (its sort keys looked up in ix_articles_sort_keys), a probe 7-21 µs: about one unit; so
+# 7,000 matches at 1,000,000 articles, 2,200 at 100,000.
+PROBE_COST = 1
+# A probe for a prefix merges the lists of every word it starts, each time: 1.2 ms a row for talo*
+# (18,100 matches at 1,000,000 articles: 3.4 s a page probing), so prefixes are fetched much longer.
+PREFIX_PROBE_COST = 100
+# PostgreSQL: a row read along the sort's index costs about 12 µs (its search_vector read from the
+# row), a match read first about 5 µs: 3,900 at 100,000 articles, 12,000 at 1,000,000.
+POSTGRESQL_PROBE_COST = 3
+MIN_FETCH_ALL = 2000
+# Weights of title, excerpt, provider and related titles in the relevance score.
+FTS5_WEIGHTS = "10.0, 4.0, 2.0, 1.0"
+
+
+class SearchFilter(NamedTuple):
+    """A search as a queue filter: its plan (see `condition`; part of a statement's cache key), its values."""
+
+    plan: str
+    values: dict
+
+
+def search_filter(query: SearchQuery, reads: str = "page") -> SearchFilter:
+    """The condition that an article matches `query`, with the plan that suits what the statement `reads`.
+
+    "page": rows in a sort index's order, up to a page: probing each row pays off for a common word.
+    "count": every match (up to a cap), in no order: fetching them from the index does.
+    "one": one article, by its id: probing it does.
+    """
+    if _dialect() == "postgresql":
+        values = {"search": query.tsquery()}
+        few = reads == "page" and _planner_rows(values) <= _fetch_all_limit()
+        return SearchFilter("tsvector-fetch" if few else "tsvector", values)
+    if reads == "page":
+        limit = _fetch_all_limit() * (PREFIX_PROBE_COST if any(term.prefix for term in query.terms) else 1)
+        plan = "probe" if _more_matches_than(query, limit) else "fetch"
+    else:
+        plan = "probe" if reads == "one" else "fetch"
+    return SearchFilter(plan, {"search": query.fts5()})
+
+
+def provider_filter(text: str, reads: str = "page") -> SearchFilter:
+    """The provider filter (part of a name or domain, any case) with the plan that suits how many it matches.
+
+    The names come from the providers table; on SQLite, a provider with few articles is read
+    through the articles' provider indexes ("provider-fetch"), one with many by walking the
+    sort's index and checking each row's provider against the names ("provider-probe").
+    """
+    values = {"provider": provider_pattern(text)}
+    if reads == "page":
+        cap = _fetch_all_limit()
+        found = db.session.connection().execute(_provider_articles(), values | {"cap": cap}).scalar()
+        return SearchFilter("provider-probe" if found >= cap else "provider-fetch", values)
+    return SearchFilter("provider-probe" if reads == "one" else "provider-fetch", values)
+
+
+def conditions(plans: tuple[str, ...], *, driven: bool = True) -> list[ColumnElement[bool]]:
+    """The conditions of these plans' filters (values bound by name), but the one `source` reads from
+    when the statement is `driven` by it."""
+    driving = _driving(plans) if driven else None
+    return [_condition(plan) for plan in plans if plan != driving]
+
+
+def source(plans: tuple[str, ...]):
+    """The ids the first "fetch" plan reads first (a subquery with an `id` column), or None."""
+    driving = _driving(plans)
+    if driving is None:
+        return None
+    return {"fetch": _fts5_matches, "tsvector-fetch": _tsvector_matches, "provider-fetch": _provider_ids}[
+        driving
+    ]()
+
+
+def _driving(plans: tuple[str, ...]) -> str | None:
+    return next((plan for plan in plans if plan.endswith("fetch")), None)
+
+
+def _condition(plan: str) -> ColumnElement[bool]:
+    return {
+        "tsvector": _tsvector_condition,
+        "tsvector-fetch": _tsvector_condition,
+        "probe": _probe_condition,
+        "fetch": _probe_condition,
+        "provider-fetch": _provider_probe_condition,
+        "provider-probe": _provider_probe_condition,
+    }[plan]()
+
+
+@lru_cache(maxsize=1)
+def _provider_probe_condition() -> ColumnElement[bool]:
+    # `|| ''` keeps SQLite from reading the provider indexes: it walks the sort's index instead.
+    return or_(
+        (Article.provider_name + "").in_(_provider_values(Provider.name, Provider.name_key)),
+        (Article.provider_domain + "").in_(_provider_values(Provider.domain, Provider.domain_key)),
+    )
+
+
+def _provider_values(value, key):
+    return select(value).where(key.like(bindparam("provider"), escape="\\"))
+
+
+@lru_cache(maxsize=1)
+def _provider_ids():
+    by_name = select(Article.id).where(
+        Article.provider_name.in_(_provider_values(Provider.name, Provider.name_key))
+    )
+    by_domain = select(Article.id).where(
+        Article.provider_domain.in_(_provider_values(Provider.domain, Provider.domain_key))
+    )
+    return union(by_name, by_domain).subquery("providers_matches")
+
+
+@lru_cache(maxsize=1)
+def _provider_articles():
+    ids = select(_provider_ids().c.id).limit(bindparam("cap")).subquery()
+    return select(func.count()).select_from(ids)
+
+
+def driven_by(ids, query_from, *, sort_keys: bool = False):
+    """`query_from` (a FROM clause starting at `articles`) read for each of `ids` (a subquery) in turn.
+
+    SQLite's planner, without statistics, takes `status = ?` for a rare value and would walk the
+    sort's index rather than the few ids; a CROSS JOIN keeps the order written (PostgreSQL
+    plans an ordinary join by its statistics). `sort_keys`: each article's status and sort
+    columns are read from ix_articles_sort_keys rather than from its row, which holds a whole seed.
+    """
+    join = SortKeysJoin if sort_keys else DrivingJoin
+    return join(ids, query_from, ids.c.id == Article.id)
+
+
+class DrivingJoin(Join):
+    """An inner join whose left side SQLite reads first (rendered CROSS JOIN there)."""
+
+    inherit_cache = True
+
+
+class SortKeysJoin(DrivingJoin):
+    """A DrivingJoin reading `articles` through ix_articles_sort_keys on SQLite."""
+
+    inherit_cache = True
+
+
+@compiles(DrivingJoin, "sqlite")
+def _cross_join(element, compiler, **kw):
+    # The left sides used here (a table, a subquery of ids) hold no join: the first is this one.
+    return compiler.visit_join(element, **kw).replace(" JOIN ", " CROSS JOIN ", 1)
+
+
+@compiles(SortKeysJoin, "sqlite")
+def _cross_join_by_sort_keys(element, compiler, **kw):
+    # SQLAlchemy renders no table hint on SQLite: the INDEXED BY clause goes in here.
+    joined = " CROSS JOIN articles "
+    rendered = _cross_join(element, compiler, **kw)
+    return rendered.replace(joined, joined + "INDEXED BY ix_articles_sort_keys ", 1)
+
+
+def relevance_candidates(conditions: list[ColumnElement[bool]], plan: str):
+    """A subquery of (id, score) for the RELEVANCE_CANDIDATES newest matches passing `conditions`.
+
+    A lower score is a better match on both databases (FTS5's bm25 is negative; ts_rank negated).
+    The search's value is bound as "search", and `plan` is its plan, as by `search_filter`.
+    """
+    if _dialect() == "postgresql":
+        score = -func.ts_rank(
+            literal_column("articles.search_vector"), func.to_tsquery(text("'simple'"), bindparam("search"))
+        )
+        candidates = select(Article.id.label("id"), score.label("score"))
+        if plan == "tsvector-fetch":  # few matches: read them first, not along the primary key
+            candidates = candidates.select_from(driven_by(_tsvector_matches(), Article.__table__))
+        return (
+            candidates.where(_tsvector_condition(), *conditions)
+            .order_by(Article.id.desc())
+            .limit(RELEVANCE_CANDIDATES)
+            .subquery("ranked")
+        )
+    # FTS5 reads its matches newest (highest rowid) first by itself; bm25 is computed for those read.
+    fts = _fts_table()
+    score = literal_column(f"bm25(articles_fts, {FTS5_WEIGHTS})")
+    return (
+        select(Article.id.label("id"), score.label("score"))
+        .select_from(SortKeysJoin(fts, Article.__table__, fts.c.rowid == Article.id))
+        .where(_fts5_match(), *conditions)
+        .order_by(fts.c.rowid.desc())
+        .limit(RELEVANCE_CANDIDATES)
+        .subquery("ranked")
+    )
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+@lru_cache(maxsize=1)
+def _tsvector_condition() -> ColumnElement[bool]:
+    return text("articles.search_vector @@ to_tsquery('simple', :search)")
+
+
+@lru_cache(maxsize=1)
+def _probe_condition() -> ColumnElement[bool]:
+    return text(
+        "EXISTS (SELECT 1 FROM articles_fts "
+        "WHERE articles_fts.rowid = articles.id AND articles_fts MATCH :search)"
+    )
+
+
+@lru_cache(maxsize=1)
+def _tsvector_matches():
+    # OFFSET 0 keeps PostgreSQL from merging the matches into the outer query: they are read first.
+    return select(Article.id.label("id")).where(_tsvector_condition()).offset(0).subquery("matches")
+
+
+def _planner_rows(values: dict) -> float:
+    """How many articles PostgreSQL's planner expects the search to match (from its statistics)."""
+    plan = db.session.connection().execute(_planner_estimate(), values).scalar()
+    return plan[0]["Plan"]["Plan Rows"]
+
+
+@lru_cache(maxsize=1)
+def _planner_estimate():
+    return text(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM articles "
+        "WHERE articles.search_vector @@ to_tsquery('simple', :search)"
+    )
+
+
+@lru_cache(maxsize=1)
+def _fts5_matches():
+    fts = _fts_table()
+    return select(fts.c.rowid.label("id")).where(_fts5_match()).subquery("matches")
+
+
+@lru_cache(maxsize=1)
+def _fts_table():
+    return table("articles_fts", column("rowid"))
+
+
+def _fts5_match() -> ColumnElement[bool]:
+    return literal_column("articles_fts").op("MATCH")(bindparam("search"))
+
+
+def _more_matches_than(query: SearchQuery, limit: int) -> bool:
+    """Whether the query matches more than `limit` articles: its matches counted up to limit + 1.
+
+    FTS5 reads its matching rowids at about 0.1 µs each (3 ms for 28,000 at 1,000,000 articles);
+    fts5vocab's document counts read a word's whole list instead (70 ms for a word in every article).
+    """
+    values = {"search": query.fts5(), "cap": limit + 1}
+    return db.session.connection().execute(_capped_count(), values).scalar() > limit
+
+
+@lru_cache(maxsize=1)
+def _capped_count():
+    capped = select(_fts_table().c.rowid).where(_fts5_match()).limit(bindparam("cap")).subquery()
+    return select(func.count()).select_from(capped)
+
+
+def _fetch_all_limit() -> int:
+    total = db.session.connection().execute(_article_total()).scalar() or 0
+    cost = PROBE_COST if _dialect() == "sqlite" else POSTGRESQL_PROBE_COST
+    return max(MIN_FETCH_ALL, int(math.sqrt(50 * cost * total)))
+
+
+@lru_cache(maxsize=1)
+def _article_total():
+    return select(func.coalesce(func.sum(ArticleCount.count), 0))
+
+
+def refresh_related_titles(article_id: int) -> None:
+    """Read an article's related titles again after its related list changed (the import writes its own)."""
+    titles = db.session.scalars(
+        select(RelatedLink.title).where(RelatedLink.article_id == article_id).order_by(RelatedLink.position)
+    ).all()
+    db.session.execute(
+        update(Article.__table__).where(Article.id == article_id).values(related_titles="\n".join(titles))
+    )
