@@ -73,6 +73,12 @@ def test_no_page_scrolls_sideways(new_page, logged_in_page, story, import_seed, 
     open_article(page, title)
     wide["queue with an article open"] = sideways(page)
     article_path = page.locator("#queue-rows a[data-open]", has_text=title).get_attribute("href")
+    # A job's page (its progress bar): a lead starts an export; a moderator gets it as a 403 page.
+    starter = page if username != "maria" else sized(logged_in_page("lee"), width)
+    starter.goto("/exports")
+    starter.get_by_role("button", name="Export as zip").click()
+    starter.wait_for_url("**/jobs/*")
+    job_path = path_and_query(starter)
     # Every other page, by its address as a link or a reload reaches it; a moderator gets the lead's
     # pages, and a moderator and a lead the admin's, as error pages (403), which must fit too.
     pages = {
@@ -85,6 +91,7 @@ def test_no_page_scrolls_sideways(new_page, logged_in_page, story, import_seed, 
         "change password": "/account/password",
         "imports": "/imports",
         "import run": f"/imports/{refused['run']}",
+        "job": job_path,
         "error page": "/articles/999999999",
     }
     for name, path in pages.items():
