@@ -324,12 +324,12 @@
   }, true);
 
   // The poll's answer carries every row changed since the last poll (the poller also asks at once
-  // on `rows-stale`): each one the list shows at another version is swapped in place, focus kept;
-  // rows the list does not show, or shows as they are, are left alone (ticks included).
+  // on `rows-stale`): each one the list shows at an older version is swapped in place, focus kept;
+  // rows the list does not show, or shows as they are or newer, are left alone (ticks included).
   function swapChangedRows(template) {
     Array.from(template.content.querySelectorAll("tr.row")).forEach(function (fresh) {
       const row = document.getElementById(fresh.id);
-      if (!row || !row.closest("#queue-rows") || rowVersion(row) === rowVersion(fresh)) return;
+      if (!row || !row.closest("#queue-rows") || !(rowVersion(fresh) > rowVersion(row))) return;
       const focused = row === document.activeElement;
       row.replaceWith(fresh);
       htmx.process(fresh);
@@ -338,7 +338,9 @@
     template.remove();
   }
 
-  const rowVersion = (row) => { const box = row.querySelector('input[name="article"]'); return box && box.value; };
+  // A row's checkbox carries "id:version". A poll sent before a change made here may answer after it:
+  // only a newer version replaces a row, so such an answer never rolls the row back.
+  const rowVersion = (row) => { const box = row.querySelector('input[name="article"]'); return box ? Number(box.value.split(":")[1]) : -1; };
 
   document.body.addEventListener("htmx:load", function (event) {
     const template = event.detail.elt.id === "poller" && event.detail.elt.querySelector("template[data-changed-rows]");

@@ -128,3 +128,33 @@ def test_recent_decisions_show_an_undone_decision_as_undone(logged_in_page, batc
     expect(rows.first.locator(".status")).to_have_text("Pending")
     expect(recent.locator(".undone")).to_have_count(3)
     assert_no_reload(page)
+
+
+def test_a_poll_answered_after_an_undo_never_rolls_the_rows_back(logged_in_page, batch):
+    # A poll sent before the Undo may answer after it, with the rows as they were approved.
+    page, rows, _ = ticked_batch(logged_in_page, batch, 2)
+    page.get_by_role("button", name="Approve selected").click()
+    expect_statuses(rows, "Approved")
+    approved_rows = rows.evaluate_all("rows => rows.map((row) => row.outerHTML).join('')")
+    page.locator("#notice").get_by_role("button", name="Undo").click()
+    expect_statuses(rows, "Pending")
+    shown_after_the_late_answer = page.evaluate(
+        """(rowsHtml) => {
+            const poller = document.getElementById("poller");
+            const template = document.createElement("template");
+            template.setAttribute("data-changed-rows", "");
+            template.innerHTML = rowsHtml;
+            poller.append(template);
+            poller.dispatchEvent(new CustomEvent("htmx:load", { bubbles: true, detail: { elt: poller } }));
+            const statuses = document.querySelectorAll("#queue-rows tr.row .status");
+            return Array.from(statuses, (cell) => cell.textContent.trim());
+        }""",
+        approved_rows,
+    )
+    assert shown_after_the_late_answer == ["Pending", "Pending"]
+    expect_statuses(rows, "Pending")
+    # What is shown is what is decided on: a key on the row approves it at its current version.
+    rows.first.focus()
+    page.keyboard.press("a")
+    expect(rows.first.locator(".status")).to_have_text("Approved")
+    assert_no_reload(page)
