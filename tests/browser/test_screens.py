@@ -212,7 +212,7 @@ def test_filters_fold_under_a_button_on_a_narrow_screen(logged_in_page):
     page = sized(logged_in_page("maria"), 390)
     page.goto("/")
     topic = page.get_by_label("Topic")
-    expect(page.get_by_label("Search")).to_be_visible()
+    expect(page.get_by_role("searchbox", name="Search")).to_be_visible()
     expect(topic).to_be_hidden()
     page.locator("#filters summary", has_text="Filters").click()
     expect(topic).to_be_visible()
