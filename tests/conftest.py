@@ -6,11 +6,13 @@ Plain helpers and constants live in factories.py.
 import os
 import uuid
 from dataclasses import dataclass
+from functools import partial
 
 import pytest
 import redis
 from flask_migrate import upgrade
 from sqlalchemy import select, text
+from werkzeug.security import generate_password_hash
 
 from tests.factories import (
     PASSWORD,
@@ -23,6 +25,7 @@ from tests.factories import (
     make_app,
 )
 from webapp.models import Article, db
+from webapp.services import accounts
 from webapp.services.accounts import create_user
 from webapp.services.seed_import import import_paths
 
@@ -35,6 +38,17 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         report.longrepr = f"skipped where nothing may skip (COPYDESK_NO_SKIPS=1): {report.longrepr}"
     return report
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request, monkeypatch):
+    """Passwords hashed with one round of PBKDF2, not scrypt (0.12 s a hash, twice for each login:
+    most of the suite's time). Checking reads the method from the hash, so logins still check.
+    A test marked `real_password_hashing` gets what the app stores."""
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        monkeypatch.setattr(
+            accounts, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1")
+        )
 
 
 @pytest.fixture(scope="session")

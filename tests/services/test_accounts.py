@@ -192,6 +192,7 @@ def test_list_of_no_users_is_empty(runner):
     assert as_json.exit_code == 0 and json.loads(as_json.output) == []
 
 
+@pytest.mark.real_password_hashing
 def test_ensure_admin_creates_admin_once_with_a_random_password(runner, monkeypatch):
     monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
     first = runner.invoke(args=["users", "ensure-admin"])
