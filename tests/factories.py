@@ -385,6 +385,12 @@ def approve_some(logged_in_page, story, count=3, **replacements):
     page.context.close()
 
 
+def shown_alert(page):
+    """The page's alert that says something: base.html's #session-ended waits empty on every page,
+    hidden by the stylesheet, which a busy server may not have sent yet."""
+    return page.get_by_role("alert").filter(has_text=re.compile(r"\S"))
+
+
 def assert_no_reload(page):
     """The page marked by `queue_with` was never reloaded."""
     assert page.evaluate("window.copydeskMarker") == "still here"

@@ -18,7 +18,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from tests.factories import PASSWORD, ROOT, SEEDS, real_seed_titled
+from tests.factories import PASSWORD, ROOT, SEEDS, real_seed_titled, shown_alert
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -344,7 +344,7 @@ def log_in(new_page, username: str, password: str = PASSWORD):
     try:
         page.wait_for_url(lambda url: urlsplit(url).path != "/login", timeout=5000)
     except PlaywrightError:
-        alert = page.get_by_role("alert")
+        alert = shown_alert(page)
         why = alert.inner_text() if alert.count() else "no error shown"
         pytest.fail(f"logging in as {username!r} failed: {why}", pytrace=False)
     return page

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import expect, screenshots
+from tests.factories import expect, screenshots, shown_alert
 
 
 @pytest.mark.screenshot
@@ -19,5 +19,5 @@ def test_wrong_password_is_refused(page):
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Log in").click()
 
-    expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    expect(shown_alert(page)).to_have_text("Wrong username or password.")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.factories import expect
+from tests.factories import expect, shown_alert
 
 OWN_PASSWORD = "moderator's own password"
 
@@ -100,7 +100,7 @@ def test_an_admin_adds_a_moderator_who_reviews_until_disabled(
     moderator.get_by_label("Username").fill(username)
     moderator.get_by_label("Password").fill(OWN_PASSWORD)
     moderator.get_by_role("button", name="Log in").click()
-    expect(moderator.get_by_role("alert")).to_have_text("Wrong username or password.")
+    expect(shown_alert(moderator)).to_have_text("Wrong username or password.")
 
 
 def test_the_users_page_at_every_width(logged_in_page, console_errors, tmp_path_factory):
