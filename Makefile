@@ -51,6 +51,7 @@ bench: setup-dev
 	$(BIN)/python -m bench.load_queue --results $(BENCH_RESULTS) $(BENCH_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.peer --results $(BENCH_RESULTS) $(BENCH_PEER_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.export $(BENCH_EXPORT_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.jobs $(BENCH_JOBS_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.duplicates $(BENCH_DUPLICATES_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.big_seed $(BENCH_BIG_SEED_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.stats $(STATS_PG) $(BENCH_STATS_ARGS) $(GO_ON)
@@ -69,6 +70,7 @@ bench-quick: setup-dev
 	$(BIN)/python -m bench.peer --n 2500 --unique 500 --deep-page 40 --seconds 1 --warmup 0 --repeat 1 \
 		--results $(BENCH_QUICK_RESULTS) $(GO_ON)
 	$(BIN)/python -m bench.export --n 2000 --unique 500 $(GO_ON)
+	$(BIN)/python -m bench.jobs --export-n 2000 --unique 500 --upload-n 300 $(GO_ON)
 	$(BIN)/python -m bench.duplicates --links 20000 --lookups 50 $(GO_ON)
 	$(BIN)/python -m bench.big_seed --entries 500 $(GO_ON)
 	$(BIN)/python -m bench.stats $(STATS_PG) --articles 2000 --events 10000 --requests 3 $(GO_ON)
