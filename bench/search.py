@@ -71,7 +71,10 @@ def pick_cases(unique: int) -> dict[str, QueueFilters]:
     providers = Counter(row.provider_name for row in originals)
     by_count = sorted(documents.items(), key=lambda item: (item[1], item[0]))
     rare = next(word for word, count in by_count if len(word) > 4 and word.isalpha())
-    medium = min(by_count, key=lambda item: abs(item[1] - len(originals) / 100))[0]
+    # A word of letters, long enough for its first four to be a prefix search (a small corpus's 1%
+    # word may otherwise be a number like "2").
+    words = [item for item in by_count if len(item[0]) > 4 and item[0].isalpha()]
+    medium = min(words, key=lambda item: abs(item[1] - len(originals) / 100))[0]
     common = by_count[-1][0]
     phrase_words = WORD.findall(originals[len(originals) // 2].title)[:2]
     common_provider, _ = providers.most_common()[0]
