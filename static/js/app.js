@@ -26,6 +26,9 @@
     if (link) link.click();
   }
 
+  // The version a row shows, from its checkbox's "id:version" (-1 for a row without one).
+  const rowVersion = (row) => { const box = row.querySelector('input[name="article"]'); return box ? Number(box.value.split(":")[1]) : -1; };
+
   // A decision by keyboard: on the open panel's article, or else on the focused row, with the
   // same request the panel's form sends (the server answers a row with the row).
   function decide(action) {
@@ -34,9 +37,8 @@
     if (panel && (!row || articleId(row) === panel.dataset.article)) {
       click(panel.querySelector('[data-action="' + action + '"]'));
     } else if (row && row.classList.contains("status-pending")) {
-      const version = row.querySelector('input[type="checkbox"]').value.split(":")[1];
       htmx.ajax("POST", row.querySelector("a[data-open]").getAttribute("href") + "/" + action, {
-        source: document.body, target: row, swap: "outerHTML", values: { version: version, answer: "row" },
+        source: document.body, target: row, swap: "outerHTML", values: { version: rowVersion(row), answer: "row" },
       });
     }
   }
@@ -325,7 +327,8 @@
 
   // The poll's answer carries every row changed since the last poll (the poller also asks at once
   // on `rows-stale`): each one the list shows at an older version is swapped in place, focus kept;
-  // rows the list does not show, or shows as they are or newer, are left alone (ticks included).
+  // rows the list does not show, or shows as they are or newer, are left alone (ticks included): a poll
+  // sent before a change made here may answer after it, and must not roll the row back.
   function swapChangedRows(template) {
     Array.from(template.content.querySelectorAll("tr.row")).forEach(function (fresh) {
       const row = document.getElementById(fresh.id);
@@ -337,10 +340,6 @@
     });
     template.remove();
   }
-
-  // A row's checkbox carries "id:version". A poll sent before a change made here may answer after it:
-  // only a newer version replaces a row, so such an answer never rolls the row back.
-  const rowVersion = (row) => { const box = row.querySelector('input[name="article"]'); return box ? Number(box.value.split(":")[1]) : -1; };
 
   document.body.addEventListener("htmx:load", function (event) {
     const template = event.detail.elt.id === "poller" && event.detail.elt.querySelector("template[data-changed-rows]");
