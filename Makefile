@@ -39,7 +39,8 @@ test: lint
 
 # Each benchmark prints its figures and goes on past a missed target (exit 1; 2, could not run or
 # crashed, stops make: bench/run.py); load_queue and peer also write theirs into BENCH_RESULTS,
-# printed as one table at the end, whose --check fails on a missed target. bench/README.md says how to rerun each by hand.
+# printed as one table at the end, whose --check fails on a missed target. bench/README.md says how
+# to rerun each by hand.
 # BENCH_POSTGRES_URL: the PostgreSQL database for stats and scale (default: theirs, test and copydesk_scale).
 BENCH_RESULTS ?= bench/results.json
 BENCH_POSTGRES_URL ?=

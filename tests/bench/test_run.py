@@ -1,6 +1,7 @@
 """bench.run keeps a benchmark's own exit status (0 met, 1 a target missed, 2 could not run) and turns a
 crash, which Python would exit with 1, into 2: `make bench` and CI go on past a 1 only."""
 
+import sys
 import types
 
 import pytest
@@ -18,7 +19,7 @@ def benchmark(monkeypatch):
             called.append(argv)
             return behaviour()
 
-        monkeypatch.setitem(__import__("sys").modules, "bench.fake", types.SimpleNamespace(main=main))
+        monkeypatch.setitem(sys.modules, "bench.fake", types.SimpleNamespace(main=main))
         return called
 
     return install
