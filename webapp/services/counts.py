@@ -113,7 +113,7 @@ def queue_counts(
 
 def status_counts() -> dict[str, int]:
     """Articles per status, as the database's counters hold them (one small read, no scan)."""
-    return dict(db.session.execute(_status_query()).all())
+    return dict(db.session.connection().execute(_status_query()).all())
 
 
 def decided_today(user_id: int, now: datetime) -> int:
@@ -122,9 +122,11 @@ def decided_today(user_id: int, now: datetime) -> int:
     As the articles stand, not the audit trail, so an undone or reopened decision no longer counts:
     the rollups count them so. Their two rows cost the same after 15,000 decisions as after one.
     """
-    counted, built = db.session.execute(
-        _rollup_decided_query(), {"day": now.date(), "user_id": user_id}
-    ).one()
+    counted, built = (
+        db.session.connection()
+        .execute(_rollup_decided_query(), {"day": now.date(), "user_id": user_id})
+        .one()
+    )
     if built:
         return counted
     return db.session.scalar(_decided_query(), {"since": start_of_day(now.date()), "user_id": user_id})

@@ -214,21 +214,18 @@ def recent_decisions(user: User, limit: int = 10) -> list[RecentDecision]:
     An undone decision stays in the list, marked: the list is the moderator's own record of what
     they did, and a decision that vanished would leave them wondering whether it was ever made.
     """
-    decisions = db.session.execute(
-        _STATEMENTS.recent_decisions(), {"actor_id": user.id, "limit": limit}
-    ).all()
+    decisions = (
+        db.session.connection()
+        .execute(_STATEMENTS.recent_decisions(), {"actor_id": user.id, "limit": limit})
+        .all()
+    )
     undone = _undone(user, decisions[-1].created_at) if decisions else set()
     return [RecentDecision(*decision, undone=decision.id in undone) for decision in decisions]
 
 
 def _undone(user: User, since: datetime) -> set[int]:
     """The ids of the user's events since `since` that an undo of theirs reverses, and no undo restored."""
-    undos = db.session.execute(
-        select(AuditEvent.id, AuditEvent.after)
-        .where(AuditEvent.actor_id == user.id, AuditEvent.action == UNDO, AuditEvent.created_at >= since)
-        .order_by(AuditEvent.id.desc())
-        .limit(UNDO_LOOKBACK)
-    ).all()
+    undos = db.session.connection().execute(_STATEMENTS.undos(), {"actor_id": user.id, "since": since}).all()
     # Only one undo of an event can succeed (it moves the article's version on), so this maps
     # each undone event to the undo that reversed it; an undo undone in turn put the event back.
     undone_by = {after["undoes"]: undo_id for undo_id, after in undos if after and "undoes" in after}
@@ -277,6 +274,21 @@ class _STATEMENTS:
             .options(joinedload(AuditEvent.actor))
             .where(AuditEvent.article_id == bindparam("article_id"))
             .order_by(*_NEWEST_FIRST)
+        )
+
+    @staticmethod
+    @cache
+    def undos():
+        since = bindparam("since", type_=AuditEvent.created_at.type)
+        return (
+            select(AuditEvent.id, AuditEvent.after)
+            .where(
+                AuditEvent.actor_id == bindparam("actor_id"),
+                AuditEvent.action == UNDO,
+                AuditEvent.created_at >= since,
+            )
+            .order_by(AuditEvent.id.desc())
+            .limit(UNDO_LOOKBACK)
         )
 
     @staticmethod
