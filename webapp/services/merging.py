@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 
 from ..formats.duplicates import LinkFields, related_suggestions, suggestion_rows
 from ..models import Article, DuplicateSuggestion, RelatedLink, StoryKey, User, db
@@ -161,7 +161,7 @@ PANEL_MERGED = 20  # entries listed under the one they were merged into
 @dataclass
 class SuggestionView:
     suggestion: DuplicateSuggestion
-    links: list[RelatedLink]
+    links: list[Row]  # related entries as SHOWN_LINK_COLUMNS reads them, as are those below
     keep: int  # the position a merge keeps unless the moderator picks another
 
 
@@ -170,8 +170,8 @@ class RelatedView:
     """One page of the related list as the panel shows it: visible entries, what is merged under
     each, suggestions, the totals, and where the next pages start (None when there is none)."""
 
-    visible: list[RelatedLink]
-    merged_under: dict[int, list[RelatedLink]]  # canonical link id -> the first PANEL_MERGED merged into it
+    visible: list[Row]
+    merged_under: dict[int, list[Row]]  # canonical link id -> the first PANEL_MERGED merged into it
     merged_counts: dict[int, int]  # canonical link id -> how many are merged into it
     suggestions: list[SuggestionView]
     visible_count: int
@@ -208,10 +208,9 @@ def related_view(
     if wanted:
         by_position = {
             link.position: link
-            for link in db.session.scalars(
-                select(RelatedLink).where(
-                    RelatedLink.article_id == article_id, RelatedLink.position.in_(wanted)
-                )
+            for link in db.session.connection().execute(
+                _shown_links().where(RelatedLink.position.in_(bindparam("positions", expanding=True))),
+                {"article_id": article_id, "positions": sorted(wanted)},
             )
         }
     views = []
@@ -220,17 +219,10 @@ def related_view(
         if len(members) > 1:
             views.append(SuggestionView(suggestion, members, default_canonical(members).position))
     start = -1 if entries_after is None else entries_after
-    visible = list(
-        db.session.scalars(
-            select(RelatedLink)
-            .where(
-                RelatedLink.article_id == article_id,
-                RelatedLink.merged_into_id.is_(None),
-                RelatedLink.position > start,
-            )
-            .order_by(RelatedLink.position)
-            .limit(PANEL_ENTRIES + 1)
-        )
+    visible = (
+        db.session.connection()
+        .execute(_visible_links(), {"article_id": article_id, "start": start, "limit": PANEL_ENTRIES + 1})
+        .all()
     )
     more_entries = len(visible) > PANEL_ENTRIES
     visible = visible[:PANEL_ENTRIES]
@@ -250,9 +242,7 @@ def related_view(
     )
 
 
-def _merged_under(
-    article_id: int, canonical_ids: list[int]
-) -> tuple[dict[int, list[RelatedLink]], dict[int, int]]:
+def _merged_under(article_id: int, canonical_ids: list[int]) -> tuple[dict[int, list[Row]], dict[int, int]]:
     """The first PANEL_MERGED entries merged into each of these, and how many there are."""
     if not canonical_ids:
         return {}, {}
@@ -270,15 +260,47 @@ def _merged_under(
         .label("rank")
     )
     ranked = select(RelatedLink.id, rank).where(*of_these).subquery()
-    merged_under: dict[int, list[RelatedLink]] = {}
-    for link in db.session.scalars(
-        select(RelatedLink)
+    merged_under: dict[int, list[Row]] = {}
+    for link in db.session.connection().execute(
+        select(*SHOWN_LINK_COLUMNS)
         .join(ranked, ranked.c.id == RelatedLink.id)
         .where(ranked.c.rank <= PANEL_MERGED)
         .order_by(RelatedLink.position)
     ):
         merged_under.setdefault(link.merged_into_id, []).append(link)
     return merged_under, counts
+
+
+# What the panel shows of a related entry, read as plain rows: loading fifty entries as ORM objects
+# (and decoding the unknown keys only the export writes) cost more than the rest of the related block.
+SHOWN_LINK_COLUMNS = (
+    RelatedLink.id,
+    RelatedLink.position,
+    RelatedLink.title,
+    RelatedLink.published_at,
+    RelatedLink.web_url,
+    RelatedLink.amp_web_url,
+    RelatedLink.cdn_amp_web_url,
+    RelatedLink.quality,
+    RelatedLink.provider_name,
+    RelatedLink.images,
+    RelatedLink.merged_into_id,
+)
+
+
+@cache
+def _shown_links():
+    return select(*SHOWN_LINK_COLUMNS).where(RelatedLink.article_id == bindparam("article_id"))
+
+
+@cache
+def _visible_links():
+    return (
+        _shown_links()
+        .where(RelatedLink.merged_into_id.is_(None), RelatedLink.position > bindparam("start"))
+        .order_by(RelatedLink.position)
+        .limit(bindparam("limit"))
+    )
 
 
 def _related_counts(article_id: int) -> dict[str, int]:

@@ -187,14 +187,25 @@ def moderation_state(article_id: int, now: datetime | None = None):
     )
 
 
-def history(article_id: int) -> list[AuditEvent]:
+class HistoryEntry(NamedTuple):
+    """One thing that happened to an article, as its history shows it."""
+
+    id: int
+    action: str
+    created_at: datetime
+    actor_name: str | None  # None for the system (an import, a rebuild)
+
+
+def history(article_id: int) -> list[HistoryEntry]:
     """Everything that happened to an article, newest first."""
-    return db.session.scalars(_STATEMENTS.history(), {"article_id": article_id}).all()
+    rows = db.session.connection().execute(_STATEMENTS.history(), {"article_id": article_id})
+    return [HistoryEntry(*row) for row in rows]
 
 
-def last_event(article_id: int) -> AuditEvent | None:
+def last_event(article_id: int) -> HistoryEntry | None:
     """The latest change to an article, with who made it."""
-    return db.session.scalar(_STATEMENTS.history().limit(1), {"article_id": article_id})
+    row = db.session.connection().execute(_STATEMENTS.last_event(), {"article_id": article_id}).first()
+    return HistoryEntry(*row) if row else None
 
 
 class RecentDecision(NamedTuple):
@@ -269,12 +280,18 @@ class _STATEMENTS:
     @staticmethod
     @cache
     def history():
+        # Plain rows: the history shows four columns, not the events' before and after or their actors.
         return (
-            select(AuditEvent)
-            .options(joinedload(AuditEvent.actor))
+            select(AuditEvent.id, AuditEvent.action, AuditEvent.created_at, User.username)
+            .outerjoin(User, User.id == AuditEvent.actor_id)
             .where(AuditEvent.article_id == bindparam("article_id"))
             .order_by(*_NEWEST_FIRST)
         )
+
+    @staticmethod
+    @cache
+    def last_event():
+        return _STATEMENTS.history().limit(1)
 
     @staticmethod
     @cache

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
@@ -175,7 +176,13 @@ def matches_for(article_id: int) -> list:
     """The articles this one may duplicate or is covered together with: id, title, status, reject
     reason, the reason they match and its kind, oldest first; with whether either's related links
     were added to the other's."""
-    return db.session.execute(
+    return db.session.connection().execute(_matches_query(), {"article_id": article_id}).all()
+
+
+@cache
+def _matches_query():
+    this = bindparam("article_id")
+    return (
         select(
             Article.id,
             Article.title,
@@ -185,13 +192,13 @@ def matches_for(article_id: int) -> list:
             Article.reject_reason,
             StoryMatch.reason,
             StoryMatch.kind,
-            _links_added(article_id, Article.id).label("links_added_here"),
-            _links_added(Article.id, article_id).label("links_added_there"),
+            _links_added(this, Article.id).label("links_added_here"),
+            _links_added(Article.id, this).label("links_added_there"),
         )
         .join(StoryMatch, StoryMatch.other_id == Article.id)
-        .where(StoryMatch.article_id == article_id)
+        .where(StoryMatch.article_id == this)
         .order_by(Article.id)
-    ).all()
+    )
 
 
 def _links_added(to_id, from_id):
