@@ -192,9 +192,10 @@ def test_mark_duplicate_of_itself_or_of_nothing_is_refused(article, make_user):
     assert fresh(article.id).status == PENDING and events(article.id) == []
 
 
-def test_load_article_brings_its_related_links_or_none(article):
+def test_load_article_brings_what_the_panel_shows_with_its_topics_in_order_or_none(article):
     loaded = moderation.load_article(article.id)
-    assert loaded.id == article.id and len(loaded.related) == 7
+    assert (loaded.id, loaded.title, loaded.status) == (article.id, article.title, PENDING)
+    assert loaded.topics == tuple(topic.name for topic in article.topics) and loaded.topics
     assert moderation.load_article(999) is None
 
 

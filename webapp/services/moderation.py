@@ -7,15 +7,15 @@ Each decision is a `changes.Change`: version-checked and audited there.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
-from ..models import PENDING, REJECTED, Article, AuditEvent, User, db, utcnow
+from ..models import PENDING, REJECTED, Article, AuditEvent, Topic, User, article_topics, db, utcnow
 from . import changes, claims, story_index
 from .actions import UNDO, UNDOABLE, VERDICT_ACTIONS
 from .changes import STATE, Change, InvalidInput, Outcome
@@ -161,10 +161,58 @@ def covered_together(article_id: int) -> list[CoveredTogether]:
     return story_links(article_id)[1]
 
 
-def load_article(article_id: int) -> Article | None:
-    """The article with its topics loaded afresh, or None (merging.related_view pages its related list)."""
-    options = [selectinload(Article.topics)]
-    return db.session.get(Article, article_id, options=options, populate_existing=True)
+@dataclass(frozen=True, slots=True)
+class PanelArticle:
+    """An article as its panel shows it (the seed as it came, its unknown keys and their order stay
+    in the database: only the export reads them)."""
+
+    id: int
+    title: str
+    status: str
+    reject_reason: str | None
+    provider_name: str
+    provider_domain: str | None
+    published_at: datetime
+    seed_published: bool | None
+    quality: int | None
+    category: str
+    type: str | None
+    source_name: str
+    secured: str | None
+    excerpt: str | None
+    web_url: str
+    body: str
+    images: list | None
+    topics: tuple[str, ...]  # their names, in the seed's order
+
+
+def load_article(article_id: int) -> PanelArticle | None:
+    """The article as its panel shows it, or None (merging.related_view pages its related list).
+
+    Two plain reads: as an ORM object with its topics, it cost more than the rest of the panel's data.
+    """
+    connection = db.session.connection()
+    row = connection.execute(_panel_query(), {"article_id": article_id}).one_or_none()
+    if row is None:
+        return None
+    topics = connection.execute(_topics_query(), {"article_id": article_id}).scalars()
+    return PanelArticle(*row, topics=tuple(topics))
+
+
+@cache
+def _panel_query():
+    names = [field.name for field in fields(PanelArticle) if field.name != "topics"]
+    return select(*(getattr(Article, name) for name in names)).where(Article.id == bindparam("article_id"))
+
+
+@cache
+def _topics_query():
+    return (
+        select(Topic.name)
+        .join(article_topics, article_topics.c.topic_id == Topic.id)
+        .where(article_topics.c.article_id == bindparam("article_id"))
+        .order_by(article_topics.c.position)
+    )
 
 
 @cache

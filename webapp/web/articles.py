@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..models import APPROVED, PENDING, REJECTED, Article, utcnow
+from ..models import APPROVED, PENDING, REJECTED, utcnow
 from ..services import changes, claims, merging, moderation
 from ..services.filtering import INT_MAX, parse_id, parse_int, parse_version
 from ..services.undo import TooLate, undone_article
@@ -28,8 +28,8 @@ from .rendering import fragment_or_page, fragment_or_redirect, htmx_answer
 bp = Blueprint("articles", __name__)
 
 
-def get_article(article_id: int) -> Article:
-    """The article with its related links, suggestions and topics, or 404."""
+def get_article(article_id: int) -> moderation.PanelArticle:
+    """The article as its panel shows it, or 404."""
     article = moderation.load_article(article_id)
     if article is None:
         abort(404, f"There is no article {article_id}: it may have been removed.")
@@ -55,7 +55,7 @@ def moderation_context(state, **extra) -> dict:
     }
 
 
-def article_context(article: Article, page: dict | None = None, **extra) -> dict:
+def article_context(article: moderation.PanelArticle, page: dict | None = None, **extra) -> dict:
     """The panel's data; `page` says where its related block starts (see `related_page`)."""
     context = moderation_context(get_moderation_state(article.id), **extra)
     matches, covered = moderation.story_links(article.id)
@@ -395,8 +395,7 @@ def _open_next(decided_id: int, next_id: int, made: dict | None):
     article = moderation.load_article(next_id)
     if article is None or article.status != PENDING:
         return None
-    # Rendered before the claim is taken (it shows the same: another's live claim stands either way),
-    # because the claim's commit would expire the article and make the panel read it all again.
+    # Rendered before the claim is taken: it shows the same (another's live claim stands either way).
     panel = render_template("articles/_panel.html", **article_context(article, claimed=True))
     claims.claim(next_id, current_user, current_app.config["CLAIM_SECONDS"])
     return htmx_answer(
