@@ -80,7 +80,9 @@ def apply_each(items: list[tuple[int, int, Change]], user: User) -> Outcome:
     # and wait for each other instead of deadlocking (bulk forms list rows in the queue's sort order).
     items = sorted(items, key=lambda item: item[:2])
     ids = [article_id for article_id, _, _ in items]
-    current = {row.id: row for row in db.session.execute(_STATEMENTS.current_state(), {"ids": ids})}
+    # Core statements on the session's connection throughout: the ORM layer adds nothing to them but time.
+    connection = db.session.connection()
+    current = {row.id: row for row in connection.execute(_STATEMENTS.current_state(), {"ids": ids})}
     outcome = Outcome()
     released, conflicts, counted, merges = [], [], [], []
     for article_id, seen_version, change in items:
@@ -107,7 +109,7 @@ def apply_each(items: list[tuple[int, int, Change]], user: User) -> Outcome:
         for event in outcome.events:
             event["after"]["batch"] = len(outcome.events)
     if outcome.events:
-        ids = db.session.scalars(_STATEMENTS.insert_events(), outcome.events).all()
+        ids = connection.execute(_STATEMENTS.insert_events(), outcome.events).scalars().all()
         for event, event_id in zip(outcome.events, ids, strict=True):
             event["id"] = event_id
     db.session.commit()
@@ -163,7 +165,7 @@ def _event(change: Change, user: User, article_id: int, row, seen_version: int, 
 def _update(article_id: int, seen_version: int, columns: dict, now: datetime) -> bool:
     values = {f"new_{name}": value for name, value in columns.items()}
     statement = _STATEMENTS.update_state(tuple(sorted(columns)))
-    result = db.session.execute(
+    result = db.session.connection().execute(
         statement,
         {
             "article_id": article_id,

@@ -27,12 +27,12 @@ def claim(article_id: int, user: User, seconds: int, now: datetime | None = None
         "expires": now + timedelta(seconds=seconds),
         "now": now,
     }
-    session = db.session
-    held = session.execute(_claim_statement(session.get_bind().dialect.name), values).one_or_none()
+    connection = db.session.connection()
+    held = connection.execute(_claim_statement(connection.dialect.name), values).one_or_none()
     if held is None:
-        held = session.execute(_holder_statement(), values).one()
+        held = connection.execute(_holder_statement(), values).one()
     if commit:
-        session.commit()
+        db.session.commit()
     return held
 
 
@@ -62,12 +62,13 @@ def _holder_statement():
 
 def release_all(article_ids: list[int]) -> None:
     """Drop the claims on these articles (they were decided); the caller commits."""
-    db.session.execute(_release_statement(), {"ids": article_ids})
+    db.session.connection().execute(_release_statement(), {"ids": article_ids})
 
 
 @cache
 def _release_statement():
-    return delete(Claim).where(Claim.article_id.in_(bindparam("ids", expanding=True)))
+    table = Claim.__table__
+    return delete(table).where(table.c.article_id.in_(bindparam("ids", expanding=True)))
 
 
 def with_live_claim(query):

@@ -61,9 +61,10 @@ def _facts(ids) -> dict[int, tuple]:
     if not ids["ids"]:
         return {}
     topics = defaultdict(list)
-    for article_id, topic_id in db.session.execute(_STATEMENTS.topics(), ids):
+    connection = db.session.connection()
+    for article_id, topic_id in connection.execute(_STATEMENTS.topics(), ids):
         topics[article_id].append(topic_id)
-    rows = db.session.execute(_STATEMENTS.facts(), ids)
+    rows = connection.execute(_STATEMENTS.facts(), ids)
     return {row.id: (row.provider_name, row.provider_domain, row.imported_at, topics[row.id]) for row in rows}
 
 
@@ -146,14 +147,16 @@ def _import_keys(facts) -> list[tuple]:
 def _write(changes: list[tuple[tuple, int]]) -> None:
     if changes:
         rows = [dict(zip(KEY_COLUMNS, key, strict=True)) | {"count": n} for key, n in changes]
-        db.session.execute(_STATEMENTS.add_counts(_dialect()), rows)
+        db.session.connection().execute(_STATEMENTS.add_counts(_dialect()), rows)
 
 
 def _write_times(rows: list[dict], undecided: list[int]) -> None:
     if undecided:
-        db.session.execute(_STATEMENTS.forget_times(), {"ids": undecided})
+        db.session.connection().execute(_STATEMENTS.forget_times(), {"ids": undecided})
     if rows:
-        db.session.execute(_STATEMENTS.put_times(_dialect()), sorted(rows, key=lambda row: row["article_id"]))
+        db.session.connection().execute(
+            _STATEMENTS.put_times(_dialect()), sorted(rows, key=lambda row: row["article_id"])
+        )
 
 
 def _dialect() -> str:
