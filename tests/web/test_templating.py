@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from flask import render_template_string
+from werkzeug.routing import BuildError
 
 from webapp.web.templating import ago, duration, stat, utc
 
@@ -96,3 +97,24 @@ def test_templates_have_the_filters(app):
             seconds=90,
         )
     assert html == "5 min ago|2026-03-10 11:55 UTC|25.0%|1 min"
+
+
+def test_url_for_in_templates_builds_each_path_once_and_keeps_the_script_root_and_options(app):
+    render = (
+        "{{ url_for('articles.show', article_id=7) }}|{{ url_for('queue.index', status='all', q='a b') }}"
+    )
+    with app.test_request_context():
+        assert render_template_string(render) == "/articles/7|/?status=all&amp;q=a+b"
+        assert render_template_string("{{ url_for('articles.show', article_id=7, _external=True) }}") == (
+            "http://localhost/articles/7"
+        )
+        assert render_template_string("{{ url_for('articles.show', article_id=8, _anchor='x') }}") == (
+            "/articles/8#x"
+        )
+    # The same path under another mount point is that mount point's, not the one remembered above.
+    with app.test_request_context(base_url="http://localhost/desk/"):
+        assert render_template_string(render) == "/desk/articles/7|/desk/?status=all&amp;q=a+b"
+    with app.test_request_context():
+        assert render_template_string("{{ url_for('articles.show', article_id=7) }}") == "/articles/7"
+        with pytest.raises(BuildError):
+            render_template_string("{{ url_for('articles.show') }}")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, bindparam, func, select, tuple_, union
@@ -81,12 +81,18 @@ class QueueFilters:
 
     def as_args(self) -> dict[str, str]:
         """The filters that differ from the defaults, as URL query arguments."""
-        default = QueueFilters()
-        args = {}
-        for name, value in asdict(self).items():
-            if value != getattr(default, name):
-                args[name] = "1" if value is True else value.isoformat() if isinstance(value, date) else value
-        return args
+        return dict(self._args)
+
+    @cached_property
+    def _args(self) -> tuple[tuple[str, str], ...]:
+        # Worked out once per filters: a request asks for them several times (links, counts, the poll).
+        args = []
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value != field.default:
+                text = "1" if value is True else value.isoformat() if isinstance(value, date) else value
+                args.append((field.name, text))
+        return tuple(args)
 
 
 class RowView(NamedTuple):
