@@ -928,6 +928,9 @@ class _Rows:
                 "key_order": [key for key in ARTICLE_KEYS if quality is not None or key != "quality"]
                 + (["related"] if related else []),
                 "body": "",
+                "related_count": sum(
+                    1 for entry in related if not (article.merges or {}).get(str(entry["position"]))
+                ),
                 "suggestion_count": 0,
                 "duplicate_of_id": article.duplicate_of,
                 "status": status,

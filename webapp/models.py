@@ -229,7 +229,9 @@ class Article(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     # The related entries' titles, one a line: what a search reads besides title, excerpt and provider.
     related_titles: Mapped[str] = mapped_column(Text, default="", server_default="")
-    # Groups of duplicate related links suggested (duplicates.py), kept here for the queue's rows.
+    # Related entries not merged into another, and groups of duplicate ones suggested (duplicates.py),
+    # kept here for the queue's rows by whatever changes the related list.
+    related_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     suggestion_count: Mapped[int] = mapped_column(Integer, default=0)
     # The oldest article this one may duplicate (story_index.py), kept here for the queue's rows.
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))

@@ -1,5 +1,7 @@
 """Merging and unmerging related links: nothing lost, version-checked, audited, undoable."""
 
+from datetime import timedelta
+
 import pytest
 import yaml
 from sqlalchemy import select
@@ -9,6 +11,7 @@ from webapp.formats.seeds import split_front_matter
 from webapp.models import APPROVED, Article, AuditEvent, DuplicateSuggestion, RelatedLink, db
 from webapp.services import changes, merging, moderation
 from webapp.services.exporting import ExportFilters, export
+from webapp.services.listing import queue_rows
 from webapp.services.undo import undo
 
 
@@ -213,3 +216,23 @@ def test_merge_needs_a_login_and_a_csrf_token(client, login, article):
         == 400
     )
     assert all(link.merged_into_id is None for link in links(article.id))
+
+
+def test_the_related_count_on_the_article_follows_every_change_to_its_list(article, make_user):
+    """The queue's rows read `related_count` from the article: it must equal the visible entries."""
+
+    def kept_and_counted() -> tuple[int, int]:
+        db.session.expire_all()
+        return db.session.get(Article, article.id).related_count, len(visible_titles(article.id))
+
+    maria = make_user("maria")
+    assert kept_and_counted() == (7, 7)
+    merging.merge(article.id, maria, 1, [2, 3])
+    assert kept_and_counted() == (6, 6)
+    second = merging.merge(article.id, maria, 2, [0, 1])
+    assert kept_and_counted() == (5, 5)
+    undo(second["id"], maria)
+    assert kept_and_counted() == (6, 6)
+    merging.unmerge(article.id, maria, 4, 2)
+    assert kept_and_counted() == (7, 7)
+    assert queue_rows([article.id], timedelta(hours=48))[0].related_count == 7

@@ -40,8 +40,12 @@ def test_the_survivor_of_an_absorbed_duplicate_offers_no_mark(app, tmp_path, mak
     maria = make_user("maria")
     moderation.mark_duplicate(second, first, maria, 1)
     assert offer(first) == {second: (False, True, False, False)}
+    visible = db.session.get(Article, first).related_count
     event = merging.absorb(first, maria, 1, second)
     assert offer(first) == {second: (False, True, True, False)}
+    db.session.expire_all()
+    added = db.session.get(Article, first).related_count - visible
+    assert added > 0 and added == db.session.get(Article, second).related_count
     assert offer(second) == {first: (True, False, False, True)}
     undo(event["id"], maria, 10)
     assert offer(first) == {second: (False, True, False, False)}

@@ -20,7 +20,6 @@ from ..models import (
     STATUSES,
     Article,
     Provider,
-    RelatedLink,
     StoryMatch,
     Topic,
     User,
@@ -315,15 +314,10 @@ def _rows_by_id_query():
 @cache
 def _rows_query(ids=None):
     """The rows' query: from `articles`, or from each of `ids` (a subquery) first (`search.driven_by`)."""
-    # Rows rather than ORM objects, and the decider, related count and live claim in the same
-    # query, built once: the list is the hottest page of the app.
+    # Rows rather than ORM objects, and the decider and live claim in the same query, built once:
+    # the list is the hottest page of the app. The related count is kept on the article (0021).
     decider = aliased(User)
     original = aliased(Article)
-    related_count = (
-        select(func.count(RelatedLink.id))
-        .where(RelatedLink.article_id == Article.id, RelatedLink.merged_into_id.is_(None))
-        .scalar_subquery()
-    )
     query = (
         select(
             Article.id,
@@ -336,7 +330,7 @@ def _rows_query(ids=None):
             Article.seed_published,
             Article.version,
             decider.username.label("decided_by"),
-            related_count.label("related_count"),
+            Article.related_count,
             Article.suggestion_count,
             Article.duplicate_of_id,
             original.title.label("duplicate_of_title"),

@@ -104,7 +104,7 @@ def restore(article_id: int, merges: MergeMap) -> None:
 
 
 def refresh_suggestions(article_id: int) -> None:
-    """Store the article's duplicate suggestions anew, from its visible related links."""
+    """Store the article's duplicate suggestions anew, from its visible related links, and their count."""
     visible = db.session.execute(
         select(
             RelatedLink.position,
@@ -123,7 +123,9 @@ def refresh_suggestions(article_id: int) -> None:
     if found:
         db.session.execute(insert(DuplicateSuggestion.__table__), suggestion_rows(article_id, found))
     db.session.execute(
-        update(Article.__table__).where(Article.id == article_id).values(suggestion_count=len(found))
+        update(Article.__table__)
+        .where(Article.id == article_id)
+        .values(related_count=len(visible), suggestion_count=len(found))
     )
 
 

@@ -417,6 +417,7 @@ def article_row(seed_file: _SeedFile, now) -> dict:
         "key_order": seed.key_order,
         "body": seed.body,
         "related_titles": related_titles(seed),
+        "related_count": len(seed.related or ()),
         "suggestion_count": len(seed_file.suggestions),
         "imported_at": now,
         "updated_at": now,
