@@ -84,3 +84,16 @@ def test_a_row_refreshed_alone_is_the_row_of_the_page(client, login, article):
         client.get(f"/articles/{article.id}/row", headers=HX).get_data(as_text=True), "html.parser"
     )
     assert alone.find("tr") == page.find("tr", id=f"article-{article.id}")
+
+
+def test_a_possible_duplicate_badge_names_its_reason_only_when_it_has_one(app, article):
+    (view,) = queue_rows([article.id], STALE, href=lambda article_id: f"/articles/{article_id}")
+    with_reason = view._replace(duplicate_of_title="Older", duplicate_reason="same headline")
+    assert (
+        "possible duplicate of “Older” (same headline)"
+        in BeautifulSoup(row_html(with_reason), "html.parser").get_text()
+    )
+    badge = BeautifulSoup(row_html(view._replace(duplicate_of_title="Older")), "html.parser").find(
+        class_="duplicate"
+    )
+    assert badge.get_text() == "possible duplicate of “Older”"
