@@ -10,7 +10,7 @@ parameter, `filters` (static/js/app.js): once an article is open the address bar
 from datetime import timedelta
 from urllib.parse import parse_qsl
 
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
@@ -33,8 +33,10 @@ def page_filters() -> QueueFilters:
 
     A bad value falls back to its default: the queue itself says what was wrong with it.
     """
-    filters, _errors = parse_filters(MultiDict(parse_qsl(request.values.get("filters", "")[:FILTERS_MAX])))
-    return filters
+    if "page_filters" not in g:  # asked for by the counts, the match tracking and the pushed URL alike
+        query = request.values.get("filters", "")[:FILTERS_MAX]
+        g.page_filters, _errors = parse_filters(MultiDict(parse_qsl(query)))
+    return g.page_filters
 
 
 def current_counts(filters: QueueFilters | None = None, max_age: float | None = None) -> QueueCounts:
