@@ -38,6 +38,7 @@ point it at a scratch database. The timed part takes 110 requests per database: 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import re
@@ -198,6 +199,8 @@ def measure_database(url: str, args, bare: dict) -> dict:
     log(f"{make_url(url).get_backend_name()}: {shown_url(url)}")
     built = prepare(url, args)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
+    # As each gunicorn worker does once it has loaded the app (post_worker_init in gunicorn.conf.py).
+    gc.freeze()
     try:
         client = app.test_client()
         log_in(client, history.LEAD, history.PASSWORD)
@@ -211,6 +214,7 @@ def measure_database(url: str, args, bare: dict) -> dict:
         log(f"  stats page, full aggregation: {WARMUP} + {args.requests} requests")
         runs.append(time_full_aggregation(app, client, args.requests))
     finally:
+        gc.unfreeze()
         with app.app_context():
             db.engine.dispose()
     target = next(run for run in runs if run["name"] == TARGET_ROUTE)

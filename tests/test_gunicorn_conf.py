@@ -1,5 +1,6 @@
 """gunicorn.conf.py: settings from the environment that gunicorn accepts, and an access log of JSON lines."""
 
+import gc
 import json
 import os
 import runpy
@@ -161,3 +162,15 @@ def test_child_exit_drops_the_dead_workers_live_gauges(settings, tmp_path, monke
     settings()["child_exit"](None, SimpleNamespace(pid=41))
     # Its counters stay: what a worker counted before it died still happened.
     assert sorted(os.listdir(tmp_path)) == ["counter_41.db", "gauge_livesum_42.db"]
+
+
+def test_each_worker_freezes_what_it_loaded_out_of_the_garbage_collectors_reach(settings):
+    config = gunicorn_config(settings())
+    # gunicorn ignores a hook it does not know: the name must be one of its settings.
+    assert config.post_worker_init.__module__ != "gunicorn.config"
+    gc.unfreeze()
+    try:
+        config.post_worker_init(SimpleNamespace())
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
