@@ -1,6 +1,7 @@
 """The template filters: relative times, durations, UTC times and the dashboard's figures."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from flask import render_template_string
@@ -118,3 +119,42 @@ def test_url_for_in_templates_builds_each_path_once_and_keeps_the_script_root_an
         assert render_template_string("{{ url_for('articles.show', article_id=7) }}") == "/articles/7"
         with pytest.raises(BuildError):
             render_template_string("{{ url_for('articles.show') }}")
+
+
+def test_each_macro_global_is_its_librarys_and_the_library_runs_once(app, monkeypatch):
+    from webapp.web.templating import MACROS
+
+    runs = []
+    make_module = app.jinja_env.template_class.make_module
+    monkeypatch.setattr(
+        app.jinja_env.template_class,
+        "make_module",
+        lambda template, *args, **kwargs: (
+            runs.append(template.name) or make_module(template, *args, **kwargs)
+        ),
+    )
+    with app.test_request_context():
+        for library, names in MACROS.items():
+            module = app.jinja_env.get_template(library).module
+            for name in names:
+                assert callable(getattr(module, name)), f"{library} has no macro {name}"
+        runs.clear()
+        page = "{{ field_error('q', {'q': '<b>bad</b>'}) }}{{ field_errors_oob(['q'], {}) }}"
+        for _ in range(3):
+            shown = render_template_string(page)
+        assert shown == (
+            '<span class="error" id="error-q" role="alert">&lt;b&gt;bad&lt;/b&gt;</span>'
+            '<template><span class="error" id="error-q" role="alert" hx-swap-oob="true"></span></template>'
+        )
+        assert runs.count("_field_error.html") <= 1
+
+
+def test_no_template_imports_a_macro_library_again(app):
+    from webapp.web.templating import MACROS
+
+    for path in Path(app.template_folder).rglob("*.html"):
+        text = path.read_text()
+        for library in MACROS:
+            assert f'from "{library}"' not in text and f'import "{library}"' not in text, (
+                f"{path.name} imports {library}: its macros are globals (webapp/web/templating.py)"
+            )
