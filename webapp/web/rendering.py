@@ -87,7 +87,8 @@ def _article_href(script_root: str, article_id: int) -> str:
 
 def rows_html(rows: list[RowView]) -> Markup:
     """The queue rows' markup, one row a line."""
-    return Markup("\n").join(map(_row_markup, _as_shown(rows)))
+    # Joined as text: every part is markup already, and Markup.join would escape-check each of them.
+    return Markup("\n".join(map(_row_markup, _as_shown(rows))))
 
 
 def rows_oob_html(rows: list[RowView]) -> Markup:

@@ -97,6 +97,8 @@ def _end(_app, response, **_extra) -> None:
     if request_id is None:
         return
     response.headers[REQUEST_ID_HEADER] = request_id
+    if not logger.isEnabledFor(logging.INFO):
+        return  # the line's fields cost more than a small page when no one writes it
     duration_ms = round((time.perf_counter() - g.request_log_started) * 1000, 1)
     logger.info(
         "%s %s %s %.1f ms",
