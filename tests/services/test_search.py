@@ -12,6 +12,7 @@ from sqlalchemy import inspect, select, text
 from webapp.formats.search_query import SearchQueryError, parse
 from webapp.models import APPROVED, Article, Provider, db
 from webapp.services import listing, merging, moderation, search
+from webapp.services.filtering import provider_pattern
 from webapp.services.listing import QueueFilters, count_matching, matches, queue_page
 from webapp.services.seed_import import import_paths
 from webapp.services.undo import undo
@@ -19,7 +20,17 @@ from webapp.services.undo import undo
 STALE = timedelta(hours=48)
 
 
-def seed(folder, name, title, *, excerpt="An excerpt", provider="Example", related=("Other news",), day=19):
+def seed(
+    folder,
+    name,
+    title,
+    *,
+    excerpt="An excerpt",
+    provider="Example",
+    domain="example.com",
+    related=("Other news",),
+    day=19,
+):
     lines = [
         "---",
         "category: news",
@@ -29,7 +40,7 @@ def seed(folder, name, title, *, excerpt="An excerpt", provider="Example", relat
         f'webUrl: "https://example.com/{name}"',
         "provider:",
         f'  name: "{provider}"',
-        "  domain: example.com",
+        f"  domain: {domain}",
         "related:",
     ]
     for position, related_title in enumerate(related):
@@ -203,6 +214,22 @@ def test_the_provider_plan_follows_how_many_articles_it_matches(many, monkeypatc
     for provider in ("exam", "nobody"):
         filters = QueueFilters(status="all", provider=provider, q="rare")
         assert len(queue_page(filters, None, STALE).rows) == (3 if provider == "exam" else 0)
+
+
+def test_the_provider_plan_counts_matches_by_name_or_domain_exactly_up_to_its_cap(app, tmp_path):
+    """Four articles match "prair" by name, three by domain, one by both: six in all."""
+    outlets = [("Prairie Post", "post.example")] * 3 + [("Plains", "prairie.example")] * 2
+    outlets += [("Prairie Daily", "prairie-daily.example"), ("Elsewhere", "elsewhere.example")]
+    for number, (provider, domain) in enumerate(outlets):
+        seed(tmp_path, f"p{number}", f"story {number}", provider=provider, domain=domain)
+    load(tmp_path)
+    connection = db.session.connection()
+    for cap in range(1, 9):
+        counted = connection.execute(
+            search._provider_articles(), {"provider": provider_pattern("prair"), "cap": cap}
+        ).scalar()
+        assert (counted >= cap) == (cap <= 6), cap
+        assert counted == 6 or cap <= 6, cap
 
 
 def test_relevance_puts_title_matches_first_and_pages_through_every_match(app, tmp_path):

