@@ -103,9 +103,42 @@ def provider_filter(text: str, reads: str = "page") -> SearchFilter:
     values = {"provider": provider_pattern(text)}
     if reads == "page":
         cap = _fetch_all_limit()
-        found = db.session.connection().execute(_provider_articles(), values | {"cap": cap}).scalar()
+        found = _provider_planner_rows(values) if _dialect() == "postgresql" else _provider_count(values, cap)
         return SearchFilter("provider-probe" if found >= cap else "provider-fetch", values)
     return SearchFilter("provider-probe" if reads == "one" else "provider-fetch", values)
+
+
+def _provider_count(values: dict, cap: int) -> int:
+    """The articles the provider filter matches, counted up to `cap` (SQLite reads them off its indexes)."""
+    return db.session.connection().execute(_provider_articles(), values | {"cap": cap}).scalar()
+
+
+def _provider_planner_rows(values: dict) -> float:
+    """How many articles PostgreSQL's planner expects the provider filter to match.
+
+    Counting them read each one's row (wide: a whole seed), 73 ms up to the cap for a provider with
+    50,000 articles at 1,000,000; the planner knows the common providers from its statistics.
+    The names and domains are read first, so that it estimates them one by one."""
+    connection = db.session.connection()
+    names, domains = connection.execute(_provider_pairs(), values).one()
+    plan = connection.execute(_provider_estimate(), {"names": names or [], "domains": domains or []})
+    return plan.scalar()[0]["Plan"]["Plan Rows"]
+
+
+@lru_cache(maxsize=1)
+def _provider_pairs():
+    return text(
+        "SELECT array_agg(DISTINCT name) FILTER (WHERE name_key LIKE :provider ESCAPE '\\'), "
+        "array_agg(DISTINCT domain) FILTER (WHERE domain_key LIKE :provider ESCAPE '\\') FROM providers"
+    )
+
+
+@lru_cache(maxsize=1)
+def _provider_estimate():
+    return text(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM articles "
+        "WHERE provider_name = ANY(CAST(:names AS text[])) OR provider_domain = ANY(CAST(:domains AS text[]))"
+    )
 
 
 def conditions(plans: tuple[str, ...], *, driven: bool = True) -> list[ColumnElement[bool]]:
