@@ -209,6 +209,7 @@ def test_the_provider_plan_follows_how_many_articles_it_matches(many, monkeypatc
     monkeypatch.setattr(search, "MIN_FETCH_ALL", 5)
     monkeypatch.setattr(search, "PROBE_COST", 0)
     monkeypatch.setattr(search, "POSTGRESQL_PROBE_COST", 0)
+    monkeypatch.setattr(search, "PROVIDER_PROBE_COST", 0)
     if db.engine.dialect.name == "postgresql":
         # PostgreSQL's plan follows its planner's estimate, which needs the table's statistics.
         db.session.execute(text("ANALYZE articles"))

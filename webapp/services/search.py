@@ -52,15 +52,21 @@ RELEVANCE_CANDIDATES = 1000
 # Fetch-all-then-sort costs about one unit per match; walking the sort index costs about
 # PROBE_COST units per row read (an FTS5 probe), and a page needs 50 matches: rows read
 # ≈ 50 × total / matches. Equal at matches ≈ sqrt(50 × PROBE_COST × total). Measured with
-# bench/search.py at 1,000,000 articles (under load): a match read first and sorted 7-10 µs
-# (its sort keys looked up in ix_articles_sort_keys), a probe 7-21 µs: about one unit; so
-# 7,000 matches at 1,000,000 articles, 2,200 at 100,000.
-PROBE_COST = 1
+# bench/search.py at 1,000,000 articles on the idle machine, a word in 9,600 of them: read first
+# and sorted (its sort keys from ix_articles_sort_keys) 15 ms, 1.6 µs a match; probed along the
+# sort's index 78 ms, 15 µs a row read: ten units; so 22,000 matches at 1,000,000 articles, 7,000
+# at 100,000. (An earlier measurement under load had found one unit, and probed that word.)
+PROBE_COST = 10
 # A probe for a prefix merges the lists of every word it starts, each time: 1.2 ms a row for talo*
 # (18,100 matches at 1,000,000 articles: 3.4 s a page probing), so prefixes are fetched much longer.
 PREFIX_PROBE_COST = 100
+# A provider probe compares the row's provider with a few names, without FTS5: about one unit
+# (a common provider, 49,400 of 1,000,000 articles, 8 ms a page at one unit, 27 at ten).
+PROVIDER_PROBE_COST = 1
 # PostgreSQL: a row read along the sort's index costs about 12 µs (its search_vector read from the
-# row), a match read first about 5 µs: 3,900 at 100,000 articles, 12,000 at 1,000,000.
+# row), a match read first about 5 µs: 3,900 at 100,000 articles, 12,000 at 1,000,000. (On the idle
+# machine a 1% word probed in 22 ms and was fetched in 33, but one unit, the crossover that suggests,
+# sent relevance over that word probing for its 1,000 candidates: 450 ms instead of 100.)
 POSTGRESQL_PROBE_COST = 3
 MIN_FETCH_ALL = 2000
 # Weights of title, excerpt, provider and related titles in the relevance score.
@@ -102,7 +108,7 @@ def provider_filter(text: str, reads: str = "page") -> SearchFilter:
     """
     values = {"provider": provider_pattern(text)}
     if reads == "page":
-        cap = _fetch_all_limit()
+        cap = _fetch_all_limit(PROVIDER_PROBE_COST)
         found = _provider_planner_rows(values) if _dialect() == "postgresql" else _provider_count(values, cap)
         return SearchFilter("provider-probe" if found >= cap else "provider-fetch", values)
     return SearchFilter("provider-probe" if reads == "one" else "provider-fetch", values)
@@ -352,9 +358,12 @@ def _capped_count():
     return select(func.count()).select_from(capped)
 
 
-def _fetch_all_limit() -> int:
+def _fetch_all_limit(sqlite_probe_cost: float | None = None) -> int:
     total = db.session.connection().execute(_article_total()).scalar() or 0
-    cost = PROBE_COST if _dialect() == "sqlite" else POSTGRESQL_PROBE_COST
+    if _dialect() == "sqlite":
+        cost = PROBE_COST if sqlite_probe_cost is None else sqlite_probe_cost
+    else:
+        cost = POSTGRESQL_PROBE_COST
     return max(MIN_FETCH_ALL, int(math.sqrt(50 * cost * total)))
 
 
