@@ -204,7 +204,8 @@ def retitle(draw, data: bytes) -> bytes:
     if not titles:
         return data
     own = b" ".join(_QUOTED_TITLE.match(lines[i]).group(2) for i in titles).decode("utf-8", "replace")
-    token = st.sampled_from(sorted(set(own.split()))) | st.sampled_from(TITLE_TOKENS)
+    own_words = sorted(set(own.split()))  # none when an earlier mutation emptied every title
+    token = st.sampled_from(TITLE_TOKENS) | (st.sampled_from(own_words) if own_words else st.nothing())
     token |= st.text(_TITLE_CHARACTERS, max_size=8)
     at = draw(st.sampled_from(titles))
     title = " ".join(draw(st.lists(token, min_size=1, max_size=14))).encode("utf-8", "surrogatepass")
