@@ -8,7 +8,16 @@ import functools
 import json
 from collections.abc import Callable
 
-from flask import Response, current_app, make_response, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    current_app,
+    has_request_context,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup
 
 from ..services.listing import RowView
@@ -78,11 +87,29 @@ def article_hrefs() -> Callable[[int], str]:
     return functools.partial(_article_href, request.script_root)
 
 
-@functools.lru_cache(maxsize=16384)
 def _article_href(script_root: str, article_id: int) -> str:
-    # url_for takes longer than all the rest of a queue row, and a page has fifty rows; for a path
-    # in this app its answer depends on the script root and the id only.
-    return url_for("articles.show", article_id=article_id)
+    # url_for takes longer than all the rest of a queue row, and a page has fifty rows.
+    return _path(script_root, "articles.show", (("article_id", article_id),))
+
+
+def remembered_url_for(endpoint: str, **values) -> str:
+    """Flask's `url_for`, each path built once (the templates' `url_for`): a panel and its answer's
+    parts link forty times, and building a URL cost more than rendering the element around it.
+
+    A path in this app depends on the endpoint, the values and the script root only; anything else
+    (a blueprint-relative endpoint, `_external` and the other options, a value that cannot be a
+    key) goes to Flask every time."""
+    if not has_request_context() or endpoint.startswith(".") or any(name[0] == "_" for name in values):
+        return url_for(endpoint, **values)
+    try:
+        return _path(request.script_root, endpoint, tuple(values.items()))
+    except TypeError:  # an unhashable value
+        return url_for(endpoint, **values)
+
+
+@functools.lru_cache(maxsize=16384)
+def _path(script_root: str, endpoint: str, values: tuple) -> str:
+    return url_for(endpoint, **dict(values))
 
 
 def rows_html(rows: list[RowView]) -> Markup:

@@ -2,17 +2,15 @@
 
 import unicodedata
 from datetime import UTC, datetime
-from functools import lru_cache
 
-import flask
-from flask import current_app, has_request_context, request
+from flask import current_app
 
 from ..formats.charts import LINE_STEP, sample_mark
 from ..formats.seeds import HEAT_UNSET, first_image_url, heat_label, image_src, is_http_url
 from ..formats.times import ago
 from ..models import PENDING, STATUSES
 from ..services.actions import done_phrase
-from .rendering import rows_html, rows_oob_html
+from .rendering import remembered_url_for, rows_html, rows_oob_html
 
 
 def stat(value, format: str = "int") -> str:
@@ -89,7 +87,7 @@ def init_app(app) -> None:
     app.add_template_global(rows_oob_html)
     app.add_template_global(HEAT_UNSET, "HEAT_UNSET")
     app.add_template_global({status: status.capitalize() for status in STATUSES}, "STATUS_LABELS")
-    app.add_template_global(url_for)
+    app.add_template_global(remembered_url_for, "url_for")
     for library, names in MACROS.items():
         for name in names:
             app.add_template_global(LibraryMacro(app.jinja_env, library, name), name)
@@ -116,26 +114,6 @@ class LibraryMacro:
         if self._macro is None:
             self._macro = getattr(self.environment.get_template(self.library).module, self.name)
         return self._macro(*args, **kwargs)
-
-
-def url_for(endpoint: str, **values) -> str:
-    """Flask's `url_for` for the templates, each path built once: a panel and its answer's parts link
-    forty times, and building a URL cost more than rendering the element around it.
-
-    A path in this app depends on the endpoint, the values and the script root only; anything else
-    (a blueprint-relative endpoint, `_external` and the other options, a value that cannot be a
-    key) goes to Flask every time."""
-    if not has_request_context() or endpoint.startswith(".") or any(name[0] == "_" for name in values):
-        return flask.url_for(endpoint, **values)
-    try:
-        return _path(request.script_root, endpoint, tuple(values.items()))
-    except TypeError:  # an unhashable value
-        return flask.url_for(endpoint, **values)
-
-
-@lru_cache(maxsize=16384)
-def _path(script_root: str, endpoint: str, values: tuple) -> str:
-    return flask.url_for(endpoint, **dict(values))
 
 
 def utc(moment: datetime) -> str:
