@@ -7,7 +7,7 @@ from unittest.mock import patch
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.factories import (
     HX,
@@ -20,7 +20,7 @@ from tests.factories import (
     soup,
     write_seed,
 )
-from webapp.models import APPROVED, PENDING, Article, AuditEvent, User, db, role_at_least, utcnow
+from webapp.models import APPROVED, PENDING, Article, AuditEvent, Claim, User, db, role_at_least, utcnow
 from webapp.services import claims, jobs, moderation
 from webapp.services import undo as undo_module
 from webapp.services.seed_import import import_paths
@@ -634,3 +634,71 @@ def test_undo_twelve_seconds_after_the_change_is_refused_with_a_message(client, 
     page = post(client, f"/events/{event['id']}/undo")
     assert page.status_code == 409 and "Too late to undo" in soup(page).find("main").get_text()
     assert (fresh(article.id).status, fresh(article.id).version) == (APPROVED, 2)
+
+
+@pytest.fixture
+def two_pending(app, tmp_path) -> tuple[int, int]:
+    for name in ("first", "second"):
+        write_seed(tmp_path, name, title=f"The {name} story")
+    import_paths([str(tmp_path)], max_bytes=2**21)
+    first, second = db.session.scalars(select(Article.id).order_by(Article.id)).all()
+    return first, second
+
+
+def _commits_during(request):
+    """What `request()` answers, and how many transactions it committed."""
+    commits = []
+    listener = lambda connection: commits.append(connection)  # noqa: E731
+    event.listen(db.engine, "commit", listener)
+    try:
+        return request(), len(commits)
+    finally:
+        event.remove(db.engine, "commit", listener)
+
+
+def _claim_on(article_id: int):
+    db.session.expire_all()
+    return db.session.get(Claim, article_id)
+
+
+def test_a_decision_opens_the_next_article_claimed_in_its_own_transaction(client, login, two_pending):
+    decided, following = two_pending
+    user = login()
+    form = {"version": 1, "answer": "moderation", "open_next": following}
+    response, commits = _commits_during(lambda: post(client, f"/articles/{decided}/approve", HX, **form))
+    assert response.status_code == 200 and response.headers["HX-Retarget"] == "#panel"
+    assert f"/articles/{following}" in response.headers["HX-Push-Url"]
+    panel = soup(response).find(id="panel")
+    assert panel["data-article"] == str(following) and "The second story" in panel.find("h2").get_text()
+    assert fresh(decided).status == APPROVED and _claim_on(following).user_id == user.id
+    assert commits == 1  # the decision and the claim together: one write, one commit
+
+
+def test_a_refused_decision_claims_nothing_and_opens_nothing(client, login, two_pending, make_user):
+    decided, following = two_pending
+    moderation.set_heat(decided, make_user("lee"), 5, 1, 200)  # the version the form carries is now old
+    login()
+    form = {"version": 1, "answer": "moderation", "open_next": following}
+    response = post(client, f"/articles/{decided}/approve", HX, **form)
+    assert response.status_code == 409 and "HX-Retarget" not in response.headers
+    assert fresh(decided).status == PENDING and _claim_on(following) is None
+
+
+@pytest.mark.parametrize("next_is", ["decided meanwhile", "the decided article itself"])
+def test_a_next_article_no_longer_pending_is_not_opened_nor_claimed(
+    client, login, two_pending, make_user, next_is
+):
+    decided, following = two_pending
+    if next_is == "decided meanwhile":
+        moderation.decide(following, make_user("lee"), APPROVED, 1)
+    else:
+        following = decided
+    login()
+    form = {"version": 1, "answer": "moderation", "open_next": following}
+    response = post(client, f"/articles/{decided}/approve", HX, **form)
+    assert response.status_code == 200 and "HX-Retarget" not in response.headers
+    answer = soup(response)
+    assert answer.find("div", id=f"moderation-{decided}").find(class_="status").get_text() == "Approved"
+    assert answer.find("tr", id=f"article-{following}") is not None  # its row says it is decided
+    if next_is == "decided meanwhile":
+        assert _claim_on(following) is None

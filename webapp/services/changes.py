@@ -64,16 +64,21 @@ class Change:
     undoes: int | None = None
 
 
-def apply(items: list[tuple[int, int]], user: User, change: Change) -> Outcome:
+def apply(
+    items: list[tuple[int, int]], user: User, change: Change, *, also: Callable[[], None] | None = None
+) -> Outcome:
     """Make `change` to each (article id, version seen) still at that version, audited, in one transaction."""
-    return apply_each([(article_id, version, change) for article_id, version in items], user)
+    return apply_each([(article_id, version, change) for article_id, version in items], user, also=also)
 
 
-def apply_each(items: list[tuple[int, int, Change]], user: User) -> Outcome:
+def apply_each(
+    items: list[tuple[int, int, Change]], user: User, *, also: Callable[[], None] | None = None
+) -> Outcome:
     """Make each (article id, version seen, change) whose article is still at that version, in one go.
 
     The events written together are a batch: each names its size (`"batch": n` in `after`) when there
     are several, so that the batch can be found again and undone as one (`undo.undo_batch`).
+    `also()`, when given, runs in the same transaction once a change was made (none: it does not run).
     """
     now = utcnow()
     # Rows are changed in id order: two changes over the same rows then lock them in the same order
@@ -112,6 +117,8 @@ def apply_each(items: list[tuple[int, int, Change]], user: User) -> Outcome:
         ids = connection.execute(_STATEMENTS.insert_events(), outcome.events).scalars().all()
         for event, event_id in zip(outcome.events, ids, strict=True):
             event["id"] = event_id
+        if also is not None:
+            also()
     db.session.commit()
     metrics.count_changes([event["action"] for event in outcome.events], conflicts)
     return outcome

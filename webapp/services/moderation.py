@@ -7,6 +7,7 @@ Each decision is a `changes.Change`: version-checked and audited there.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache
@@ -28,12 +29,28 @@ UNDO_LOOKBACK = 1000
 _DUPLICATE_REASON = re.compile(r"duplicate of #(\d+) ")
 
 
-def decide(article_id: int, user: User, verdict: str, version: int, reason: str | None = None) -> dict:
-    """Approve or reject one article; returns its audit event."""
-    return changes.single(bulk_decide([(article_id, version)], user, verdict, reason), article_id)
+def decide(
+    article_id: int,
+    user: User,
+    verdict: str,
+    version: int,
+    reason: str | None = None,
+    *,
+    also: Callable[[], None] | None = None,
+) -> dict:
+    """Approve or reject one article; returns its audit event. `also()` runs in the decision's
+    transaction when the decision is made (claiming the next article, say), and not when it is refused."""
+    return changes.single(bulk_decide([(article_id, version)], user, verdict, reason, also=also), article_id)
 
 
-def bulk_decide(items: list[tuple[int, int]], user: User, verdict: str, reason: str | None = None) -> Outcome:
+def bulk_decide(
+    items: list[tuple[int, int]],
+    user: User,
+    verdict: str,
+    reason: str | None = None,
+    *,
+    also: Callable[[], None] | None = None,
+) -> Outcome:
     """Approve or reject several articles at once; those changed meanwhile are skipped."""
     if verdict not in VERDICT_ACTIONS:
         raise InvalidInput("verdict", f"verdict must be approved or rejected, got {verdict!r}")
@@ -45,7 +62,8 @@ def bulk_decide(items: list[tuple[int, int]], user: User, verdict: str, reason: 
         "decided_at": utcnow(),
         "reject_reason": reason and reason.strip(),
     }
-    return changes.apply(items, user, Change(VERDICT_ACTIONS[verdict], columns, release_claims=True))
+    change = Change(VERDICT_ACTIONS[verdict], columns, release_claims=True)
+    return changes.apply(items, user, change, also=also)
 
 
 def reopen(article_id: int, user: User, version: int) -> dict:

@@ -23,7 +23,7 @@ from .answers import changed_parts, page_filters, rows_for, settle_match, stale_
 from .auth import role_required, safe_next
 from .notices import notice_response
 from .queue import queue_context
-from .rendering import fragment_or_page, fragment_or_redirect, htmx_answer
+from .rendering import fragment_or_page, fragment_or_redirect, htmx_answer, wants_fragment
 
 bp = Blueprint("articles", __name__)
 
@@ -140,7 +140,7 @@ def approve(article_id: int):
     """Approve the article (and open `open_next`, the next pending article the page lists, if any)."""
     return _act(
         article_id,
-        lambda version: moderation.decide(article_id, current_user, APPROVED, version),
+        lambda version, also: moderation.decide(article_id, current_user, APPROVED, version, also=also),
         advance=True,
     )
 
@@ -154,7 +154,9 @@ def reject(article_id: int):
     reason = ": ".join(part for part in (listed, note) if part)[:500]
     return _act(
         article_id,
-        lambda version: moderation.decide(article_id, current_user, REJECTED, version, reason),
+        lambda version, also: moderation.decide(
+            article_id, current_user, REJECTED, version, reason, also=also
+        ),
         advance=True,
     )
 
@@ -267,13 +269,16 @@ def _position(text: str | None, label: str) -> int:
 
 
 def _act(article_id: int, change, advance: bool = False):
+    """Make `change(version)`; with `advance`, `change(version, also)`, a decision that may open the next
+    article: `also` then claims it in the decision's transaction (see `_next_to_open`)."""
     version = parse_version(request.form.get("version"))
     # Read before the change, so that a bad value is refused before anything is changed.
     open_next = request.form.get("open_next") if advance else None
     next_id = parse_id(open_next, "open_next") if open_next else None
+    next_article = _next_to_open(next_id) if next_id != article_id else None
     was_matching = track_match(article_id)
     try:
-        made = change(version)
+        made = change(version, _claim_next(next_article)) if advance else change(version)
     except changes.Conflict:
         return _answer(article_id, 409, conflict=True)
     except changes.InvalidInput as error:
@@ -286,7 +291,7 @@ def _act(article_id: int, change, advance: bool = False):
     except LookupError as error:
         abort(404, str(error))
     settle_match(article_id, was_matching)
-    return _answer(article_id, 200, next_id=next_id, made=made)
+    return _answer(article_id, 200, next_id=next_id, next_article=next_article, made=made)
 
 
 def _answer(article_id: int, status: int, **extra):
@@ -297,8 +302,8 @@ def _answer(article_id: int, status: int, **extra):
 
 
 def _page_answer(article_id: int, status: int, extra: dict):
-    extra.pop("next_id", None)
-    extra.pop("made", None)
+    for key in ("next_id", "next_article", "made"):
+        extra.pop(key, None)
     if status == 200:
         target = request.form.get("next")
         return redirect(
@@ -314,16 +319,16 @@ def _fragment_answer(article_id: int, status: int, extra: dict):
     or, after a decision with `open_next`, the next article's panel instead (see `_open_next`)."""
     answer = request.form.get("answer", "moderation")
     next_id = extra.pop("next_id", None)
+    next_article = extra.pop("next_article", None)
     made = extra.pop("made", None)
     if answer in ("moderation", "panel") and extra.get("conflict"):
         extra["last_event"] = moderation.last_event(article_id)
     if status != 200:
         return htmx_answer(_part(article_id, answer, extra), status, _refresh_triggers(article_id, answer))
     row_ids = [article_id]
+    if next_article is not None:
+        return _open_next(article_id, next_article, made)
     if next_id is not None and answer == "moderation":
-        opened = _open_next(article_id, next_id, made)
-        if opened is not None:
-            return opened
         row_ids.append(next_id)  # decided meanwhile: its row says so, and the panel stays here
     if answer == "moderation":
         body = _moderation_with_history(article_id, extra)
@@ -389,18 +394,31 @@ def _refresh_triggers(article_id: int, answer: str) -> dict:
     }.get(answer, {"rows-stale": {"ids": [article_id]}, f"panel-stale-{article_id}": True})
 
 
-def _open_next(decided_id: int, next_id: int, made: dict | None):
-    """The next article's panel, claimed for the user in this request, with the decided article's parts
-    out of band; None when that article is gone or no longer pending (someone decided it meanwhile)."""
-    article = moderation.load_article(next_id)
-    if article is None or article.status != PENDING:
+def _next_to_open(next_id: int | None) -> moderation.PanelArticle | None:
+    """The article a decision's answer opens next: `open_next`, when htmx swaps the moderation block and the
+    article is still pending. Read before the decision, which then claims it (`_claim_next`)."""
+    if next_id is None or not wants_fragment() or request.form.get("answer", "moderation") != "moderation":
         return None
-    # Rendered before the claim is taken: it shows the same (another's live claim stands either way).
+    article = moderation.load_article(next_id)
+    return article if article is not None and article.status == PENDING else None
+
+
+def _claim_next(article: moderation.PanelArticle | None):
+    """What claims the next article in the decision's own transaction: one commit, and a refused
+    decision (a conflict) claims nothing."""
+    if article is None:
+        return None
+    seconds = current_app.config["CLAIM_SECONDS"]
+    return lambda: claims.claim(article.id, current_user, seconds, commit=False)
+
+
+def _open_next(decided_id: int, article: moderation.PanelArticle, made: dict | None):
+    """The next article's panel, claimed for the user by the decision (`_claim_next`), with the decided
+    article's parts out of band."""
     panel = render_template("articles/_panel.html", **article_context(article, claimed=True))
-    claims.claim(next_id, current_user, current_app.config["CLAIM_SECONDS"])
     return htmx_answer(
         Markup(panel) + changed_parts([decided_id], made),
         target="#panel",
         # With the queue's filters, as opening it from its row would (a reload shows the same queue).
-        push_url=url_for("articles.show", article_id=next_id, **page_filters().as_args()),
+        push_url=url_for("articles.show", article_id=article.id, **page_filters().as_args()),
     )

@@ -47,7 +47,7 @@ def fragment_or_redirect(partial: str, url: str, /, **context) -> Response:
 
 def fragment_or_page(fragment: Callable[[], Response], page: Callable[[], Response]) -> Response:
     """What `fragment()` answers for htmx, or what `page()` answers a browser (a page or a redirect)."""
-    response = fragment() if _wants_fragment() else page()
+    response = fragment() if wants_fragment() else page()
     response.vary.add("HX-Request")
     return response
 
@@ -76,7 +76,7 @@ def htmx_answer(
     return response
 
 
-def _wants_fragment() -> bool:
+def wants_fragment() -> bool:
     """An htmx request that swaps part of the page (not a boosted link, not a history restore)."""
     htmx = request.htmx
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
