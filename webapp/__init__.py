@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=_bundled("templates"),
         static_folder=_bundled("static"),
     )
+    app.jinja_environment = templating.TemplateEnvironment  # before anything renders
     app.config.from_mapping(from_environment(app.instance_path, overrides=config or {}))
     app.config.from_mapping(config or {})
     request_log.init_app(app)

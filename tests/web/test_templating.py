@@ -158,3 +158,21 @@ def test_no_template_imports_a_macro_library_again(app):
             assert f'from "{library}"' not in text and f'import "{library}"' not in text, (
                 f"{path.name} imports {library}: its macros are globals (webapp/web/templating.py)"
             )
+
+
+def test_templates_hold_the_globals_as_a_dict_with_every_global_the_app_adds(app):
+    from webapp.web.templating import MACROS
+
+    with app.test_request_context():
+        template = app.jinja_env.get_template("queue/_counts.html")
+        # A plain dict, copied into each render's context in one call (a ChainMap is copied key by key).
+        assert type(template.globals) is dict
+        added = {
+            "url_for",
+            "csrf_token",
+            "PENDING",
+            "rows_html",
+            *(n for names in MACROS.values() for n in names),
+        }
+        assert added <= template.globals.keys()
+        assert render_template_string("{{ PENDING }} {{ url_for('queue.index') }}") == "pending /"

@@ -4,6 +4,7 @@ import unicodedata
 from datetime import UTC, datetime
 
 from flask import current_app
+from flask.templating import Environment
 
 from ..formats.charts import LINE_STEP, sample_mark
 from ..formats.seeds import HEAT_UNSET, first_image_url, heat_label, image_src, is_http_url
@@ -91,6 +92,20 @@ def init_app(app) -> None:
     for library, names in MACROS.items():
         for name in names:
             app.add_template_global(LibraryMacro(app.jinja_env, library, name), name)
+
+
+class TemplateEnvironment(Environment):
+    """Flask's template environment, whose templates hold the globals in a plain dict.
+
+    Jinja keeps a template's globals in a ChainMap over the environment's, so that globals added
+    after the template loaded still show (its documentation asks not to add any then, and the app
+    adds all of its own while it is built). Every render copies them into a new context: a ChainMap
+    key by key in Python, 45 µs a render on the benchmark machine, and an approve renders six parts;
+    a dict in one C call.
+    """
+
+    def make_globals(self, d):
+        return {**self.globals, **(d or {})}
 
 
 # The templates' macros, as globals: each library runs once, on first use. A `{% from %}` would run
