@@ -88,12 +88,24 @@ def empty_tables():
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     tables.sort(key=lambda name: name == "article_counts")
     with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+        # DELETE, children first, on PostgreSQL too: its TRUNCATE of the 22 tables took 100 ms a test,
+        # DELETE of a test's few rows 2 ms. Ids start again from 1, as after TRUNCATE ... RESTART IDENTITY.
+        postgresql = connection.dialect.name == "postgresql"
+        if postgresql:
+            # Its counters' triggers are deferred to the commit: they must fire before article_counts goes.
+            connection.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        for table in tables:
+            connection.execute(text(f"DELETE FROM {table}"))
+        if postgresql:
+            connection.execute(_RESTART_SEQUENCES)
         connection.execute(insert(RollupBuild.__table__).values(id=1, built_at=utcnow()))
+
+
+_RESTART_SEQUENCES = text(
+    "SELECT setval(sequence.oid, 1, false) FROM pg_class AS sequence"
+    " JOIN pg_namespace AS namespace ON namespace.oid = sequence.relnamespace"
+    " WHERE sequence.relkind = 'S' AND namespace.nspname = current_schema()"
+)
 
 
 def seed_text(front_matter: str, body: str = "") -> str:
