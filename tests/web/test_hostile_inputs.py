@@ -5,6 +5,7 @@ read from the query or the form (`_Recording`) and fails on one the table does n
 and `test_every_route_is_in_the_table` fails on a route it does not list.
 """
 
+import html
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -287,3 +288,33 @@ def test_no_route_answers_a_hostile_value_with_a_500(app, walker):
         _Recording.read - {"csrf_token"} - {n for r in PARAMETERS.values() for n in (*r.query, *r.form)}
     )
     assert not unlisted, f"views read parameters the walk does not know: {unlisted}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/?q=a%00b", "/?%00=1", "/?q=a\x00b", "/?topic=AI&provider=%00"],
+    ids=["value, escaped", "name, escaped", "value, raw byte", "second parameter"],
+)
+def test_a_nul_in_the_query_string_is_refused_by_name(client, login, url):
+    login()
+    answer = client.get(url)
+    assert answer.status_code == 400
+    assert "holds a NUL character" in answer.get_data(as_text=True)
+
+
+def test_a_nul_in_a_form_is_refused_and_changes_nothing(client, login, article):
+    login()
+    answer = client.post(
+        f"/articles/{article.id}/reject",
+        data={"version": article.version, "reason": "off\x00topic", "csrf_token": csrf_token(client)},
+    )
+    assert answer.status_code == 400
+    assert "'reason' holds a NUL character" in html.unescape(answer.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(Article, article.id).status == "pending"
+
+
+def test_an_escaped_percent_sign_is_not_taken_for_a_nul(client, login):
+    login()
+    # "%2500" is the text "%00", which any field may hold.
+    assert client.get("/?q=%2500").status_code == 200

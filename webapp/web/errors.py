@@ -5,6 +5,8 @@ the database's integer range is a 404 like any missing row; a database that does
 503, logged, and the next request tries it again (the engine pings before reusing a connection).
 """
 
+import re
+
 from flask import abort, current_app, g, render_template, request
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
@@ -37,9 +39,18 @@ def init_app(app) -> None:
     app.register_error_handler(OperationalError, _database_unavailable)
 
 
+# A NUL reaches a query string percent-encoded, or as a raw byte.
+_NUL_IN_QUERY = re.compile(rb"\x00|%00")
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def _refuse_nul():
     """No parameter may hold a NUL: PostgreSQL text cannot store or compare one, and no form sends it."""
-    for values in (request.args, request.form):
+    # Most requests are GETs without one: the raw query string answers for them without parsing it.
+    sources = [request.args] if _NUL_IN_QUERY.search(request.query_string) else []
+    if request.mimetype in FORM_TYPES:
+        sources.append(request.form)
+    for values in sources:
         for name, value in values.items(multi=True):
             if "\x00" in name or "\x00" in value:
                 abort(400, f"{name.replace(chr(0), '')!r} holds a NUL character, which no field may contain.")
