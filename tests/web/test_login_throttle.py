@@ -2,6 +2,7 @@
 wait, and counters shared between processes through Redis."""
 
 import pytest
+from flask import request
 
 from tests.factories import PASSWORD, csrf_token, make_app, soup
 from webapp.config import ConfigError
@@ -138,3 +139,17 @@ def test_an_unreachable_redis_still_throttles_in_each_process(app, migrated, mak
     assert attempt(client, "maria", PASSWORD).status_code == 429
     with unreachable.app_context():
         db.engine.dispose()
+
+
+def test_the_limiter_runs_around_the_login_blueprint_only(app, client, login, monkeypatch):
+    limiter = app.extensions["login_limiter"]
+    checked = []
+    check = limiter._check_request_limit
+    for hooks in app.before_request_funcs.values():
+        hooks[:] = [
+            (lambda: checked.append(request.endpoint) or check()) if hook == check else hook for hook in hooks
+        ]
+    login()
+    assert client.get("/").status_code == 200
+    assert client.get("/stats").status_code in (200, 403)
+    assert checked and set(checked) == {"auth.login"}  # the login page and the POST, nothing after
