@@ -236,7 +236,13 @@ def test_the_provider_plan_counts_matches_by_name_or_domain_exactly_up_to_its_ca
         assert counted == 6 or cap <= 6, cap
 
 
-def test_relevance_puts_title_matches_first_and_pages_through_every_match(app, tmp_path):
+@pytest.mark.parametrize("plan_limit", [0, 10**9], ids=["probe each row", "fetch every match"])
+def test_relevance_puts_title_matches_first_and_pages_through_every_match(
+    app, tmp_path, monkeypatch, plan_limit
+):
+    monkeypatch.setattr(search, "MIN_FETCH_ALL", plan_limit)
+    monkeypatch.setattr(search, "PROBE_COST", 0)
+    monkeypatch.setattr(search, "POSTGRESQL_PROBE_COST", 0)
     seed(tmp_path, "related", "Markets today", related=("Volcano erupts",), day=20)
     seed(tmp_path, "title", "Volcano erupts in Iceland", day=1)
     seed(tmp_path, "excerpt", "Flights cancelled", excerpt="Ash from the volcano", day=10)

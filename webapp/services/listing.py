@@ -424,8 +424,12 @@ def _page_query(
         conditions.append(
             tuple_(key, Article.id) < position if direction == "desc" else tuple_(key, Article.id) > position
         )
-    order = (key.desc(), Article.id.desc()) if direction == "desc" else (key.asc(), Article.id.asc())
+    order = _ordered((key, Article.id), direction)
     ids = search.source(plans)
+    if search.sorted_after_reading(plans):
+        matches_order = _ordered((search.unindexed(key), search.unindexed(Article.id)), direction)
+        page = select(Article.id).where(*conditions).order_by(*matches_order).limit(limit).subquery("page")
+        return _rows_query(page).order_by(*order)
     if ids is None:
         return _rows_query().where(*conditions).order_by(*order).limit(limit)
     # A page of the few matching ids first, sorted, then their rows (whose subqueries run for 50 rows).
@@ -438,6 +442,10 @@ def _page_query(
         .subquery("page")
     )
     return _rows_query(page).order_by(*order)
+
+
+def _ordered(columns, direction: str) -> tuple:
+    return tuple(column.desc() if direction == "desc" else column.asc() for column in columns)
 
 
 def count_matching(filters: QueueFilters, stale_after: timedelta, cap: int) -> int:
