@@ -41,22 +41,24 @@ test: lint
 # crashed, stops make: bench/run.py); load_queue and peer also write theirs into BENCH_RESULTS,
 # printed as one table at the end, whose --check fails on a missed target. bench/README.md says how
 # to rerun each by hand.
-# BENCH_POSTGRES_URL: the PostgreSQL database for stats and scale (default: theirs, test and copydesk_scale).
+# BENCH_POSTGRES_URL: the PostgreSQL database for stats, search and scale (default: theirs, test and
+# copydesk_scale for the first and last; search measures SQLite alone without it).
 BENCH_RESULTS ?= bench/results.json
 BENCH_POSTGRES_URL ?=
 GO_ON = || [ $$? -eq 1 ]
 STATS_PG = $(if $(BENCH_POSTGRES_URL),--postgres-url $(BENCH_POSTGRES_URL))
 SCALE_PG = $(if $(BENCH_POSTGRES_URL),--database-url $(BENCH_POSTGRES_URL))
+SEARCH_PG = $(if $(BENCH_POSTGRES_URL),--database-url $(BENCH_POSTGRES_URL))
 bench: setup-dev
-	$(BIN)/python -m bench.run import_seeds $(BENCH_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.run import_seeds --results $(BENCH_RESULTS) $(BENCH_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.run load_queue --results $(BENCH_RESULTS) $(BENCH_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.run peer --results $(BENCH_RESULTS) $(BENCH_PEER_ARGS) $(GO_ON)
-	$(BIN)/python -m bench.run export $(BENCH_EXPORT_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.run export --results $(BENCH_RESULTS) $(BENCH_EXPORT_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.run jobs $(BENCH_JOBS_ARGS) $(GO_ON)
-	$(BIN)/python -m bench.run duplicates $(BENCH_DUPLICATES_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.run duplicates --results $(BENCH_RESULTS) $(BENCH_DUPLICATES_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.run big_seed $(BENCH_BIG_SEED_ARGS) $(GO_ON)
-	$(BIN)/python -m bench.run stats $(STATS_PG) $(BENCH_STATS_ARGS) $(GO_ON)
-	$(BIN)/python -m bench.run search $(BENCH_SEARCH_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.run stats --results $(BENCH_RESULTS) $(STATS_PG) $(BENCH_STATS_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.run search --results $(BENCH_RESULTS) $(SEARCH_PG) $(BENCH_SEARCH_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.run scale $(SCALE_PG) $(BENCH_SCALE_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.run results --results $(BENCH_RESULTS) --check
 
@@ -65,17 +67,19 @@ bench: setup-dev
 BENCH_QUICK_RESULTS ?= bench/results-quick.json
 bench-quick: setup-dev
 	rm -f $(BENCH_QUICK_RESULTS)
-	$(BIN)/python -m bench.run import_seeds --n 300 --repeat 1 $(GO_ON)
+	$(BIN)/python -m bench.run import_seeds --n 300 --repeat 1 --results $(BENCH_QUICK_RESULTS) $(GO_ON)
 	$(BIN)/python -m bench.run load_queue --n 2000 --unique 500 --seconds 1 --warmup 0 \
 		--results $(BENCH_QUICK_RESULTS) $(GO_ON)
 	$(BIN)/python -m bench.run peer --n 2500 --unique 500 --deep-page 40 --seconds 1 --warmup 0 --repeat 1 \
 		--results $(BENCH_QUICK_RESULTS) $(GO_ON)
-	$(BIN)/python -m bench.run export --n 2000 --unique 500 $(GO_ON)
+	$(BIN)/python -m bench.run export --n 2000 --unique 500 --results $(BENCH_QUICK_RESULTS) $(GO_ON)
 	$(BIN)/python -m bench.run jobs --export-n 2000 --unique 500 --upload-n 300 $(GO_ON)
-	$(BIN)/python -m bench.run duplicates --links 20000 --lookups 50 $(GO_ON)
+	$(BIN)/python -m bench.run duplicates --links 20000 --lookups 50 --results $(BENCH_QUICK_RESULTS) $(GO_ON)
 	$(BIN)/python -m bench.run big_seed --entries 500 $(GO_ON)
-	$(BIN)/python -m bench.run stats $(STATS_PG) --articles 2000 --events 10000 --requests 3 $(GO_ON)
-	$(BIN)/python -m bench.run search --n 2000 --unique 500 --runs 5 $(GO_ON)
+	$(BIN)/python -m bench.run stats $(STATS_PG) --articles 2000 --events 10000 --requests 3 \
+		--results $(BENCH_QUICK_RESULTS) $(GO_ON)
+	$(BIN)/python -m bench.run search $(SEARCH_PG) --n 2000 --unique 500 --runs 5 \
+		--results $(BENCH_QUICK_RESULTS) $(GO_ON)
 	$(BIN)/python -m bench.run scale $(SCALE_PG) --fresh --n 1500 --unique 300 --seconds 1 --warmup 0 $(GO_ON)
 	$(BIN)/python -m bench.run results --results $(BENCH_QUICK_RESULTS)
 

@@ -71,6 +71,7 @@ from datetime import UTC
 from itertools import combinations
 from pathlib import Path
 
+from . import results
 from .children import BenchmarkError, run_child
 
 TARGETS = {
@@ -884,6 +885,7 @@ def parse_args(argv):
         help="run the stored-key grouping under cProfile; top functions to stderr",
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    results.add_argument(parser)
     args = parser.parse_args(argv)
     if args.links < 1 or args.lookups < 0:
         parser.error("need --links >= 1 and --lookups >= 0")
@@ -899,7 +901,33 @@ def main(argv=None) -> int:
         log(f"duplicates: {error}")
         return 2
     print(json.dumps(report, indent=1) if args.json else format_table(report))
+    if args.results:
+        settings = {"links": report["links"], "seeds": report["seeds"], "seed": report["seed"]}
+        results.record("duplicates", result_figures(report), settings, args.results)
     return 0 if all(target["pass"] is not False for target in report["targets"].values()) else 1
+
+
+# Each target's figure for bench/results.py: its name there, its unit, and whether it is a floor.
+RESULT_FIGURES = {
+    "stored_seconds": ("grouping from stored keys", "s", False),
+    "raw_seconds": ("grouping from raw links", "s", False),
+    "peak_rss_mb": ("peak RSS", "MB", False),
+    "lookup_p99_ms": ("story-index lookup p99", "ms", False),
+    "precision": ("precision", "share", True),
+    "recall": ("recall", "share", True),
+}
+
+
+def result_figures(report: dict) -> list[dict]:
+    """Each target's figure, held to it (a lookup not measured is left out)."""
+    figures = []
+    for key, (name, unit, floor) in RESULT_FIGURES.items():
+        target = report["targets"][key]
+        if target["figure"] is None:
+            continue
+        limit = {"min_value": target["target"]} if floor else {"max_value": target["target"]}
+        figures.append(results.figure(name, unit, [target["figure"]], **limit))
+    return figures
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from . import results
 from .children import BenchmarkError, run_child
 
 FORMATS = ("dir", "zip", "yaml")
@@ -306,6 +307,7 @@ def parse_args(argv):
         "--profile", action="store_true", help="run the export under cProfile; top functions to stderr"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    results.add_argument(parser)
     args = parser.parse_args(argv)
     if args.n < 1 or args.unique < 1:
         parser.error("need --n >= 1 and --unique >= 1")
@@ -335,7 +337,33 @@ def main(argv=None) -> int:
         log(f"export: {error}")
         return 2
     print(json.dumps(report, indent=1) if args.json else format_table(report))
+    if args.results:
+        settings = {"articles": report["articles"], "database": report["database"]}
+        results.record("export", result_figures(report), settings, args.results)
     return 0 if all(t["ratio_pass"] and t["peak_rss_pass"] for t in report["targets"]) else 1
+
+
+def result_figures(report: dict) -> list[dict]:
+    """Each format's export in seconds beside the bare CSafeDumper dump of the same articles (held to
+    MAX_RATIO of it), and its peak RSS (held under MAX_PEAK_RSS_MB)."""
+    baseline, *exports = report["runs"]
+    figures = []
+    for run in exports:
+        figures.append(
+            results.figure(
+                run["name"],
+                "s",
+                [run["seconds"]],
+                "CSafeDumper dump",
+                [baseline["seconds"]],
+                max_ratio=MAX_RATIO,
+                articles=run["articles"],
+            )
+        )
+        figures.append(
+            results.figure(f"{run['name']} peak RSS", "MB", [run["peak_rss_mb"]], max_value=MAX_PEAK_RSS_MB)
+        )
+    return figures
 
 
 if __name__ == "__main__":

@@ -60,10 +60,14 @@ def figure(
     baseline_values: list[float] | None = None,
     min_ratio: float | None = None,
     max_ratio: float | None = None,
+    *,
+    max_value: float | None = None,
+    min_value: float | None = None,
     **extra,
 ) -> dict:
     """One figure over its runs, with its baseline's runs beside it (same count, same order) and the
-    target on their ratio; `extra` (p99s, statuses...) is kept as it is."""
+    target on their ratio, or on the figure itself (`max_value`: every run under that, in its
+    unit; `min_value`: every run at least that); `extra` (p99s, statuses...) is kept as it is."""
     entry = {"name": name, "unit": unit} | spread(values)
     if baseline_values is not None:
         if len(baseline_values) != len(values):
@@ -82,6 +86,12 @@ def figure(
         entry["pass"] = (min_ratio is None or entry["ratio"]["min"] >= min_ratio) and (
             max_ratio is None or entry["ratio"]["max"] <= max_ratio
         )
+    if max_value is not None:
+        entry.setdefault("target", {})["max_value"] = max_value
+        entry["pass"] = entry.get("pass", True) and entry["max"] < max_value
+    if min_value is not None:
+        entry.setdefault("target", {})["min_value"] = min_value
+        entry["pass"] = entry.get("pass", True) and entry["min"] >= min_value
     return entry | extra
 
 
@@ -167,6 +177,8 @@ def format_table(results: dict) -> str:
         for item in entry["figures"]:
             lines.append(f"  {item['name']:48} {_spread(item)} {item['unit']}")
             baseline, ratio, target = item.get("baseline"), item.get("ratio"), item.get("target")
+            if target and not baseline:
+                lines.append(f"      target {_target(target)}: {'PASS' if item['pass'] else 'FAIL'}")
             if baseline:
                 lines.append(
                     f"      baseline {baseline['name']}: {_spread(baseline)}; "
@@ -188,6 +200,10 @@ def _target(target: dict) -> str:
         parts.append(f"<= {target['max_ratio']:g}")
     if target.get("max_p99_ms") is not None:
         parts.append(f"p99 < {target['max_p99_ms']:g} ms")
+    if target.get("max_value") is not None:
+        parts.append(f"every run < {target['max_value']:g}")
+    if target.get("min_value") is not None:
+        parts.append(f"every run >= {target['min_value']:g}")
     return " and ".join(parts)
 
 

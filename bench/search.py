@@ -41,7 +41,7 @@ from webapp import create_app
 from webapp.models import Article, db
 from webapp.services.listing import RELEVANCE, QueueFilters, count_matching, queue_page
 
-from . import queue_db
+from . import queue_db, results
 
 TARGET_MS = 20
 STALE = timedelta(hours=48)
@@ -133,9 +133,27 @@ def measure(where: Path | str, args) -> dict:
     return {"database": dialect, "where": queue_db.shown(where), "n": args.n, "cases": figures}
 
 
-def table(results: list[dict]) -> str:
+def result_figures(result: dict) -> list[dict]:
+    """Each case's p95 beside the plain keyset page's, measured in the same run; held under TARGET_MS."""
+    (baseline_name, baseline), *cases = result["cases"].items()
+    return [
+        results.figure(
+            name,
+            "ms p95",
+            [figure["p95_ms"]],
+            baseline_name.removeprefix("baseline: "),
+            [baseline["p95_ms"]],
+            max_value=TARGET_MS,
+            p50_ms=figure["p50_ms"],
+            matches=figure["matches"],
+        )
+        for name, figure in cases
+    ]
+
+
+def table(measured: list[dict]) -> str:
     lines = []
-    for result in results:
+    for result in measured:
         lines.append(f"\n{result['database']} ({result['where']}), {result['n']:,} articles, in-process")
         lines.append(f"{'case':<48} {'p50 ms':>8} {'p95 ms':>8} {'x base':>7} {'matches':>9}")
         for name, figure in result["cases"].items():
@@ -156,20 +174,26 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", action="append", default=[], help="a scratch PostgreSQL database")
     parser.add_argument("--runs", type=int, default=40, help="timed calls per case (default 40)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    results.add_argument(parser)
     args = parser.parse_args(argv)
     places: list[Path | str] = (
         [] if args.no_sqlite else [args.sqlite or Path(f"/tmp/copydesk-search-{args.n}.db")]
     )
     places += args.database_url
     try:
-        results = [measure(where, args) for where in places]
+        measured = [measure(where, args) for where in places]
     except (queue_db.DatabaseError, SQLAlchemyError) as error:
         log(f"cannot run: {error}")
         return 2
-    print(json.dumps(results, indent=2) if args.json else table(results))
+    print(json.dumps(measured, indent=2) if args.json else table(measured))
+    if args.results:
+        for result in measured:
+            settings = {"articles": result["n"], "runs": args.runs, "where": result["where"]}
+            name = f"search ({result['database']}, {result['n']:,} articles)"
+            results.record(name, result_figures(result), settings, args.results)
     slow = [
         f"{result['database']}: {name}"
-        for result in results
+        for result in measured
         for name, figure in result["cases"].items()
         if figure["p95_ms"] >= TARGET_MS
     ]

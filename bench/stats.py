@@ -53,7 +53,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import bare_app, history
+from . import bare_app, history, results
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET_MS = 50
@@ -320,6 +320,7 @@ def parse_args(argv):
     parser.add_argument("--days", type=int, default=90, help="days of history (default 90)")
     parser.add_argument("--seed", type=int, default=1, help="history seed (default 1)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    results.add_argument(parser)
     args = parser.parse_args(argv)
     if args.requests < 1 or args.articles < 1 or args.events < 0 or args.days < 1:
         parser.error("need --requests >= 1, --articles >= 1, --events >= 0 and --days >= 1")
@@ -355,7 +356,33 @@ def main(argv=None) -> int:
         log(f"stats: {error}")
         return 2
     print(json.dumps(report, indent=1) if args.json else format_table(report))
+    if args.results:
+        settings = {key: report[key] for key in ("articles", "events", "days", "requests", "warmup")}
+        for result in report["databases"]:
+            name = f"stats ({result['database']}, {report['events']:,} events)"
+            results.record(name, result_figures(result, report["bare"]), settings, args.results)
     return 0 if all(result["target"]["pass"] for result in report["databases"]) else 1
+
+
+FULL_AGGREGATION = "stats page from the full aggregation (before the rollups)"
+
+
+def result_figures(result: dict, bare: dict) -> list[dict]:
+    """Each route's p95 beside the bare Flask route's, measured in the same run; the stats page held
+    under TARGET_MS. The full aggregation (the page before the rollups) comes last, for comparison."""
+    return [
+        results.figure(
+            FULL_AGGREGATION if run["name"].startswith("before") else run["name"],
+            "ms p95",
+            [run["p95_ms"]],
+            "bare route",
+            [bare["p95_ms"]],
+            max_value=TARGET_MS if run["name"] == TARGET_ROUTE else None,
+            median_ms=run["median_ms"],
+            path=run["path"],
+        )
+        for run in result["runs"]
+    ]
 
 
 if __name__ == "__main__":

@@ -59,3 +59,30 @@ def test_a_tiny_corpus_groups_alike_from_stored_keys_and_scores_against_its_trut
     assert found["cross"]["kinds"]["cross_related"]["by_reason"] == {
         RELATED_ENTRY: found["cross"]["kinds"]["cross_related"]["found"]
     }
+
+
+def test_each_target_goes_into_the_results_file_as_a_ceiling_or_a_floor(tmp_path):
+    from bench import duplicates
+
+    report = {
+        "links": 10,
+        "seeds": 2,
+        "seed": 1,
+        "targets": {
+            key: {"figure": figure, "target": duplicates.TARGETS[key]}
+            for key, figure in {
+                "stored_seconds": 3.0,
+                "raw_seconds": 70.0,
+                "peak_rss_mb": 100.0,
+                "lookup_p99_ms": None,
+                "precision": 0.995,
+                "recall": 0.85,
+            }.items()
+        },
+    }
+    figures = {figure["name"]: figure for figure in duplicates.result_figures(report)}
+    assert "story-index lookup p99" not in figures  # not measured in this run
+    assert figures["grouping from stored keys"]["pass"] is True
+    assert figures["grouping from raw links"]["pass"] is False  # over its 60 s ceiling
+    assert figures["precision"]["pass"] is True and figures["recall"]["pass"] is False  # under its floor
+    assert figures["recall"]["target"] == {"min_value": duplicates.TARGETS["recall"]}

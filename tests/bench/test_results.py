@@ -57,3 +57,17 @@ def test_the_table_shows_each_figure_with_its_baseline_and_verdict_and_check_fai
     assert "ratio 7.000 / 8.000 / 9.000; target >= 8: FAIL" in table
     assert results.main(["--results", str(path), "--check"]) == 1
     assert results.main(["--results", str(tmp_path / "none.json")]) == 2
+
+
+def test_a_figure_held_to_a_value_passes_only_when_every_run_is_under_it(tmp_path, capsys):
+    assert results.figure("stats page p95", "ms", [30, 45], max_value=50)["pass"] is True
+    assert results.figure("recall", "share", [0.95, 0.9], min_value=0.9)["pass"] is True
+    assert results.figure("recall", "share", [0.95, 0.89], min_value=0.9)["pass"] is False
+    missed = results.figure(
+        "stats page p95", "ms", [30, 55], "full aggregation p95", [300, 310], max_value=50
+    )
+    assert missed["pass"] is False and missed["ratio"]["max"] == pytest.approx(55 / 310)
+    path = tmp_path / "results.json"
+    results.record("stats", [results.figure("stats page p95", "ms", [30, 55], max_value=50)], path=path)
+    assert results.main(["--results", str(path), "--check"]) == 1
+    assert "target every run < 50: FAIL" in capsys.readouterr().out

@@ -19,3 +19,27 @@ def test_a_small_run_measures_every_case_on_sqlite(tmp_path, capsys):
     rare = next(figure for name, figure in cases.items() if name.startswith("search rare"))
     assert rare["matches"] > 0 and rare["matches"] % 2 == 0  # a word of one original is in each copy
     assert next(figure for name, figure in cases.items() if name.startswith("search absent"))["matches"] == 0
+
+
+def test_the_figures_go_into_the_results_file_beside_the_keyset_page(tmp_path):
+    path = tmp_path / "results.json"
+    status = search_bench.main(
+        [
+            "--n",
+            "40",
+            "--unique",
+            "20",
+            "--runs",
+            "2",
+            "--sqlite",
+            str(tmp_path / "s.db"),
+            "--results",
+            str(path),
+        ]
+    )
+    assert status in (0, 1)
+    [(name, entry)] = json.loads(path.read_text())["benchmarks"].items()
+    assert name == "search (sqlite, 40 articles)" and entry["settings"]["runs"] == 2
+    figures = entry["figures"]
+    assert len(figures) == 12 and all(f["baseline"]["name"] == "the queue's keyset page" for f in figures)
+    assert all(f["target"]["max_value"] == search_bench.TARGET_MS and f["unit"] == "ms p95" for f in figures)
