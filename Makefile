@@ -41,14 +41,16 @@ test: lint
 # crashed, stops make: bench/run.py); load_queue and peer also write theirs into BENCH_RESULTS,
 # printed as one table at the end, whose --check fails on a missed target. bench/README.md says how
 # to rerun each by hand.
-# BENCH_POSTGRES_URL: the PostgreSQL database for stats, search and scale (default: theirs, test and
-# copydesk_scale for the first and last; search measures SQLite alone without it).
+# BENCH_POSTGRES_URL: the PostgreSQL database for stats and scale (default: theirs, test and
+# copydesk_scale); search measures its own, BENCH_SEARCH_POSTGRES_URL (by default that URL with
+# "_search" added, created when missing), beside SQLite, or SQLite alone when neither is set.
 BENCH_RESULTS ?= bench/results.json
 BENCH_POSTGRES_URL ?=
 GO_ON = || [ $$? -eq 1 ]
 STATS_PG = $(if $(BENCH_POSTGRES_URL),--postgres-url $(BENCH_POSTGRES_URL))
 SCALE_PG = $(if $(BENCH_POSTGRES_URL),--database-url $(BENCH_POSTGRES_URL))
-SEARCH_PG = $(if $(BENCH_POSTGRES_URL),--database-url $(BENCH_POSTGRES_URL))
+BENCH_SEARCH_POSTGRES_URL ?= $(if $(BENCH_POSTGRES_URL),$(BENCH_POSTGRES_URL)_search)
+SEARCH_PG = $(if $(BENCH_SEARCH_POSTGRES_URL),--database-url $(BENCH_SEARCH_POSTGRES_URL))
 bench: setup-dev
 	$(BIN)/python -m bench.run import_seeds --results $(BENCH_RESULTS) $(BENCH_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.run load_queue --results $(BENCH_RESULTS) $(BENCH_ARGS) $(GO_ON)

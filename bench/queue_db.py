@@ -83,6 +83,22 @@ def prepare(where: Path | str, n: int, unique: int, seed: int, secret: str, log=
     return not existing
 
 
+def ensure_database(url: str, log=print) -> None:
+    """Create the PostgreSQL database `url` names when it does not exist (from its server's `postgres`)."""
+    target = make_url(url)
+    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            )
+            if not exists:
+                log(f"creating the database {target.database}")
+                connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        server.dispose()
+
+
 def shown(where: Path | str) -> str:
     """The database as a message names it: a file's path, or the URL without its password."""
     return str(where) if isinstance(where, Path) else make_url(where).render_as_string(hide_password=True)

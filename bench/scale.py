@@ -43,7 +43,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import queue_db, wrk
@@ -76,21 +76,9 @@ def log(message: str) -> None:
 
 
 def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database `url` names when it does not exist (as its server's `postgres` db)."""
-    target = make_url(url)
-    if target.get_backend_name() != "postgresql":
-        raise BenchmarkError(f"bench.scale measures PostgreSQL, not {target.get_backend_name()}")
-    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as connection:
-            exists = connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-            )
-            if not exists:
-                log(f"creating the database {target.database}")
-                connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    finally:
-        server.dispose()
+    if make_url(url).get_backend_name() != "postgresql":
+        raise BenchmarkError(f"bench.scale measures PostgreSQL, not {make_url(url).get_backend_name()}")
+    queue_db.ensure_database(url, log=log)
 
 
 def measure_setup(setup: Setup, url: str, pending: list[tuple[int, int]], args, scratch: Path) -> dict:

@@ -119,6 +119,8 @@ def time_case(filters: QueueFilters, runs: int) -> dict:
 
 def measure(where: Path | str, args) -> dict:
     log(f"{queue_db.shown(where)}: {args.n:,} articles")
+    if not isinstance(where, Path):
+        queue_db.ensure_database(where, log=log)
     queue_db.prepare(where, args.n, args.unique, args.seed, secrets.token_hex(16), log=log)
     app = create_app({"SQLALCHEMY_DATABASE_URI": queue_db.url_of(where), "SECRET_KEY": "bench"})
     with app.app_context():
