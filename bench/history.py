@@ -1061,6 +1061,9 @@ class _PostgresSink:
         # counted once, in finish().
         with self.raw.cursor() as cursor:
             cursor.execute("SET session_replication_role = replica")
+            # The app's engine cancels a statement after DB_STATEMENT_TIMEOUT_MS (15 s), as a request
+            # must be; COPYing a million events takes longer, and is no request.
+            cursor.execute("SET statement_timeout = 0")
 
     def write(self, table, rows) -> int:
         rows = iter(rows)
@@ -1087,6 +1090,7 @@ class _PostgresSink:
     def finish(self, tables) -> None:
         with self.raw.cursor() as cursor:
             cursor.execute("SET session_replication_role = DEFAULT")
+            cursor.execute("RESET statement_timeout")  # back to the engine's, for what follows
             cursor.execute("DELETE FROM article_counts")
             cursor.execute("INSERT INTO article_counts SELECT status, count(*) FROM articles GROUP BY status")
             for table in tables:  # ids were given: move each sequence past them
