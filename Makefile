@@ -41,14 +41,17 @@ test: lint
 # crashed, stops make: bench/run.py); load_queue and peer also write theirs into BENCH_RESULTS,
 # printed as one table at the end, whose --check fails on a missed target. bench/README.md says how
 # to rerun each by hand.
-# BENCH_POSTGRES_URL: the PostgreSQL database for stats and scale (default: theirs, test and
-# copydesk_scale); search measures its own, BENCH_SEARCH_POSTGRES_URL (by default that URL with
-# "_search" added, created when missing), beside SQLite, or SQLite alone when neither is set.
+# BENCH_POSTGRES_URL: the PostgreSQL database for stats (default: test). Scale and search each measure
+# a database of their own, BENCH_SCALE_POSTGRES_URL and BENCH_SEARCH_POSTGRES_URL (by default that URL
+# with "_scale" or "_search" added, created when missing): a benchmark reuses a database that already
+# holds enough articles, and would take another's for its own. Without them, scale uses copydesk_scale
+# and search measures SQLite alone.
 BENCH_RESULTS ?= bench/results.json
 BENCH_POSTGRES_URL ?=
 GO_ON = || [ $$? -eq 1 ]
 STATS_PG = $(if $(BENCH_POSTGRES_URL),--postgres-url $(BENCH_POSTGRES_URL))
-SCALE_PG = $(if $(BENCH_POSTGRES_URL),--database-url $(BENCH_POSTGRES_URL))
+BENCH_SCALE_POSTGRES_URL ?= $(if $(BENCH_POSTGRES_URL),$(BENCH_POSTGRES_URL)_scale)
+SCALE_PG = $(if $(BENCH_SCALE_POSTGRES_URL),--database-url $(BENCH_SCALE_POSTGRES_URL))
 BENCH_SEARCH_POSTGRES_URL ?= $(if $(BENCH_POSTGRES_URL),$(BENCH_POSTGRES_URL)_search)
 SEARCH_PG = $(if $(BENCH_SEARCH_POSTGRES_URL),--database-url $(BENCH_SEARCH_POSTGRES_URL))
 bench: setup-dev
