@@ -41,14 +41,14 @@ def init_app(app) -> None:
 
 # A NUL reaches a query string percent-encoded, or as a raw byte.
 _NUL_IN_QUERY = re.compile(rb"\x00|%00")
-FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 def _refuse_nul():
     """No parameter may hold a NUL: PostgreSQL text cannot store or compare one, and no form sends it."""
     # Most requests are GETs without one: the raw query string answers for them without parsing it.
     sources = [request.args] if _NUL_IN_QUERY.search(request.query_string) else []
-    if request.mimetype in FORM_TYPES:
+    if request.mimetype in _FORM_TYPES:
         sources.append(request.form)
     for values in sources:
         for name, value in values.items(multi=True):
