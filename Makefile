@@ -38,9 +38,9 @@ test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Each benchmark prints its figures and goes on past a missed target (exit 1; 2, could not run or
-# crashed, stops make: bench/run.py); load_queue and peer also write theirs into BENCH_RESULTS,
-# printed as one table at the end, whose --check fails on a missed target. bench/README.md says how
-# to rerun each by hand.
+# crashed, stops make: bench/run.py); all but jobs, big_seed and scale also write theirs into
+# BENCH_RESULTS, printed as one table at the end, whose --check fails on a missed target.
+# bench/README.md says how to rerun each by hand.
 # BENCH_POSTGRES_URL: the PostgreSQL database for stats (default: test). Scale and search each measure
 # a database of their own, BENCH_SCALE_POSTGRES_URL and BENCH_SEARCH_POSTGRES_URL (by default that URL
 # with "_scale" or "_search" added, created when missing): a benchmark reuses a database that already
