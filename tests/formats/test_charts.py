@@ -10,14 +10,17 @@ from webapp.formats.charts import (
     BOTTOM,
     HEIGHT,
     LEFT,
+    LINE_STEP,
     RIGHT,
     TOP,
     WIDTH,
+    Shape,
     _nice_max,
     bars,
     dashboard_figures,
     line,
     stacked_columns,
+    svg_shapes,
 )
 
 BASELINE = HEIGHT - BOTTOM
@@ -185,3 +188,33 @@ def test_the_dashboard_has_its_eight_figures_in_reading_order_with_their_tables(
     ]
     assert all(all(key in row for key, _, _ in figure.columns for row in figure.rows) for figure in figures)
     assert figures[-1].rows[0]["median"] == 90
+
+
+def test_shapes_are_written_as_svg_with_their_positions_to_a_tenth():
+    shapes = [
+        Shape("rect", 10, 20.26, 5, 100.04, css="approved", tip="12-03: 5 approved"),
+        Shape("line", 56, 196, 572, 0, css="axis"),
+        Shape("text", 30.15, 210, text="12-03", css="tick", anchor="end"),
+        Shape("text", 30, 210, lines=("10–30", "min"), css="tick"),
+    ]
+    assert svg_shapes(shapes).splitlines() == [
+        '<rect x="10.0" y="20.3" width="5.0" height="100.0" class="approved">'
+        "<title>12-03: 5 approved</title></rect>",
+        '<line x1="56.0" y1="196.0" x2="628.0" y2="196.0" class="axis"/>',
+        '<text x="30.1" y="210.0" text-anchor="end" class="tick">12-03</text>',
+        f'<text x="30.0" y="210.0" text-anchor="middle" class="tick"><tspan x="30.0" dy="0">10–30</tspan>'
+        f'<tspan x="30.0" dy="{LINE_STEP}">min</tspan></text>',
+    ]
+
+
+def test_shape_texts_and_tips_from_seeds_are_written_as_text():
+    hostile = '<script>alert(1)</script>" onload="x'
+    markup = svg_shapes(
+        [
+            Shape("rect", 0, 0, 1, 1, css="bar", tip=hostile),
+            Shape("text", 0, 0, text=hostile),
+            Shape("text", 0, 0, lines=(hostile, "x")),
+        ]
+    )
+    assert "<script>" not in markup and '" onload="' not in markup
+    assert markup.count("&lt;script&gt;alert(1)&lt;/script&gt;&#34; onload=&#34;x") == 3

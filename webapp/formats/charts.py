@@ -1,13 +1,17 @@
 """Charts as geometry for server-side SVG: the templates draw what these functions place.
 
 No JavaScript and no chart library: every shape is computed here, in a 640 x 240 box, and
-`templates/stats/_chart.html` writes it out as SVG with its numbers as a table beside it.
+`templates/stats/_chart.html` writes it out as SVG with its numbers as a table beside it. The
+shapes themselves are written out here (`svg_shapes`): a dashboard has hundreds of them, and a
+template spent a quarter of the stats page's time on them.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 28, 44
@@ -49,6 +53,37 @@ class Chart:
     points: str = ""  # a polyline's points, for line charts
     width: int = WIDTH
     height: int = HEIGHT
+
+
+def svg_shapes(shapes: list[Shape]) -> Markup:
+    """The shapes as SVG elements, one a line; every text, tip and class escaped."""
+    return Markup("\n".join(map(_shape_svg, shapes)))
+
+
+def _shape_svg(shape: Shape) -> str:
+    css = escape(shape.css)
+    tip = f"<title>{escape(shape.tip)}</title>" if shape.tip else ""
+    if shape.kind == "rect":
+        return (
+            f'<rect x="{shape.x:.1f}" y="{shape.y:.1f}" width="{shape.width:.1f}" '
+            f'height="{shape.height:.1f}" class="{css}">{tip}</rect>'
+        )
+    if shape.kind == "line":
+        return (
+            f'<line x1="{shape.x:.1f}" y1="{shape.y:.1f}" x2="{shape.x + shape.width:.1f}" '
+            f'y2="{shape.y + shape.height:.1f}" class="{css}"/>'
+        )
+    if shape.lines:
+        text = "".join(
+            f'<tspan x="{shape.x:.1f}" dy="{LINE_STEP if number else 0}">{escape(line)}</tspan>'
+            for number, line in enumerate(shape.lines)
+        )
+    else:
+        text = escape(shape.text)
+    return (
+        f'<text x="{shape.x:.1f}" y="{shape.y:.1f}" text-anchor="{escape(shape.anchor)}" '
+        f'class="{css}">{text}{tip}</text>'
+    )
 
 
 def _nice_max(value: float) -> float:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from flask.templating import Environment
 
-from ..formats.charts import LINE_STEP, sample_mark
+from ..formats.charts import sample_mark, svg_shapes
 from ..formats.seeds import HEAT_UNSET, first_image_url, heat_label, image_src, is_http_url
 from ..formats.times import ago
 from ..models import PENDING, STATUSES
@@ -83,7 +83,7 @@ def init_app(app) -> None:
     app.add_template_global(PENDING, "PENDING")
     app.add_template_global(shown_image)
     app.add_template_global(sample_mark)
-    app.add_template_global(LINE_STEP, "line_step")
+    app.add_template_global(svg_shapes)
     app.add_template_global(rows_html)
     app.add_template_global(rows_oob_html)
     app.add_template_global(HEAT_UNSET, "HEAT_UNSET")
