@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import and_, bindparam, delete, false, func, insert, or_, select, text, tuple_
+from sqlalchemy import bindparam, delete, false, func, insert, or_, select, text, union_all
 
 from ..formats import rollups as arithmetic
 from ..formats.rollups import (
@@ -421,29 +421,23 @@ class _Period:
         located = {name: spot for name, spot in located.items() if spot}
         if not located:
             return {}
+        # One indexed look-up per outlet, its rank within its bucket: no window over all of them.
         times = DecisionTime.__table__.c
-        in_bucket = [
-            and_(
+        lookups = [
+            select(times.provider_name, times.seconds)
+            .where(
                 times.provider_name == name,
-                times.time_bucket.between(spot[0] * width, spot[0] * width + width - 1),
+                times.time_bucket.between(bucket * width, bucket * width + width - 1),
+                *self._time_conditions(),
             )
-            for name, spot in located.items()
-        ]
-        ranked = (
-            select(
-                times.provider_name,
-                times.seconds,
-                func.row_number().over(partition_by=times.provider_name, order_by=times.seconds).label("n"),
-            )
-            .where(or_(*in_bucket), *self._time_conditions())
+            .order_by(times.seconds)
+            .offset(offset)
+            .limit(1)
             .subquery()
-        )
-        wanted = [(name, spot[1] + 1) for name, spot in located.items()]
-        rows = db.session.execute(
-            select(ranked.c.provider_name, ranked.c.seconds).where(
-                tuple_(ranked.c.provider_name, ranked.c.n).in_(wanted)
-            )
-        ).all()
+            .select()
+            for name, (bucket, offset) in located.items()
+        ]
+        rows = db.session.execute(union_all(*lookups)).all()
         return {name: round(seconds) for name, seconds in rows}
 
     def _time_conditions(self) -> list:
