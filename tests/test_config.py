@@ -117,13 +117,13 @@ def test_postgresql_pool_and_statement_timeout(pool_defaults, monkeypatch, envir
         "max_overflow": pool[1],
         "pool_recycle": pool[2],
         "pool_pre_ping": True,
-        "connect_args": {"options": f"-c statement_timeout={timeout}"},
+        "connect_args": {"options": f"-c plan_cache_mode=force_custom_plan -c statement_timeout={timeout}"},
     }
 
 
 def test_a_statement_timeout_of_0_leaves_the_servers_own(pool_defaults, monkeypatch):
     monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "0")
-    assert "connect_args" not in engine_options(POSTGRESQL)
+    assert engine_options(POSTGRESQL)["connect_args"] == {"options": "-c plan_cache_mode=force_custom_plan"}
 
 
 def test_a_sqlite_file_gets_no_pool_settings(pool_defaults, tmp_path):
@@ -183,6 +183,7 @@ def test_a_slow_statement_is_cancelled_on_postgresql(monkeypatch, migrated):
             assert time.monotonic() - started < 3
             db.session.rollback()
             assert db.session.execute(text("SHOW statement_timeout")).scalar() == "200ms"
+            assert db.session.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
         finally:
             db.session.remove()
             db.engine.dispose()
