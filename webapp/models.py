@@ -30,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -260,8 +261,9 @@ class Article(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-# Articles without a quality sort below every score; the index holds the same expression.
-QUALITY_SORT_KEY = func.coalesce(Article.quality, -1)
+# Articles without a quality sort below every score; the index holds the same expression. The -1 is
+# written into the SQL: as a bound value, SQLite took the expression for another and sorted the table.
+QUALITY_SORT_KEY = func.coalesce(Article.quality, literal_column("-1"))
 Index("ix_articles_queue_quality", Article.status, QUALITY_SORT_KEY, Article.id)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, bindparam, func, select, tuple_, union
+from sqlalchemy import ColumnElement, bindparam, func, literal, select, tuple_, union, union_all
 from sqlalchemy.orm import aliased
 
 from ..formats import search_query
@@ -430,6 +430,9 @@ def _page_query(
         matches_order = _ordered((search.unindexed(key), search.unindexed(Article.id)), direction)
         page = select(Article.id).where(*conditions).order_by(*matches_order).limit(limit).subquery("page")
         return _rows_query(page).order_by(*order)
+    if ids is None and "status" not in filters_in_use:
+        page = _merged_statuses_page(filters_in_use, conditions, key, direction, limit)
+        return _rows_query(page).order_by(*order)
     if ids is None:
         return _rows_query().where(*conditions).order_by(*order).limit(limit)
     # A page of the few matching ids first, sorted, then their rows (whose subqueries run for 50 rows).
@@ -442,6 +445,27 @@ def _page_query(
         .subquery("page")
     )
     return _rows_query(page).order_by(*order)
+
+
+def _merged_statuses_page(filters_in_use: tuple[str, ...], conditions: list, key, direction: str, limit: int):
+    """The page's ids across every status: each status's own page read off its index, then merged.
+
+    Every sort's index starts with the status, so the whole table has no order of its own: one
+    query over all statuses sorted every article (300 ms at 100,000 on SQLite, growing with it).
+    """
+    statuses = (PENDING,) if "stale" in filters_in_use else STATUSES  # only pending articles go stale
+    per_status = [
+        select(Article.id, key.label("sort_key"))
+        .where(*conditions, Article.status == literal(status))
+        .order_by(*_ordered((key, Article.id), direction))
+        .limit(limit)
+        .subquery()
+        .select()
+        for status in statuses
+    ]
+    merged = union_all(*per_status).subquery("merged")
+    merged_order = _ordered((merged.c.sort_key, merged.c.id), direction)
+    return select(merged.c.id).order_by(*merged_order).limit(limit).subquery("page")
 
 
 def _ordered(columns, direction: str) -> tuple:
