@@ -42,30 +42,6 @@ def walk(filters: QueueFilters, limit: int) -> list[int]:
         cursor = page.next_cursor
 
 
-@pytest.mark.parametrize("sort", ["newest", "oldest", "quality", "heat"])
-def test_keyset_pages_cover_every_row_once_in_order_even_with_ties(app, tmp_path, sort):
-    for i in range(23):
-        write_seed(
-            tmp_path,
-            f"s{i:02}",
-            published=f"2023-10-{10 + i % 4:02}T08:00:00Z",
-            quality=None if i % 5 == 0 else i % 3,
-            heat=i % 4 * 10 - 1 if i % 2 else -1,
-        )
-    load(tmp_path)
-    paged = walk(QueueFilters(sort=sort), limit=4)
-    everything = walk(QueueFilters(sort=sort), limit=100)
-    assert paged == everything and len(set(paged)) == 23
-    articles = [db.session.get(Article, i) for i in paged]
-    keys = {
-        "newest": lambda a: (a.published_at, a.id),
-        "oldest": lambda a: (a.published_at, a.id),
-        "quality": lambda a: (-1 if a.quality is None else a.quality, a.id),
-        "heat": lambda a: (a.heat, a.id),
-    }[sort]
-    assert [keys(a) for a in articles] == sorted(map(keys, articles), reverse=sort != "oldest")
-
-
 SORT_KEYS = {
     "newest": lambda a: (a.published_at, a.id),
     "oldest": lambda a: (a.published_at, a.id),
@@ -74,25 +50,43 @@ SORT_KEYS = {
 }
 
 
-@pytest.mark.parametrize("sort", ["newest", "oldest", "quality", "heat"])
-def test_every_status_pages_merge_the_statuses_in_order_even_with_ties(app, tmp_path, sort):
+def load_tied_seeds(folder) -> list[int]:
+    """23 articles whose sort keys tie in small groups (no quality, unset heat), their ids in order."""
     for i in range(23):
         write_seed(
-            tmp_path,
+            folder,
             f"s{i:02}",
             published=f"2023-10-{10 + i % 4:02}T08:00:00Z",
             quality=None if i % 5 == 0 else i % 3,
             heat=i % 4 * 10 - 1 if i % 2 else -1,
         )
-    ids = sorted(load(tmp_path).values())
+    return sorted(load(folder).values())
+
+
+def assert_in_order(ids: list[int], sort: str) -> None:
+    keys = [SORT_KEYS[sort](db.session.get(Article, i)) for i in ids]
+    assert keys == sorted(keys, reverse=sort != "oldest")
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "quality", "heat"])
+def test_keyset_pages_cover_every_row_once_in_order_even_with_ties(app, tmp_path, sort):
+    load_tied_seeds(tmp_path)
+    paged = walk(QueueFilters(sort=sort), limit=4)
+    everything = walk(QueueFilters(sort=sort), limit=100)
+    assert paged == everything and len(set(paged)) == 23
+    assert_in_order(paged, sort)
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "quality", "heat"])
+def test_every_status_pages_merge_the_statuses_in_order_even_with_ties(app, tmp_path, sort):
+    ids = load_tied_seeds(tmp_path)
     for status, decided in ((APPROVED, ids[::3]), (REJECTED, ids[1::3])):
         db.session.execute(update(Article).where(Article.id.in_(decided)).values(status=status))
     db.session.commit()
     paged = walk(QueueFilters(status="all", sort=sort), limit=4)
     assert paged == walk(QueueFilters(status="all", sort=sort), limit=100)
     assert sorted(paged) == ids
-    keys = [SORT_KEYS[sort](db.session.get(Article, i)) for i in paged]
-    assert keys == sorted(keys, reverse=sort != "oldest")
+    assert_in_order(paged, sort)
     pending = set(ids) - set(ids[::3]) - set(ids[1::3])
     stale = walk(QueueFilters(status="all", sort=sort, stale=True), limit=4)  # stale: pending only
     assert set(stale) == pending and len(stale) == len(pending)
