@@ -14,7 +14,7 @@ def test_a_small_run_measures_every_case_on_sqlite(tmp_path, capsys):
     (result,) = json.loads(capsys.readouterr().out)
     assert result["database"] == "sqlite" and result["n"] == 40
     cases = result["cases"]
-    assert len(cases) == 13 and all(figure["p95_ms"] >= figure["p50_ms"] > 0 for figure in cases.values())
+    assert len(cases) == 15 and all(figure["p95_ms"] >= figure["p50_ms"] > 0 for figure in cases.values())
     assert next(iter(cases.values()))["matches"] == 40  # the baseline: every pending article
     rare = next(figure for name, figure in cases.items() if name.startswith("search rare"))
     assert rare["matches"] > 0 and rare["matches"] % 2 == 0  # a word of one original is in each copy
@@ -41,5 +41,5 @@ def test_the_figures_go_into_the_results_file_beside_the_keyset_page(tmp_path):
     [(name, entry)] = json.loads(path.read_text())["benchmarks"].items()
     assert name == "search (sqlite, 40 articles)" and entry["settings"]["runs"] == 2
     figures = entry["figures"]
-    assert len(figures) == 12 and all(f["baseline"]["name"] == "the queue's keyset page" for f in figures)
+    assert len(figures) == 14 and all(f["baseline"]["name"] == "the queue's keyset page" for f in figures)
     assert all(f["target"]["max_value"] == search_bench.TARGET_MS and f["unit"] == "ms p95" for f in figures)

@@ -167,12 +167,23 @@ def many(app, tmp_path):
     return load(tmp_path)
 
 
-@pytest.mark.parametrize("plan_limit", [0, 10**9], ids=["probe each row", "fetch every match"])
+PLANS = ["probe", "match-set", "fetch"]
+
+
+def force_plan(monkeypatch, plan: str) -> None:
+    """Make the search's page plan `plan` for any query that matches (PostgreSQL: fetch for match-set)."""
+    fetch = plan == "fetch"
+    monkeypatch.setattr(search, "MIN_FETCH_ALL", 10**9 if fetch else 0)
+    monkeypatch.setattr(search, "MATCH_SET_FROM", 0)
+    monkeypatch.setattr(search, "MATCH_SET_UNTIL", 0 if plan == "probe" else 10**12)
+    monkeypatch.setattr(search, "POSTGRESQL_PROBE_COST", 0 if plan == "probe" else 10**9)
+
+
+@pytest.mark.parametrize("plan", PLANS)
 @pytest.mark.parametrize("sort", ["newest", "oldest", "quality", "heat"])
-def test_both_plans_give_the_same_pages(many, monkeypatch, plan_limit, sort):
-    monkeypatch.setattr(search, "MIN_FETCH_ALL", plan_limit)
-    monkeypatch.setattr(search, "PROBE_COST", 0)
-    for q, expected in (("common", 30), ("rare", 3), ("common rare", 3), ("absent", 0)):
+def test_all_plans_give_the_same_pages(many, monkeypatch, plan, sort):
+    force_plan(monkeypatch, plan)
+    for q, expected in (("common", 30), ("rare", 3), ("common rare", 3), ("absent", 0), ("comm*", 30)):
         filters = QueueFilters(status="all", q=q, sort=sort)
         ids, cursor = [], None
         while True:
@@ -188,7 +199,8 @@ def test_both_plans_give_the_same_pages(many, monkeypatch, plan_limit, sort):
 
 def test_the_plan_follows_the_words_frequency(many, monkeypatch):
     monkeypatch.setattr(search, "MIN_FETCH_ALL", 5)
-    monkeypatch.setattr(search, "PROBE_COST", 0)
+    monkeypatch.setattr(search, "MATCH_SET_FROM", 0)
+    monkeypatch.setattr(search, "MATCH_SET_UNTIL", 10)  # 30 articles: probed past sqrt(10 × 30) = 17 matches
     monkeypatch.setattr(search, "POSTGRESQL_PROBE_COST", 0)
     if db.engine.dialect.name != "sqlite":
         # The planner's estimate, without statistics in a test: either plan, both giving the same rows.
@@ -198,16 +210,18 @@ def test_the_plan_follows_the_words_frequency(many, monkeypatch):
     assert search.search_filter(parse("common")).plan == "probe"
     assert search.search_filter(parse("rare")).plan == "fetch"
     assert search.search_filter(parse("common rare")).plan == "fetch"  # the rarest word bounds the matches
-    assert search.search_filter(parse("comm*")).plan == "fetch"  # a prefix's probe costs far more
-    monkeypatch.setattr(search, "PREFIX_PROBE_COST", 1)
-    assert search.search_filter(parse("comm*")).plan == "probe"
+    assert search.search_filter(parse("comm*")).plan == "match-set"  # a prefix is never probed
+    monkeypatch.setattr(search, "MIN_FETCH_ALL", 2)
+    assert search.search_filter(parse("rare")).plan == "match-set"
+    assert search.search_filter(parse("common")).plan == "probe"
+    monkeypatch.setattr(search, "MATCH_SET_UNTIL", 100)  # sqrt(100 × 30) = 54
+    assert search.search_filter(parse("common")).plan == "match-set"
     assert search.search_filter(parse("common"), reads="count").plan == "fetch"
     assert search.search_filter(parse("rare"), reads="one").plan == "probe"
 
 
 def test_the_provider_plan_follows_how_many_articles_it_matches(many, monkeypatch):
     monkeypatch.setattr(search, "MIN_FETCH_ALL", 5)
-    monkeypatch.setattr(search, "PROBE_COST", 0)
     monkeypatch.setattr(search, "POSTGRESQL_PROBE_COST", 0)
     monkeypatch.setattr(search, "PROVIDER_PROBE_COST", 0)
     if db.engine.dialect.name == "postgresql":
@@ -236,13 +250,9 @@ def test_the_provider_plan_counts_matches_by_name_or_domain_exactly_up_to_its_ca
         assert counted == 6 or cap <= 6, cap
 
 
-@pytest.mark.parametrize("plan_limit", [0, 10**9], ids=["probe each row", "fetch every match"])
-def test_relevance_puts_title_matches_first_and_pages_through_every_match(
-    app, tmp_path, monkeypatch, plan_limit
-):
-    monkeypatch.setattr(search, "MIN_FETCH_ALL", plan_limit)
-    monkeypatch.setattr(search, "PROBE_COST", 0)
-    monkeypatch.setattr(search, "POSTGRESQL_PROBE_COST", 0)
+@pytest.mark.parametrize("plan", PLANS)
+def test_relevance_puts_title_matches_first_and_pages_through_every_match(app, tmp_path, monkeypatch, plan):
+    force_plan(monkeypatch, plan)
     seed(tmp_path, "related", "Markets today", related=("Volcano erupts",), day=20)
     seed(tmp_path, "title", "Volcano erupts in Iceland", day=1)
     seed(tmp_path, "excerpt", "Flights cancelled", excerpt="Ash from the volcano", day=10)

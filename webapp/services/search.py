@@ -9,7 +9,9 @@ articles the query is likely to match:
 - many (a common word): the page's query walks its sort index (newest first, say) and asks the
   full-text index about each row (FTS5 answers `rowid = ? AND MATCH ?` from its doclists), so a
   page of 50 stops after about 50 / (the share of articles matching) rows, instead of fetching
-  and sorting hundreds of thousands of matches.
+  and sorting hundreds of thousands of matches;
+- on SQLite, in between (a word in a few percent, or a prefix): the walk looks each row up in
+  the matches' ids, read once into a set, rather than asking FTS5 about each row.
 
 On SQLite the estimate is the query's matches, counted up to that limit (FTS5 reads rowids
 fast); on PostgreSQL, its planner's estimate of
@@ -50,17 +52,25 @@ from ..models import Article, ArticleCount, Provider, RelatedLink, db
 from .filtering import provider_pattern
 
 RELEVANCE_CANDIDATES = 1000
-# Fetch-all-then-sort costs about one unit per match; walking the sort index costs about
-# PROBE_COST units per row read (an FTS5 probe), and a page needs 50 matches: rows read
-# ≈ 50 × total / matches. Equal at matches ≈ sqrt(50 × PROBE_COST × total). Measured with
-# bench/search.py at 1,000,000 articles on the idle machine, a word in 9,600 of them: read first
-# and sorted (its sort keys from ix_articles_sort_keys) 15 ms, 1.6 µs a match; probed along the
-# sort's index 78 ms, 15 µs a row read: ten units; so 22,000 matches at 1,000,000 articles, 7,000
-# at 100,000. (An earlier measurement under load had found one unit, and probed that word.)
-PROBE_COST = 10
-# A probe for a prefix merges the lists of every word it starts, each time: 1.2 ms a row for talo*
-# (18,100 matches at 1,000,000 articles: 3.4 s a page probing), so prefixes are fetched much longer.
-PREFIX_PROBE_COST = 100
+# SQLite has three plans for a page of a search, chosen by its matches (m) among all articles (n):
+# - "fetch": every match read from FTS5 with its sort keys (ix_articles_sort_keys), then sorted:
+#   about 1.6 µs a match;
+# - "match-set": the matches' ids read once into a set (about 0.14 µs each), then the sort's index
+#   walked, each row looked up in the set (about 0.5 µs a row), for 50 / (m / n) rows;
+# - "probe": the sort's index walked, FTS5 asked about each row (about 15 µs a row).
+# Fetching costs less than the set below about sqrt(17 n) matches (the floor: 4,100 at 1,000,000
+# articles); the set less than probing up to about sqrt(10,000 n) (the ceiling: 100,000), where
+# the probe's cost also depends on how the matches fall in the sort's order. Measured on the idle
+# machine at 1,000,000 articles (bench/search.py's database), in ms, fetch / set / probe: a word in
+# 500 articles 2.4 / 54 / 5,000; in 9,600: 19 / 3.6 / 94; 24,100: 32 / 6.4 / 81; 90,700:
+# 55 / 13 / 33; 221,700: 97 / 30 / 3.0. A prefix is never probed: FTS5 merges the lists of every
+# word it starts for each row (1.2 ms a row for talo*); its set took 6.8 ms, its fetch 28.
+MATCH_SET_FROM = 17
+MATCH_SET_UNTIL = 10_000
+MIN_FETCH_ALL = 2000
+# The provider filter and PostgreSQL's search have two plans, fetch and probe: fetching costs one
+# unit a match, probing a cost of its own a row, and a page needs 50 matches, so 50 × total /
+# matches rows: equal at matches ≈ sqrt(50 × that cost × total) (`_fetch_all_limit`).
 # A provider probe compares the row's provider with a few names, without FTS5: about one unit
 # (a common provider, 49,400 of 1,000,000 articles, 8 ms a page at one unit, 27 at ten).
 PROVIDER_PROBE_COST = 1
@@ -69,7 +79,6 @@ PROVIDER_PROBE_COST = 1
 # machine a 1% word probed in 22 ms and was fetched in 33, but one unit, the crossover that suggests,
 # sent relevance over that word probing for its 1,000 candidates: 450 ms instead of 100.)
 POSTGRESQL_PROBE_COST = 3
-MIN_FETCH_ALL = 2000
 # Weights of title, excerpt, provider and related titles in the relevance score.
 FTS5_WEIGHTS = "10.0, 4.0, 2.0, 1.0"
 
@@ -84,20 +93,18 @@ class SearchFilter(NamedTuple):
 def search_filter(query: SearchQuery, reads: str = "page") -> SearchFilter:
     """The condition that an article matches `query`, with the plan that suits what the statement `reads`.
 
-    "page": rows in a sort index's order, up to a page: probing each row pays off for a common word.
+    "page": rows in a sort index's order, up to a page: probing each row pays off for a common word,
+    looking each row up in the matches read once (SQLite's "match-set") for a word in a few percent.
     "count": every match (up to a cap), in no order: fetching them from the index does.
     "one": one article, by its id: probing it does.
     """
     if _dialect() == "postgresql":
         values = {"search": query.tsquery()}
-        few = reads == "page" and _planner_rows(values) <= _fetch_all_limit()
+        few = reads == "page" and _planner_rows(values) <= _fetch_all_limit(POSTGRESQL_PROBE_COST)
         return SearchFilter("tsvector-fetch" if few else "tsvector", values)
     if reads == "page":
-        limit = _fetch_all_limit() * (PREFIX_PROBE_COST if any(term.prefix for term in query.terms) else 1)
-        plan = "probe" if _more_matches_than(query, limit) else "fetch"
-    else:
-        plan = "probe" if reads == "one" else "fetch"
-    return SearchFilter(plan, {"search": query.fts5()})
+        return SearchFilter(_sqlite_page_plan(query), {"search": query.fts5()})
+    return SearchFilter("probe" if reads == "one" else "fetch", {"search": query.fts5()})
 
 
 def provider_filter(text: str, reads: str = "page") -> SearchFilter:
@@ -109,7 +116,7 @@ def provider_filter(text: str, reads: str = "page") -> SearchFilter:
     """
     values = {"provider": provider_pattern(text)}
     if reads == "page":
-        cap = _fetch_all_limit(PROVIDER_PROBE_COST)
+        cap = _fetch_all_limit(PROVIDER_PROBE_COST if _dialect() == "sqlite" else POSTGRESQL_PROBE_COST)
         found = _provider_planner_rows(values) if _dialect() == "postgresql" else _provider_count(values, cap)
         return SearchFilter("provider-probe" if found >= cap else "provider-fetch", values)
     return SearchFilter("provider-probe" if reads == "one" else "provider-fetch", values)
@@ -189,6 +196,7 @@ def _condition(plan: str) -> ColumnElement[bool]:
         "tsvector": _tsvector_condition,
         "tsvector-fetch": _tsvector_condition,
         "probe": _probe_condition,
+        "match-set": _match_set_condition,
         "fetch": _probe_condition,
         "provider-fetch": _provider_probe_condition,
         "provider-probe": _provider_probe_condition,
@@ -323,6 +331,13 @@ def _probe_condition() -> ColumnElement[bool]:
     )
 
 
+@lru_cache(maxsize=1)
+def _match_set_condition() -> ColumnElement[bool]:
+    # The unary + keeps SQLite walking the sort's index rather than reading the matches first; the
+    # subquery is not correlated, so SQLite reads it once into a set and looks each row up in it.
+    return text("+articles.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :search)")
+
+
 def _planner_rows(values: dict) -> float:
     """How many articles PostgreSQL's planner expects the search to match (from its statistics)."""
     return _estimated_rows(_planner_estimate(), values)
@@ -357,14 +372,26 @@ def _fts5_match() -> ColumnElement[bool]:
     return literal_column("articles_fts").op("MATCH")(bindparam("search"))
 
 
-def _more_matches_than(query: SearchQuery, limit: int) -> bool:
-    """Whether the query matches more than `limit` articles: its matches counted up to limit + 1.
+def _matches_up_to(query: SearchQuery, cap: int) -> int:
+    """The query's matches, counted up to `cap`.
 
     FTS5 reads its matching rowids at about 0.1 µs each (3 ms for 28,000 at 1,000,000 articles);
     fts5vocab's document counts read a word's whole list instead (70 ms for a word in every article).
     """
-    values = {"search": query.fts5(), "cap": limit + 1}
-    return db.session.connection().execute(_capped_count(), values).scalar() > limit
+    return db.session.connection().execute(_capped_count(), {"search": query.fts5(), "cap": cap}).scalar()
+
+
+def _sqlite_page_plan(query: SearchQuery) -> str:
+    """ "fetch", "match-set" or "probe", by the query's matches counted up to where the plan changes."""
+    total = _article_total_now()
+    floor = max(MIN_FETCH_ALL, int(math.sqrt(MATCH_SET_FROM * total)))
+    if any(term.prefix for term in query.terms):
+        return "match-set" if _matches_up_to(query, floor + 1) > floor else "fetch"
+    ceiling = max(floor, int(math.sqrt(MATCH_SET_UNTIL * total)))
+    matches = _matches_up_to(query, ceiling + 1)
+    if matches > ceiling:
+        return "probe"
+    return "match-set" if matches > floor else "fetch"
 
 
 @lru_cache(maxsize=1)
@@ -373,13 +400,13 @@ def _capped_count():
     return select(func.count()).select_from(capped)
 
 
-def _fetch_all_limit(sqlite_probe_cost: float | None = None) -> int:
-    total = db.session.connection().execute(_article_total()).scalar() or 0
-    if _dialect() == "sqlite":
-        cost = PROBE_COST if sqlite_probe_cost is None else sqlite_probe_cost
-    else:
-        cost = POSTGRESQL_PROBE_COST
-    return max(MIN_FETCH_ALL, int(math.sqrt(50 * cost * total)))
+def _fetch_all_limit(probe_cost: float) -> int:
+    total = _article_total_now()
+    return max(MIN_FETCH_ALL, int(math.sqrt(50 * probe_cost * total)))
+
+
+def _article_total_now() -> int:
+    return db.session.connection().execute(_article_total()).scalar() or 0
 
 
 @lru_cache(maxsize=1)
