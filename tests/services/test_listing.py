@@ -16,6 +16,7 @@ from webapp.services.listing import (
     FILTERS,
     SORTS,
     QueueFilters,
+    _count_query,
     _page_query,
     changed_since,
     parse_filters,
@@ -102,12 +103,28 @@ def test_a_page_reads_its_sorts_index_on_sqlite_rather_than_sorting_the_table(ap
     in_use = () if status == "all" else ("status",)
     values = {"status": status, "now": datetime.now(UTC), "after_key": 1, "after_id": 1}
     for with_cursor in (False, True):
-        compiled = _page_query(sort, in_use, with_cursor, 51, ()).compile(db.engine)
-        bound = tuple(values.get(name, compiled.params.get(name)) for name in compiled.positiontup)
-        explained = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", bound)
-        plan = [row[-1] for row in explained]
+        plan = sqlite_plan(_page_query(sort, in_use, with_cursor, 51, ()), values)
         reads = [step for step in plan if " articles " in f"{step} " and "PRIMARY KEY" not in step]
         assert reads and all("INDEX ix_articles_queue_" in step for step in reads), plan
+
+
+@pytest.mark.parametrize("plans", [("fetch",), ("provider-fetch",)])
+def test_a_count_of_matches_reads_their_status_from_the_sort_keys_index_on_sqlite(app, plans):
+    # Read from each match's row, which holds a whole seed, 9,600 matches took 44 ms at 1,000,000.
+    if db.engine.dialect.name != "sqlite":
+        return
+    values = {"status": "pending", "search": "word", "provider": "%word%", "cap": 10}
+    plan = sqlite_plan(_count_query(("status",), plans), values)
+    assert any("COVERING INDEX ix_articles_sort_keys (id=? AND status=?)" in step for step in plan), plan
+    assert not any(step.startswith("SEARCH articles USING INTEGER PRIMARY KEY") for step in plan), plan
+
+
+def sqlite_plan(statement, values: dict) -> list[str]:
+    """SQLite's EXPLAIN QUERY PLAN of the statement, its steps as text, with `values` bound by name."""
+    compiled = statement.compile(db.engine)
+    bound = tuple(values.get(name, compiled.params.get(name)) for name in compiled.positiontup)
+    explained = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", bound)
+    return [row[-1] for row in explained]
 
 
 def test_row_carries_the_related_count(app, tmp_path):

@@ -490,7 +490,7 @@ def _count_query(filters_in_use: tuple[str, ...], plans: tuple[str, ...]):
     ids = search.source(plans)
     matching = select(Article.id).where(*_conditions(filters_in_use, plans))
     if ids is not None:
-        matching = matching.select_from(search.driven_by(ids, Article.__table__))
+        matching = matching.select_from(search.driven_by(ids, Article.__table__, sort_keys=True))
     return select(func.count()).select_from(matching.limit(bindparam("cap")).subquery())
 
 
