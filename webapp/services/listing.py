@@ -174,8 +174,9 @@ def queue_page(
     now = datetime.now(UTC)
     in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
     params = {"now": now, **_filter_values(filters, in_use, now - stale_after)}
-    plans = _plans(filters, params, "page")
-    if filters.sort == RELEVANCE and filters.q:
+    ranked = filters.sort == RELEVANCE and bool(filters.q)
+    plans = _plans(filters, params, "relevance" if ranked else "page")
+    if ranked:
         return _relevance_page(filters, in_use, plans, params, after, stale_after, limit, viewer_id, href)
     sort = "newest" if filters.sort == RELEVANCE else filters.sort
     if after:

@@ -97,10 +97,13 @@ def search_filter(query: SearchQuery, reads: str = "page") -> SearchFilter:
     looking each row up in the matches read once (SQLite's "match-set") for a word in a few percent.
     "count": every match (up to a cap), in no order: fetching them from the index does.
     "one": one article, by its id: probing it does.
+    "relevance": the newest matches, ranked (`relevance_candidates`): on SQLite, FTS5 reads them
+    newest first whatever their number, so they are not counted for a plan.
     """
     if _dialect() == "postgresql":
         values = {"search": query.tsquery()}
-        few = reads == "page" and _planner_rows(values) <= _fetch_all_limit(POSTGRESQL_PROBE_COST)
+        listed = reads in ("page", "relevance")
+        few = listed and _planner_rows(values) <= _fetch_all_limit(POSTGRESQL_PROBE_COST)
         return SearchFilter("tsvector-fetch" if few else "tsvector", values)
     if reads == "page":
         return SearchFilter(_sqlite_page_plan(query), {"search": query.fts5()})
