@@ -59,14 +59,16 @@ RELEVANCE_CANDIDATES = 1000
 #   walked, each row looked up in the set (about 0.5 µs a row), for 50 / (m / n) rows;
 # - "probe": the sort's index walked, FTS5 asked about each row (about 15 µs a row).
 # Fetching costs less than the set below about sqrt(17 n) matches (the floor: 4,100 at 1,000,000
-# articles); the set less than probing up to about sqrt(10,000 n) (the ceiling: 100,000), where
+# articles); the set less than probing up to about sqrt(40,000 n) (the ceiling: 200,000), where
 # the probe's cost also depends on how the matches fall in the sort's order. Measured on the idle
 # machine at 1,000,000 articles (bench/search.py's database), in ms, fetch / set / probe: a word in
 # 500 articles 2.4 / 54 / 5,000; in 9,600: 19 / 3.6 / 94; 24,100: 32 / 6.4 / 81; 90,700:
-# 55 / 13 / 33; 221,700: 97 / 30 / 3.0. A prefix is never probed: FTS5 merges the lists of every
-# word it starts for each row (1.2 ms a row for talo*); its set took 6.8 ms, its fetch 28.
+# 55 / 13 / 33; 108,800: 64 / 20 / 49; 221,700: 97 / 30 / 3.0. Counting the matches up to the
+# ceiling, to choose, costs about 0.06 µs a match (12 ms for a word in every article). A prefix is
+# never probed: FTS5 merges the lists of every word it starts for each row (1.2 ms a row for
+# talo*); its set took 6.8 ms, its fetch 28.
 MATCH_SET_FROM = 17
-MATCH_SET_UNTIL = 10_000
+MATCH_SET_UNTIL = 40_000
 MIN_FETCH_ALL = 2000
 # The provider filter and PostgreSQL's search have two plans, fetch and probe: fetching costs one
 # unit a match, probing a cost of its own a row, and a page needs 50 matches, so 50 × total /
