@@ -121,8 +121,9 @@ def provider_filter(text: str, reads: str = "page") -> SearchFilter:
     """
     values = {"provider": provider_pattern(text)}
     if reads == "page":
-        cap = _fetch_all_limit(PROVIDER_PROBE_COST if _dialect() == "sqlite" else POSTGRESQL_PROBE_COST)
-        found = _provider_planner_rows(values) if _dialect() == "postgresql" else _provider_count(values, cap)
+        postgresql = _dialect() == "postgresql"
+        cap = _fetch_all_limit(POSTGRESQL_PROBE_COST if postgresql else PROVIDER_PROBE_COST)
+        found = _provider_planner_rows(values) if postgresql else _provider_count(values, cap)
         return SearchFilter("provider-probe" if found >= cap else "provider-fetch", values)
     return SearchFilter("provider-probe" if reads == "one" else "provider-fetch", values)
 
@@ -389,10 +390,10 @@ def _matches_up_to(query: SearchQuery, cap: int) -> int:
 def _sqlite_page_plan(query: SearchQuery) -> str:
     """ "fetch", "match-set" or "probe", by the query's matches counted up to where the plan changes."""
     total = _article_total_now()
-    floor = max(MIN_FETCH_ALL, int(math.sqrt(MATCH_SET_FROM * total)))
+    floor = _crossover(MATCH_SET_FROM, total)
     if any(term.prefix for term in query.terms):
         return "match-set" if _matches_up_to(query, floor + 1) > floor else "fetch"
-    ceiling = max(floor, int(math.sqrt(MATCH_SET_UNTIL * total)))
+    ceiling = max(floor, _crossover(MATCH_SET_UNTIL, total))
     matches = _matches_up_to(query, ceiling + 1)
     if matches > ceiling:
         return "probe"
@@ -406,8 +407,12 @@ def _capped_count():
 
 
 def _fetch_all_limit(probe_cost: float) -> int:
-    total = _article_total_now()
-    return max(MIN_FETCH_ALL, int(math.sqrt(50 * probe_cost * total)))
+    return _crossover(50 * probe_cost, _article_total_now())
+
+
+def _crossover(factor: float, total: int) -> int:
+    """Where two plans cost the same, sqrt(factor × total) matches, never below MIN_FETCH_ALL."""
+    return max(MIN_FETCH_ALL, int(math.sqrt(factor * total)))
 
 
 def _article_total_now() -> int:
