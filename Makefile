@@ -58,6 +58,7 @@ bench: setup-dev
 	$(BIN)/python -m bench.run import_seeds --results $(BENCH_RESULTS) $(BENCH_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.run load_queue --results $(BENCH_RESULTS) $(BENCH_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.run peer --results $(BENCH_RESULTS) $(BENCH_PEER_ARGS) $(GO_ON)
+	$(BIN)/python -m bench.run floors --results $(BENCH_RESULTS) $(BENCH_FLOORS_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.run export --results $(BENCH_RESULTS) $(BENCH_EXPORT_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.run jobs $(BENCH_JOBS_ARGS) $(GO_ON)
 	$(BIN)/python -m bench.run duplicates --results $(BENCH_RESULTS) $(BENCH_DUPLICATES_ARGS) $(GO_ON)
@@ -77,6 +78,7 @@ bench-quick: setup-dev
 		--results $(BENCH_QUICK_RESULTS) $(GO_ON)
 	$(BIN)/python -m bench.run peer --n 2500 --unique 500 --deep-page 40 --seconds 1 --warmup 0 --repeat 1 \
 		--results $(BENCH_QUICK_RESULTS) $(GO_ON)
+	$(BIN)/python -m bench.run floors --n 2500 --unique 500 --seconds 1 --warmup 0 --results $(BENCH_QUICK_RESULTS) $(GO_ON)
 	$(BIN)/python -m bench.run export --n 2000 --unique 500 --results $(BENCH_QUICK_RESULTS) $(GO_ON)
 	$(BIN)/python -m bench.run jobs --export-n 2000 --unique 500 --upload-n 300 $(GO_ON)
 	$(BIN)/python -m bench.run duplicates --links 20000 --lookups 50 --results $(BENCH_QUICK_RESULTS) $(GO_ON)

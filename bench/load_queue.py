@@ -153,6 +153,20 @@ def measure_approve(
     return wrk.run_wrk(name, url, script, seconds, scratch)
 
 
+def signed_in(url: str) -> tuple[Session, dict, dict]:
+    """The bench moderator's session on the app at `url`, with the headers of its htmx GETs and POSTs."""
+    session = log_in(url, queue_db.USERNAME, queue_db.PASSWORD)
+    page = session.request("GET", "/")
+    if page.status != 200:
+        raise BenchmarkError(f"GET / as a moderator answered {page.status}")
+    get_headers = {"HX-Request": "true", "Cookie": session.cookie_header()}
+    post_headers = get_headers | {
+        "X-CSRFToken": csrf_token(page.body),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return session, get_headers, post_headers
+
+
 def run_copydesk(db_path: Path, seconds: int, warmup: int, scratch: Path) -> list[wrk.WrkResult]:
     env = {
         "DATABASE_URL": queue_db.sqlite_url(db_path),
@@ -160,15 +174,7 @@ def run_copydesk(db_path: Path, seconds: int, warmup: int, scratch: Path) -> lis
         "COPYDESK_ENV": "development",
     }
     with serve("webapp:create_app()", env, scratch, ready_path="/login") as url:
-        session = log_in(url, queue_db.USERNAME, queue_db.PASSWORD)
-        page = session.request("GET", "/")
-        if page.status != 200:
-            raise BenchmarkError(f"GET / as a moderator answered {page.status}")
-        fragment_headers = {"HX-Request": "true", "Cookie": session.cookie_header()}
-        approve_headers = fragment_headers | {
-            "X-CSRFToken": csrf_token(page.body),
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
+        session, fragment_headers, approve_headers = signed_in(url)
         check_fragment(session, fragment_headers)
         pending = queue_db.pending_versions(db_path)
         if len(pending) < 1000:
