@@ -234,6 +234,34 @@ def test_the_provider_plan_follows_how_many_articles_it_matches(many, monkeypatc
         assert len(queue_page(filters, None, STALE).rows) == (3 if provider == "exam" else 0)
 
 
+def test_a_search_with_a_provider_is_counted_from_the_side_with_fewer_matches(app, tmp_path):
+    """12 articles: "common" in all, "rare" in two; three from the Owl Gazette by name or domain, one rare."""
+    for number in range(12):
+        owl = number in (0, 5, 9)
+        seed(
+            tmp_path,
+            f"a{number:02}",
+            f"common {'rare ' if number in (5, 7) else ''}story {number}",
+            provider="Owl Gazette" if owl and number != 9 else "Example",
+            domain="owl.news" if owl else "example.com",
+        )
+    load(tmp_path)
+    cases = {("common", "owl"): 3, ("rare", "owl"): 1, ("common", "exam"): 10, ("rare", "exam"): 1}
+    for (q, provider), expected in cases.items():
+        filters = QueueFilters(status="all", q=q, provider=provider)
+        plans = listing._plans(filters, {}, "count")
+        if db.engine.dialect.name == "sqlite":
+            # The common word's 12 matches against the owl's 3 articles or the 10 from example: the
+            # provider's articles drive; the rare word's 2 drive themselves.
+            driven_by_provider = q == "common"
+            assert plans == (("match-set" if driven_by_provider else "fetch"), "provider-fetch"), (
+                q,
+                provider,
+            )
+        assert count_matching(filters, STALE, 100) == expected, (q, provider)
+        assert count_matching(filters, STALE, 2) == min(expected, 2), (q, provider)
+
+
 def test_the_provider_plan_counts_matches_by_name_or_domain_exactly_up_to_its_cap(app, tmp_path):
     """Four articles match "prair" by name, three by domain, one by both: six in all."""
     outlets = [("Prairie Post", "post.example")] * 3 + [("Plains", "prairie.example")] * 2

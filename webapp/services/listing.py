@@ -191,16 +191,17 @@ def queue_page(
 
 def _plans(filters: QueueFilters, params: dict, reads: str) -> tuple[str, ...]:
     """The search's and provider filter's plans (`search`), their values added to `params`."""
-    plans = []
-    if filters.q:
-        plan, values = search.search_filter(search_query.parse(filters.q), reads)
-        plans.append(plan)
+    if reads == "count" and filters.q and filters.provider:
+        chosen = search.counted_together(search_query.parse(filters.q), filters.provider)
+    else:
+        chosen = []
+        if filters.q:
+            chosen.append(search.search_filter(search_query.parse(filters.q), reads))
+        if filters.provider:
+            chosen.append(search.provider_filter(filters.provider, reads))
+    for _, values in chosen:
         params |= values
-    if filters.provider:
-        plan, values = search.provider_filter(filters.provider, reads)
-        plans.append(plan)
-        params |= values
-    return tuple(plans)
+    return tuple(plan for plan, _ in chosen)
 
 
 def _relevance_page(filters, in_use, plans, params, after, stale_after, limit, viewer_id, href) -> QueuePage:

@@ -128,6 +128,26 @@ def provider_filter(text: str, reads: str = "page") -> SearchFilter:
     return SearchFilter("provider-probe" if reads == "one" else "provider-fetch", values)
 
 
+def counted_together(query: SearchQuery, provider_text: str) -> tuple[SearchFilter, SearchFilter]:
+    """The search's and the provider filter's plans for counting the articles that match both.
+
+    A count reads every match of one side, up to its cap, and checks the other side on each. The
+    search's matches driving, each row is read for its provider (about 3.6 µs a row); the provider's
+    articles driving (off its indexes), each is looked up in the search's matches, read once into a set
+    (0.5 µs a row, the set 0.14 µs a match). On SQLite the side with fewer matches drives: at
+    1,000,000 articles a common provider with a 10 % word counted in 400 ms driven by the word's
+    matches, 40 ms by the provider's articles. PostgreSQL's planner makes that choice itself.
+    """
+    searched, provided = search_filter(query, "count"), provider_filter(provider_text, "count")
+    if _dialect() != "sqlite":
+        return searched, provided
+    # The word's matches are counted first (0.06 µs each), the provider's articles only up to as many.
+    words = _matches_up_to(query, _crossover(MATCH_SET_UNTIL, _article_total_now()) + 1)
+    if _provider_count(provided.values, words) < words:
+        return SearchFilter("match-set", searched.values), provided
+    return searched, provided
+
+
 def _provider_count(values: dict, cap: int) -> int:
     """The articles the provider filter matches, counted up to `cap` (SQLite reads them off its indexes)."""
     return db.session.connection().execute(_provider_articles(), values | {"cap": cap}).scalar()
