@@ -136,7 +136,7 @@ def counted_together(query: SearchQuery, provider_text: str) -> tuple[SearchFilt
     articles driving (off its indexes), each is looked up in the search's matches, read once into a set
     (0.5 µs a row, the set 0.14 µs a match). On SQLite the side with fewer matches drives: at
     1,000,000 articles a common provider with a 10 % word counted in 400 ms driven by the word's
-    matches, 40 ms by the provider's articles. PostgreSQL's planner makes that choice itself.
+    matches, 100 ms by the provider's articles. PostgreSQL's planner makes that choice itself.
     """
     searched, provided = search_filter(query, "count"), provider_filter(provider_text, "count")
     if _dialect() != "sqlite":
