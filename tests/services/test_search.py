@@ -30,10 +30,11 @@ def seed(
     domain="example.com",
     related=("Other news",),
     day=19,
+    category="news",
 ):
     lines = [
         "---",
-        "category: news",
+        f"category: {category}",
         f'title: "{title}"',
         f'excerpt: "{excerpt}"',
         f"publishedDateTime: 2023-10-{day:02}T13:22:00Z",
@@ -234,8 +235,9 @@ def test_the_provider_plan_follows_how_many_articles_it_matches(many, monkeypatc
         assert len(queue_page(filters, None, STALE).rows) == (3 if provider == "exam" else 0)
 
 
-def test_a_search_with_a_provider_is_counted_from_the_side_with_fewer_matches(app, tmp_path):
-    """12 articles: "common" in all, "rare" in two; three from the Owl Gazette by name or domain, one rare."""
+def test_a_search_with_a_provider_or_category_is_counted_from_the_side_with_fewest_matches(app, tmp_path):
+    """12 articles: "common" in all, "rare" in two; three from the Owl Gazette by name or domain (one of
+    them rare), the rest from Example; four in sport, the rest news."""
     for number in range(12):
         owl = number in (0, 5, 9)
         seed(
@@ -244,22 +246,34 @@ def test_a_search_with_a_provider_is_counted_from_the_side_with_fewer_matches(ap
             f"common {'rare ' if number in (5, 7) else ''}story {number}",
             provider="Owl Gazette" if owl and number != 9 else "Example",
             domain="owl.news" if owl else "example.com",
+            category="sport" if number in (0, 1, 2, 7) else "news",
         )
     load(tmp_path)
-    cases = {("common", "owl"): 3, ("rare", "owl"): 1, ("common", "exam"): 10, ("rare", "exam"): 1}
-    for (q, provider), expected in cases.items():
-        filters = QueueFilters(status="all", q=q, provider=provider)
-        plans = listing._plans(filters, {}, "count")
+    # (q, provider, category): the count, and what drives it on SQLite ("search": the word's matches).
+    cases = {
+        ("common", "owl", ""): (3, "provider"),  # 3 owl articles against 12 matches
+        ("rare", "owl", ""): (1, "search"),  # 2 matches against 3
+        ("common", "exam", ""): (10, "provider"),
+        ("rare", "exam", ""): (1, "search"),
+        ("common", "", "sport"): (4, "category"),
+        ("rare", "", "sport"): (1, "search"),
+        ("common", "owl", "sport"): (1, "provider"),  # 3 owl articles against 4 in sport
+        ("common", "exam", "sport"): (3, "category"),  # 4 in sport against 10 from example
+    }
+    plans_by_driver = {
+        "search": ({"fetch", "provider-fetch"}, None),
+        "provider": ({"match-set", "provider-fetch"}, None),
+        "category": ({"match-set", "provider-probe"}, "category"),
+    }
+    for (q, provider, category), (expected, driving) in cases.items():
+        filters = QueueFilters(status="all", q=q, provider=provider, category=category)
         if db.engine.dialect.name == "sqlite":
-            # The common word's 12 matches against the owl's 3 articles or the 10 from example: the
-            # provider's articles drive; the rare word's 2 drive themselves.
-            driven_by_provider = q == "common"
-            assert plans == (("match-set" if driven_by_provider else "fetch"), "provider-fetch"), (
-                q,
-                provider,
-            )
-        assert count_matching(filters, STALE, 100) == expected, (q, provider)
-        assert count_matching(filters, STALE, 2) == min(expected, 2), (q, provider)
+            plan = listing._count_plan(filters, STALE, 100)
+            expected_plans, expected_driver = plans_by_driver[driving]
+            assert set(plan.plans) <= expected_plans, (q, provider, category, plan.plans)
+            assert plan.driver == expected_driver, (q, provider, category, plan.driver)
+        assert count_matching(filters, STALE, 100) == expected, (q, provider, category)
+        assert count_matching(filters, STALE, 2) == min(expected, 2), (q, provider, category)
 
 
 def test_the_provider_plan_counts_matches_by_name_or_domain_exactly_up_to_its_cap(app, tmp_path):

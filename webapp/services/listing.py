@@ -191,17 +191,16 @@ def queue_page(
 
 def _plans(filters: QueueFilters, params: dict, reads: str) -> tuple[str, ...]:
     """The search's and provider filter's plans (`search`), their values added to `params`."""
-    if reads == "count" and filters.q and filters.provider:
-        chosen = search.counted_together(search_query.parse(filters.q), filters.provider)
-    else:
-        chosen = []
-        if filters.q:
-            chosen.append(search.search_filter(search_query.parse(filters.q), reads))
-        if filters.provider:
-            chosen.append(search.provider_filter(filters.provider, reads))
-    for _, values in chosen:
+    plans = []
+    if filters.q:
+        plan, values = search.search_filter(search_query.parse(filters.q), reads)
+        plans.append(plan)
         params |= values
-    return tuple(plan for plan, _ in chosen)
+    if filters.provider:
+        plan, values = search.provider_filter(filters.provider, reads)
+        plans.append(plan)
+        params |= values
+    return tuple(plans)
 
 
 def _relevance_page(filters, in_use, plans, params, after, stale_after, limit, viewer_id, href) -> QueuePage:
@@ -480,17 +479,77 @@ def count_matching(filters: QueueFilters, stale_after: timedelta, cap: int) -> i
     A filter on indexed columns counts index entries; a text search reads the rows a page of it
     reads when few match, and stops after `cap` matches when many do.
     """
-    now = datetime.now(UTC)
+    plan = _count_plan(filters, stale_after, cap)
+    statement = _count_query(plan.filters_in_use, plan.plans, plan.driver)
+    return db.session.connection().execute(statement, plan.params).scalar_one()
+
+
+class _CountPlan(NamedTuple):
+    filters_in_use: tuple[str, ...]
+    plans: tuple[str, ...]
+    driver: str | None
+    params: dict
+
+
+def _count_plan(filters: QueueFilters, stale_after: timedelta, cap: int) -> _CountPlan:
     in_use = tuple(name for name, each in FILTERS.items() if each.in_use(filters))
-    params = {"cap": cap, **_filter_values(filters, in_use, now - stale_after)}
-    plans = _plans(filters, params, "count")
-    return db.session.connection().execute(_count_query(in_use, plans), params).scalar_one()
+    params = {"cap": cap, **_filter_values(filters, in_use, datetime.now(UTC) - stale_after)}
+    plans, driver = _count_driver(filters, _plans(filters, params, "count"), params)
+    return _CountPlan(in_use, plans, driver, params)
+
+
+def _count_driver(
+    filters: QueueFilters, plans: tuple[str, ...], params: dict
+) -> tuple[tuple[str, ...], str | None]:
+    """The plans of a count of a search with a provider or category filter, and whether the category's
+    articles drive it ("category"; None: the plans' own source, the provider's when it drives).
+
+    A count reads every match of one side, up to its cap, and checks the others on each. The
+    search's matches driving, each row is read for its provider or category (about 3.6 µs a row);
+    the provider's or category's articles driving (off their index), each is looked up in the
+    search's matches, read once into a set (0.5 µs a row, the set 0.14 µs a match). On SQLite the
+    side with the fewest matches drives: at 1,000,000 articles a common provider or category with
+    a word in 10 % of the articles counted in 400 ms driven by the word's matches, 55 to 100 ms by
+    their articles. A topic is checked off the primary key of `article_topics` without reading the
+    row, so the search's matches keep driving it. PostgreSQL's planner makes the choice itself.
+    """
+    sides = [name for name in ("provider", "category") if getattr(filters, name)]
+    if not filters.q or not sides or db.session.get_bind().dialect.name != "sqlite":
+        return plans, None
+    # The word's matches are counted first (0.06 µs each), the others' articles only up to the fewest.
+    fewest, driver = search.count_matches(params, search.count_ceiling() + 1), None
+    for side in sides:
+        if side == "provider":
+            size = search.count_provider(params, fewest)
+        else:
+            size = db.session.connection().execute(_category_size(), params | {"up_to": fewest}).scalar()
+        if size < fewest:
+            fewest, driver = size, side
+    if driver is None:
+        return plans, None
+    if driver == "provider":
+        return ("match-set", "provider-fetch"), None  # the provider plan's own source drives
+    return ("match-set", *(("provider-probe",) if filters.provider else ())), driver
+
+
+@cache
+def _category_articles():
+    """The ids of the articles in the filter's category, off its index."""
+    return select(Article.id.label("id")).where(Article.category == bindparam("category")).subquery()
+
+
+@cache
+def _category_size():
+    ids = _category_articles()
+    return select(func.count()).select_from(select(ids.c.id).limit(bindparam("up_to")).subquery())
 
 
 @lru_cache(maxsize=256)
-def _count_query(filters_in_use: tuple[str, ...], plans: tuple[str, ...]):
-    ids = search.source(plans)
-    matching = select(Article.id).where(*_conditions(filters_in_use, plans))
+def _count_query(filters_in_use: tuple[str, ...], plans: tuple[str, ...], driver: str | None = None):
+    ids = _category_articles() if driver == "category" else search.source(plans)
+    # The driving filter's own condition would read each row again for what its index already said.
+    in_use = tuple(name for name in filters_in_use if name != driver)
+    matching = select(Article.id).where(*_conditions(in_use, plans))
     if ids is not None:
         matching = matching.select_from(search.driven_by(ids, Article.__table__, sort_keys=True))
     return select(func.count()).select_from(matching.limit(bindparam("cap")).subquery())

@@ -123,33 +123,29 @@ def provider_filter(text: str, reads: str = "page") -> SearchFilter:
     if reads == "page":
         postgresql = _dialect() == "postgresql"
         cap = _fetch_all_limit(POSTGRESQL_PROBE_COST if postgresql else PROVIDER_PROBE_COST)
-        found = _provider_planner_rows(values) if postgresql else _provider_count(values, cap)
+        found = _provider_planner_rows(values) if postgresql else count_provider(values, cap)
         return SearchFilter("provider-probe" if found >= cap else "provider-fetch", values)
     return SearchFilter("provider-probe" if reads == "one" else "provider-fetch", values)
 
 
-def counted_together(query: SearchQuery, provider_text: str) -> tuple[SearchFilter, SearchFilter]:
-    """The search's and the provider filter's plans for counting the articles that match both.
+def count_matches(values: dict, cap: int) -> int:
+    """The articles the search (its values, as `search_filter` binds them) matches, counted up to `cap`.
 
-    A count reads every match of one side, up to its cap, and checks the other side on each. The
-    search's matches driving, each row is read for its provider (about 3.6 µs a row); the provider's
-    articles driving (off its indexes), each is looked up in the search's matches, read once into a set
-    (0.5 µs a row, the set 0.14 µs a match). On SQLite the side with fewer matches drives: at
-    1,000,000 articles a common provider with a 10 % word counted in 400 ms driven by the word's
-    matches, 100 ms by the provider's articles. PostgreSQL's planner makes that choice itself.
+    SQLite only. FTS5 reads its matching rowids at about 0.06 µs each (3 ms for 28,000 at 1,000,000
+    articles); fts5vocab's document counts read a word's whole list instead (70 ms for a word in
+    every article).
     """
-    searched, provided = search_filter(query, "count"), provider_filter(provider_text, "count")
-    if _dialect() != "sqlite":
-        return searched, provided
-    # The word's matches are counted first (0.06 µs each), the provider's articles only up to as many.
-    words = _matches_up_to(query, _crossover(MATCH_SET_UNTIL, _article_total_now()) + 1)
-    if _provider_count(provided.values, words) < words:
-        return SearchFilter("match-set", searched.values), provided
-    return searched, provided
+    return db.session.connection().execute(_capped_count(), {"search": values["search"], "cap": cap}).scalar()
 
 
-def _provider_count(values: dict, cap: int) -> int:
-    """The articles the provider filter matches, counted up to `cap` (SQLite reads them off its indexes)."""
+def count_ceiling() -> int:
+    """How far a count of matches goes to choose a plan: past it, a word is common (sqrt(40,000 n))."""
+    return _crossover(MATCH_SET_UNTIL, _article_total_now())
+
+
+def count_provider(values: dict, cap: int) -> int:
+    """The articles the provider filter (its values) matches, counted up to `cap` (SQLite reads them off its
+    indexes)."""
     return db.session.connection().execute(_provider_articles(), values | {"cap": cap}).scalar()
 
 
@@ -399,12 +395,7 @@ def _fts5_match() -> ColumnElement[bool]:
 
 
 def _matches_up_to(query: SearchQuery, cap: int) -> int:
-    """The query's matches, counted up to `cap`.
-
-    FTS5 reads its matching rowids at about 0.1 µs each (3 ms for 28,000 at 1,000,000 articles);
-    fts5vocab's document counts read a word's whole list instead (70 ms for a word in every article).
-    """
-    return db.session.connection().execute(_capped_count(), {"search": query.fts5(), "cap": cap}).scalar()
+    return count_matches({"search": query.fts5()}, cap)
 
 
 def _sqlite_page_plan(query: SearchQuery) -> str:
