@@ -36,6 +36,7 @@ from .load_queue import (
     FRAGMENT_PATH,
     TARGETS,
     BenchmarkError,
+    add_load_arguments,
     check_fragment,
     ensure_tools,
     log,
@@ -44,6 +45,7 @@ from .load_queue import (
     run_and_print,
     run_bare,
     signed_in,
+    write_pairs,
 )
 from .peer import TARGET as PEER_TARGET
 from .peer_admin import LIST_PATH
@@ -91,10 +93,8 @@ def run_floors(db_path: Path, seconds: int, warmup: int, scratch: Path) -> dict[
         measured["queue fragment"] = measure_get(
             "queue fragment", url + FRAGMENT_PATH, script, seconds, warmup, scratch
         )
-        decide = wrk.approve_script(post_headers, _pairs(scratch, "decide", pending[0::2]))
-        decide = decide.replace('"/articles/" .. id .. "/approve"', f'"{DECIDE_PATH}" .. id')
-        if DECIDE_PATH not in decide:
-            raise BenchmarkError("bench/wrk.py's approve script changed: the floor cannot send its path")
+        pairs = write_pairs(scratch, "decide", pending[0::2])
+        decide = wrk.approve_script(post_headers, pairs, path=DECIDE_PATH + "{id}")
         log(f"wrk: {FLOORS[2]}, {seconds}s")
         measured[FLOORS[2]] = wrk.run_wrk(FLOORS[2], url, decide, seconds, scratch)
         measured["approve"] = measure_approve("approve", url, post_headers, pending[1::2], seconds, scratch)
@@ -108,12 +108,6 @@ def run_floors(db_path: Path, seconds: int, warmup: int, scratch: Path) -> dict[
             scratch,
         )
     return measured
-
-
-def _pairs(scratch: Path, name: str, pending: list[tuple[int, int]]) -> Path:
-    path = scratch / f"{name}-pairs.txt"
-    path.write_text("".join(f"{article_id} {version}\n" for article_id, version in pending))
-    return path
 
 
 def run(args, scratch: Path) -> dict:
@@ -159,10 +153,6 @@ def run(args, scratch: Path) -> dict:
     }
 
 
-def _median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def format_table(report: dict) -> str:
     lines = [
         f"{report['articles']:,} articles (SQLite, WAL); gunicorn {report['gunicorn']}; wrk {report['wrk']}; "
@@ -172,8 +162,8 @@ def format_table(report: dict) -> str:
     for run in report["runs"]:
         label = ("floor: " if run["floor"] else "") + run["name"]
         lines.append(
-            f"{label:36}{_median(run['requests_per_second']):11.0f}{_median(run['ratio_to_bare']):8.3f}"
-            f"{_median(run['ratio_to_admin']):15.2f}{run['p99_ms']:8.2f}ms{run['non_2xx']:9}"
+            f"{label:36}{statistics.median(run['requests_per_second']):11.0f}{statistics.median(run['ratio_to_bare']):8.3f}"
+            f"{statistics.median(run['ratio_to_admin']):15.2f}{run['p99_ms']:8.2f}ms{run['non_2xx']:9}"
         )
     runs = {run["name"]: run for run in report["runs"]}
     for floor, (whole, to_bare, to_admin) in BOUNDS.items():
@@ -207,11 +197,7 @@ def result_figures(report: dict) -> list[dict]:
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.floors", description=__doc__.splitlines()[0])
     queue_db.add_arguments(parser)
-    parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run (default 10)")
-    parser.add_argument("--warmup", type=int, default=2, help="unmeasured wrk seconds before each GET run")
-    parser.add_argument("--repeat", type=int, default=1, help="rounds; medians are printed (default 1)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    results.add_argument(parser)
+    add_load_arguments(parser, repeat=1)
     args = parser.parse_args(argv)
     if args.n < 2100 or args.unique < 1 or args.seconds < 1 or args.warmup < 0 or args.repeat < 1:
         parser.error("need --n >= 2100, --unique >= 1, --seconds >= 1, --warmup >= 0, --repeat >= 1")

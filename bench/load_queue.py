@@ -143,13 +143,18 @@ def check_approve_and_open(session: Session, headers: dict, article: tuple[int, 
         )
 
 
+def write_pairs(scratch: Path, name: str, pending: list[tuple[int, int]]) -> Path:
+    """The "id version" file a wrk approve script reads its articles from."""
+    path = scratch / f"{name.replace(' ', '-').replace('+', 'and')}-pairs.txt"
+    path.write_text("".join(f"{article_id} {version}\n" for article_id, version in pending))
+    return path
+
+
 def measure_approve(
     name: str, url: str, headers: dict, pending: list[tuple[int, int]], seconds: int, scratch: Path
 ) -> wrk.WrkResult:
-    pairs_path = scratch / f"{name.replace(' ', '-').replace('+', 'and')}-pairs.txt"
-    pairs_path.write_text("".join(f"{article_id} {version}\n" for article_id, version in pending))
     log(f"wrk: {name}, {seconds}s, {len(pending):,} pending articles to take")
-    script = wrk.approve_script(headers, pairs_path, open_next=name != "approve")
+    script = wrk.approve_script(headers, write_pairs(scratch, name, pending), open_next=name != "approve")
     return wrk.run_wrk(name, url, script, seconds, scratch)
 
 
@@ -283,18 +288,23 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m bench.load_queue", description=__doc__.splitlines()[0])
-    queue_db.add_arguments(parser)
+def add_load_arguments(parser: argparse.ArgumentParser, repeat: int) -> None:
+    """The options every wrk benchmark takes: --seconds, --warmup, --repeat, --json and --results."""
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run (default 10)")
     parser.add_argument(
         "--warmup", type=int, default=2, help="unmeasured wrk seconds before each GET run (default 2)"
     )
     parser.add_argument(
-        "--repeat", type=int, default=1, help="rounds of the three runs; medians are printed (default 1)"
+        "--repeat", type=int, default=repeat, help=f"rounds; medians are printed (default {repeat})"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     results.add_argument(parser)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench.load_queue", description=__doc__.splitlines()[0])
+    queue_db.add_arguments(parser)
+    add_load_arguments(parser, repeat=1)
     args = parser.parse_args(argv)
     if args.n < ROWS + 1000 or args.unique < 1 or args.seconds < 1 or args.warmup < 0 or args.repeat < 1:
         parser.error(

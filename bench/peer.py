@@ -40,7 +40,16 @@ from webapp.services.filtering import format_cursor
 
 from . import queue_db, results, wrk
 from .http_session import Session, log_in
-from .load_queue import FRAGMENT_PATH, ROWS, BenchmarkError, ensure_tools, log, measure_get, run_and_print
+from .load_queue import (
+    FRAGMENT_PATH,
+    ROWS,
+    BenchmarkError,
+    add_load_arguments,
+    ensure_tools,
+    log,
+    measure_get,
+    run_and_print,
+)
 from .peer_admin import LIST_PATH
 from .servers import GUNICORN_ARGS, serve
 
@@ -193,11 +202,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.peer", description=__doc__.splitlines()[0])
     queue_db.add_arguments(parser)
     parser.add_argument("--deep-page", type=int, default=1000, help="the deep page, from 1 (default 1000)")
-    parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run (default 10)")
-    parser.add_argument("--warmup", type=int, default=2, help="unmeasured wrk seconds before each run")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds (default 3)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    results.add_argument(parser)
+    add_load_arguments(parser, repeat=3)
     args = parser.parse_args(argv)
     if args.n < ROWS + 1 or args.deep_page < 2 or args.seconds < 1 or args.warmup < 0 or args.repeat < 1:
         parser.error("need --n >= 51, --deep-page >= 2, --seconds >= 1, --warmup >= 0, --repeat >= 1")

@@ -79,7 +79,7 @@ function request()
   if %(open_next)s then
     body = body .. "&answer=moderation&open_next=" .. (mine[position + 1] or mine[1])[1]
   end
-  return wrk.format("POST", "/articles/" .. id .. "/approve", nil, body)
+  return wrk.format("POST", %(path_before)s .. id .. %(path_after)s, nil, body)
 end
 """
 
@@ -121,14 +121,22 @@ def get_script(headers: dict[str, str], count_statuses: bool = True) -> str:
 
 
 def approve_script(
-    headers: dict[str, str], pairs_path: Path, open_next: bool = False, threads: int = THREADS
+    headers: dict[str, str],
+    pairs_path: Path,
+    open_next: bool = False,
+    threads: int = THREADS,
+    path: str = "/articles/{id}/approve",
 ) -> str:
-    """A wrk script: POST approve for each "id version" line of `pairs_path`, a share for each of the
-    `threads` threads (with `open_next`, naming the thread's next article to open, as the panel does)."""
+    """A wrk script: POST approve (`path`, the article's id in it) for each "id version" line of
+    `pairs_path`, a share for each of the `threads` threads (with `open_next`, naming the thread's
+    next article to open, as the panel does)."""
+    before, after = path.split("{id}")
     requests = APPROVE_REQUESTS % {
         "pairs_path": lua_string(str(pairs_path)),
         "threads": threads,
         "open_next": "true" if open_next else "false",
+        "path_before": lua_string(before),
+        "path_after": lua_string(after),
     }
     return headers_lua(headers) + COUNT_STATUSES + requests
 
